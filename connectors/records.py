@@ -1,0 +1,101 @@
+"""Plain records every source yields. No library shapes leak past a connector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FolderRole = Literal["inbox", "sent", "archive", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox: the decoded display name ("" if none) and the lower-cased address."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailRecord:
+    """One message as followup needs it: parsed headers, a capped text excerpt, signals.
+
+    ``uid`` is stable within (source, folder, uidvalidity): the IMAP UID, the Maildir
+    key or the mbox message's Message-ID/offset hash. ``date`` is timezone-aware UTC.
+    ``automated`` holds the reason the message is bulk/automated mail (e.g.
+    "List-Id", "Auto-Submitted: auto-replied", "no-reply sender") or None.
+    """
+
+    source: str
+    folder: str
+    role: FolderRole
+    uid: str
+    message_id: str
+    subject: str
+    sender: Address | None
+    date: datetime
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    excerpt: str = ""
+    attachments: tuple[str, ...] = ()
+    automated: str | None = None
+    size: int = 0
+    uidvalidity: str = ""
+    gmail_thread_id: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A message a source could not turn into a record, and why (one short line)."""
+
+    folder: str
+    uid: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailBatch:
+    """A unit of work to commit atomically: records, skips and the folder's new checkpoint.
+
+    ``checkpoint`` is an opaque string the source gets back on the next run for this
+    folder; the store writes it in the same transaction as the records.
+    """
+
+    folder: str
+    role: FolderRole
+    records: tuple[MailRecord, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    checkpoint: str = ""
+    seen: int = 0
+    uidvalidity_changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    address: Address
+    status: str = "needs-action"  # accepted | declined | tentative | needs-action
+    organizer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One occurrence of a calendar event (recurring events are expanded)."""
+
+    source: str
+    calendar: str
+    uid: str  # event UID + occurrence start, unique within the calendar
+    summary: str
+    start: datetime  # aware UTC
+    end: datetime  # aware UTC
+    organizer: Address | None = None
+    attendees: tuple[Attendee, ...] = ()
+    status: str = "confirmed"  # confirmed | tentative | cancelled
+    location: str = ""
+    all_day: bool = False
+    description: str = field(default="", repr=False)

@@ -1,0 +1,3 @@
+from followup.cli import cli
+
+cli()

@@ -1,0 +1,58 @@
+"""What the NLP layer returns: plain dataclasses, no spaCy objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FindingKind = Literal["request", "commitment"]
+Owner = Literal["writer", "reader"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A request put to the reader or a commitment made by the writer.
+
+    ``text`` is the whole sentence as written; ``action`` the verb phrase
+    ("send the deck"); ``owner`` who owes it ("reader" for a request, "writer" for a
+    commitment); ``due`` the resolved due date (aware, in the message's zone, end of the
+    stated day) or None; ``due_text`` the phrase it came from ("by Friday").
+    """
+
+    kind: FindingKind
+    text: str
+    action: str
+    owner: Owner
+    due: datetime | None = None
+    due_text: str | None = None
+    score: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMention:
+    """A person named in the text (signature or body), with an address where known."""
+
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """All that one message's text yields."""
+
+    findings: tuple[Finding, ...] = ()
+    people: tuple[PersonMention, ...] = ()
+    clean_text: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    """One text to analyse. ``sent_at`` anchors relative dates; ``from_me`` is True when
+    the user wrote it; ``tz`` is an IANA zone name for "by Friday", "EOD"."""
+
+    text: str
+    sent_at: datetime | None = None
+    from_me: bool = False
+    tz: str = "UTC"
+    sender_name: str = ""
