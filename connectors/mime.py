@@ -269,7 +269,12 @@ def split_fields(header_bytes: bytes) -> dict[str, bytes]:
 
 # -------------------------------------------------------------------------- addresses
 
-_SIMPLE_ADDRESS_LIST = re.compile(r'^[^"()\\;:]*$')
+# Lists without comments or groups (nearly all of them) are split here; the rest go to
+# email.utils.getaddresses, which is correct but 3-5x slower.
+_NEEDS_FULL_PARSER = re.compile(r"[();]")
+_ADDR_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|<[^>]*>?|[^,"<]+|,')
+# One well-formed entry: "quoted name" <addr>, plain name <addr>, or a bare addr.
+_ADDR_ENTRY = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^,"<]*))\s*(?:<([^<>]*)>)?\s*(?:,|$)')
 
 
 def _clean_email(addr: str) -> str:
@@ -281,7 +286,61 @@ def _clean_name(name: str) -> str:
     name = _WHITESPACE.sub(" ", name).strip()
     if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"'":
         name = name[1:-1].strip()
-    return name.replace('\\"', '"')
+    return name
+
+
+def _split_simple(value: str) -> list[tuple[str, str]]:
+    """(name, address) pairs of a list with no comments or groups; quotes honoured."""
+    pairs: list[tuple[str, str]] = []
+    pos, end = 0, len(value)
+    match = _ADDR_ENTRY.match
+    while pos < end:
+        m = match(value, pos)
+        if m is None or m.end() == pos:
+            break
+        quoted, plain, addr = m.groups()
+        if addr is not None:
+            name = quoted.replace('\\"', '"') if quoted is not None else plain
+            pairs.append((name, addr))
+        elif quoted is None:
+            pairs.append(("", plain))
+        else:
+            break  # a quoted string with no address after it: take the slow path
+        pos = m.end()
+    else:
+        return pairs
+    return _split_tokens(value)
+
+
+def _split_tokens(value: str) -> list[tuple[str, str]]:
+    """The token-by-token version of :func:`_split_simple`, for odd but comment-free lists."""
+    pairs: list[tuple[str, str]] = []
+    name: list[str] = []
+    addr: str | None = None
+    for m in _ADDR_TOKEN.finditer(value + ","):
+        tok = m.group()
+        first = tok[0]
+        if first == ",":
+            if addr is not None:
+                pairs.append((" ".join(name), addr))
+            elif name:
+                # No <addr>: the piece with an @ is the address, the rest its name.
+                with_at = [p for p in name if "@" in p]
+                if with_at:
+                    rest = [p for p in name if p is not with_at[-1]]
+                    pairs.append((" ".join(rest), with_at[-1]))
+                else:
+                    pairs.append(("", "".join(name)))
+            name, addr = [], None
+        elif first == '"':
+            inner = tok[1:-1] if len(tok) > 1 and tok[-1] == '"' else tok[1:]
+            name.append(inner.replace('\\"', '"').replace("\\\\", "\\"))
+        elif first == "<":
+            if addr is None:
+                addr = tok[1:-1] if tok[-1] == ">" else tok[1:]
+        elif not tok.isspace():
+            name.append(tok.strip())
+    return pairs
 
 
 def parse_addresses(value: str) -> tuple[Address, ...]:
@@ -293,16 +352,8 @@ def parse_addresses(value: str) -> tuple[Address, ...]:
     if not value:
         return ()
     pairs: list[tuple[str, str]]
-    if _SIMPLE_ADDRESS_LIST.match(value):
-        # Fast path for the common case: no quoting, comments or groups to honour.
-        pairs = []
-        for piece in value.split(","):
-            lt = piece.find("<")
-            if lt == -1:
-                pairs.append(("", piece))
-            else:
-                gt = piece.find(">", lt)
-                pairs.append((piece[:lt], piece[lt + 1 : gt if gt != -1 else None]))
+    if not _NEEDS_FULL_PARSER.search(value):
+        pairs = _split_simple(value)
     else:
         try:
             pairs = getaddresses([value])
@@ -694,20 +745,40 @@ def _walk(
 
 
 def _split_multipart(body: bytes, boundary: str) -> list[bytes] | None:
-    """The parts of a multipart body, or None if the boundary never occurs."""
+    """The parts of a multipart body, or None if the boundary never occurs.
+
+    A delimiter counts only at the start of a line (RFC 2046 §5.1.1). Plain ``find``
+    rather than a regex split: this runs over whole bodies, attachments included.
+    """
     delim = b"--" + boundary.encode("ascii", "replace")
-    if body.startswith(delim):
-        body = b"\n" + body
-    pieces = re.split(rb"\r?\n" + re.escape(delim), body)
-    if len(pieces) < 2:
+    starts: list[int] = []  # offsets just past each delimiter
+    pos = 0
+    closed_at = -1
+    while len(starts) <= MAX_MIME_PARTS:
+        i = body.find(delim, pos)
+        if i == -1:
+            break
+        pos = i + len(delim)
+        if i and body[i - 1] != 10:  # not at a line start: part of the content
+            continue
+        if body.startswith(b"--", pos):  # the close delimiter: the rest is epilogue
+            closed_at = i
+            break
+        starts.append(pos)
+    if not starts:
         return None
     parts: list[bytes] = []
-    for piece in pieces[1:]:  # pieces[0] is the preamble
-        if piece.startswith(b"--"):  # the close delimiter: the rest is epilogue
-            break
-        # Drop the rest of the delimiter line (transport padding) and its line end.
-        nl = piece.find(b"\n")
-        parts.append(piece[nl + 1 :] if nl != -1 else b"")
+    ends = [*starts[1:], -1]
+    for start, next_start in zip(starts, ends, strict=True):
+        if next_start != -1:
+            end = next_start - len(delim)
+        else:
+            end = closed_at if closed_at != -1 else len(body)
+        # The line break before a delimiter belongs to the delimiter.
+        if end and body[end - 1] == 10:
+            end -= 2 if end >= 2 and body[end - 2] == 13 else 1
+        nl = body.find(b"\n", start, end)  # rest of the delimiter line: transport padding
+        parts.append(body[nl + 1 : end] if nl != -1 else b"")
     return parts
 
 
