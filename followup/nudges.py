@@ -83,3 +83,67 @@ class OpenNudge:
     state: Literal["open", "done", "snoozed", "dismissed", "closed"]
     first_seen: datetime
     snoozed_until: datetime | None = None
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _dt(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+def nudge_to_dict(n: Nudge) -> dict[str, Any]:
+    """The JSON shape of a nudge (also what the store keeps)."""
+    return {
+        "key": n.key,
+        "kind": n.kind,
+        "person": {"name": n.person.name, "email": n.person.email} if n.person else None,
+        "title": n.title,
+        "reason": n.reason,
+        "evidence": {
+            "message_id": n.evidence.message_id,
+            "sentence": n.evidence.sentence,
+            "date": _iso(n.evidence.date),
+            "subject": n.evidence.subject,
+            "thread_url": n.evidence.thread_url,
+        },
+        "due": _iso(n.due),
+        "score": n.score,
+        "people": [{"name": p.name, "email": p.email} for p in n.people],
+        "extra": n.extra,
+    }
+
+
+def nudge_from_dict(d: dict[str, Any]) -> Nudge:
+    ev = d.get("evidence") or {}
+    p = d.get("person")
+    return Nudge(
+        key=d["key"],
+        kind=d["kind"],
+        person=PersonRef(p["name"], p["email"]) if p else None,
+        title=d["title"],
+        reason=d["reason"],
+        evidence=Evidence(
+            message_id=ev.get("message_id"),
+            sentence=ev.get("sentence"),
+            date=_dt(ev.get("date")),
+            subject=ev.get("subject"),
+            thread_url=ev.get("thread_url"),
+        ),
+        due=_dt(d.get("due")),
+        score=float(d.get("score", 0.0)),
+        people=tuple(PersonRef(x["name"], x["email"]) for x in d.get("people", [])),
+        extra=dict(d.get("extra") or {}),
+    )
+
+
+def open_nudge_to_dict(o: OpenNudge) -> dict[str, Any]:
+    d = nudge_to_dict(o.nudge)
+    d.update(
+        number=o.number,
+        state=o.state,
+        first_seen=_iso(o.first_seen),
+        snoozed_until=_iso(o.snoozed_until),
+    )
+    return d

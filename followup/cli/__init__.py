@@ -1,8 +1,115 @@
-"""Command-line interface (filled in by the application)."""
+"""The followup command line. Commands stay thin: parse, call the library, print."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
+from followup import __version__
+from followup.cli.context import AppContext
+from followup.errors import FollowupError, UserError
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
-    """Keep your relationships from going quiet by accident."""
+logger = logging.getLogger("followup")
+
+
+class FollowupGroup(click.Group):
+    """Turns every known error into one clear line on stderr (one place for all)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            for p in e.problems:
+                click.echo(f"Error: {p}", err=True)
+            sys.exit(2)
+        except FollowupError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            verbose = ctx.obj.verbose if isinstance(ctx.obj, AppContext) else 0
+            if verbose:
+                raise
+            click.echo(
+                f"Error: unexpected {e.__class__.__name__}: {e} (run with -v for the traceback)",
+                err=True,
+            )
+            sys.exit(1)
+        finally:
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.close()
+
+
+@click.group(cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="followup")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="FOLLOWUP_CONFIG",
+    help="Config file (default: $FOLLOWUP_CONFIG, else the platform's config dir).",
+)
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+    """Keep your relationships from going quiet by accident.
+
+    \b
+    Example usage:
+        followup demo              # try it on the bundled demo data
+        followup init              # write a config to edit
+        followup run               # sync, analyse, plan, send the digest (cron)
+        followup digest            # what needs you now
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(
+        level=max(level, logging.DEBUG),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = AppContext(config_path=config_path, verbose=verbose)
+
+
+def _register() -> None:
+    from followup.cli import actions, commands, demo, doctor
+
+    for cmd in (
+        commands.init,
+        commands.sync,
+        commands.digest,
+        commands.run,
+        doctor.doctor,
+        demo.demo,
+        actions.done,
+        actions.snooze,
+        actions.dismiss,
+        actions.reopen,
+        actions.mute,
+        actions.unmute,
+        actions.important,
+        actions.people,
+        actions.person,
+    ):
+        cli.add_command(cmd)
+    try:  # commands other slices provide; each imports its heavy parts lazily
+        from followup.cli.nlp_commands import evaluate, extract
+
+        cli.add_command(extract)
+        cli.add_command(evaluate)
+    except ImportError:
+        pass
+    try:
+        from followup.cli.daemon_command import daemon
+
+        cli.add_command(daemon)
+    except ImportError:
+        pass
+
+
+_register()

@@ -1,0 +1,258 @@
+"""The user's decisions (done, snooze, dismiss, mute) and the people views."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import click
+
+from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
+from followup.durations import describe, parse_duration
+from followup.errors import UserError
+from followup.people import name_from_address, strength, usual_gap
+from followup.store.nudges import set_state
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@click.command()
+@click.argument("nudges", nargs=-1, required=True, metavar="NUMBER...")
+@pass_app
+def done(app: AppContext, nudges: tuple[str, ...]) -> None:
+    """Mark nudges done; they stay done across runs.
+
+    \b
+    Example usage:
+        followup done 3
+        followup done 3 5
+    """
+    for ref in nudges:
+        o = set_state(app.store, ref, "done")
+        click.echo(f"Done: [{o.number}] {o.nudge.title}")
+
+
+@click.command()
+@click.argument("nudges", nargs=-1, required=True, metavar="NUMBER...")
+@pass_app
+def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
+    """Dismiss nudges that are not worth doing; they will not come back.
+
+    \b
+    Example usage:
+        followup dismiss 4
+    """
+    for ref in nudges:
+        o = set_state(app.store, ref, "dismissed")
+        click.echo(f"Dismissed: [{o.number}] {o.nudge.title}")
+
+
+@click.command()
+@click.argument("nudges", nargs=-1, required=True, metavar="NUMBER...")
+@pass_app
+def reopen(app: AppContext, nudges: tuple[str, ...]) -> None:
+    """Reopen nudges marked done, dismissed or snoozed."""
+    for ref in nudges:
+        o = set_state(app.store, ref, "open")
+        click.echo(f"Reopened: [{o.number}] {o.nudge.title}")
+
+
+@click.command()
+@click.argument("duration", metavar="DURATION")
+@click.argument("nudges", nargs=-1, required=True, metavar="NUMBER...")
+@now_option
+@pass_app
+def snooze(app: AppContext, duration: str, nudges: tuple[str, ...], now_: str | None) -> None:
+    """Hide nudges for a while (3d, 2 weeks, 4h); they come back after.
+
+    \b
+    Example usage:
+        followup snooze 3d 2
+        followup snooze "2 weeks" 5 6
+    """
+    try:
+        d = parse_duration(duration)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    now = parse_now(now_, app.config.me.tz)
+    until = now + d.delta
+    for ref in nudges:
+        o = set_state(app.store, ref, "snoozed", until=until)
+        local = until.astimezone(app.config.me.tz)
+        click.echo(f"Snoozed until {local:%a %d %b %H:%M}: [{o.number}] {o.nudge.title}")
+
+
+def _check_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UserError(f"{email!r} is not an email address")
+    return email
+
+
+@click.command()
+@click.argument("addresses", nargs=-1, required=True, metavar="EMAIL...")
+@pass_app
+def mute(app: AppContext, addresses: tuple[str, ...]) -> None:
+    """Never nudge about these people again (until unmuted).
+
+    \b
+    Example usage:
+        followup mute dana@example.com
+    """
+    for a in addresses:
+        app.store.set_person_flag(_check_email(a), muted=True)
+        click.echo(f"Muted {a.lower()}")
+
+
+@click.command()
+@click.argument("addresses", nargs=-1, required=True, metavar="EMAIL...")
+@pass_app
+def unmute(app: AppContext, addresses: tuple[str, ...]) -> None:
+    """Nudge about these people again."""
+    for a in addresses:
+        app.store.set_person_flag(_check_email(a), muted=False)
+        click.echo(f"Unmuted {a.lower()}")
+
+
+@click.command()
+@click.argument("addresses", nargs=-1, required=True, metavar="EMAIL...")
+@click.option("--off", is_flag=True, help="Remove the mark.")
+@pass_app
+def important(app: AppContext, addresses: tuple[str, ...], off: bool) -> None:
+    """Mark people as important: they get reconnect nudges whatever the history."""
+    for a in addresses:
+        app.store.set_person_flag(_check_email(a), important=not off)
+        click.echo(f"{'Unmarked' if off else 'Marked'} {a.lower()} as important")
+
+
+def _contacts(app: AppContext, now: datetime):  # type: ignore[no-untyped-def]
+    from followup.identity import my_addresses
+    from followup.store.load import load_state
+
+    cfg = app.config
+    state = load_state(
+        app.store,
+        me=my_addresses(cfg, app.store),
+        domains=frozenset(cfg.me.domains),
+        now=now,
+        window=cfg.rules.lookback.delta,
+        mute=frozenset(cfg.rules.mute),
+        important=frozenset(cfg.rules.important),
+    )
+    return state
+
+
+def _person_dict(c, now: datetime) -> dict:  # type: ignore[no-untyped-def]
+    st = strength(c, now)
+    gap = usual_gap(c)
+    last = c.last_contact
+    return {
+        "email": c.email,
+        "name": c.name or name_from_address(c.email),
+        "strength": st.score,
+        "two_way": st.two_way,
+        "days_in_contact": st.exchanges,
+        "received": len(c.received),
+        "sent": len(c.sent),
+        "meetings": len(c.met),
+        "last_contact": last.isoformat() if last else None,
+        "usual_gap_days": round(gap.total_seconds() / 86400, 1) if gap else None,
+        "last_subject": c.last_subject,
+        "muted": c.muted,
+        "important": c.important,
+    }
+
+
+@click.command()
+@click.option("--limit", default=30, show_default=True, help="How many people to list.")
+@click.option("--all", "show_all", is_flag=True, help="Include one-way and muted contacts.")
+@now_option
+@json_option
+@pass_app
+def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_: bool) -> None:
+    """List who matters most: strength, last contact, usual rhythm.
+
+    \b
+    Example usage:
+        followup people
+        followup people --limit 100 --json
+    """
+    from followup.cli.output import console
+
+    now = parse_now(now_, app.config.me.tz)
+    state = _contacts(app, now)
+    rows = [_person_dict(c, now) for c in state.contacts.values()]
+    if not show_all:
+        rows = [r for r in rows if r["two_way"] and not r["muted"]]
+    rows.sort(key=lambda r: (-r["strength"], r["email"]))
+    rows = rows[:limit]
+    if json_:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("Person", "Strength", "Last contact", "Usual rhythm", "Msgs in/out"):
+        table.add_column(col)
+    for r in rows:
+        last = datetime.fromisoformat(r["last_contact"]) if r["last_contact"] else None
+        since = describe(now - last) + " ago" if last else "-"
+        gap = f"every ~{r['usual_gap_days']:.0f} days" if r["usual_gap_days"] else "-"
+        flag = " (muted)" if r["muted"] else (" ★" if r["important"] else "")
+        table.add_row(
+            f"{r['name']} <{r['email']}>{flag}",
+            f"{r['strength']:.0f}",
+            since,
+            gap,
+            f"{r['received']}/{r['sent']}",
+        )
+    console().print(table)
+
+
+@click.command()
+@click.argument("email")
+@now_option
+@json_option
+@pass_app
+def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
+    """Show one person: history, rhythm, and the open nudges about them.
+
+    \b
+    Example usage:
+        followup person dana@example.com
+    """
+    from followup.store.nudges import list_nudges
+
+    email = _check_email(email)
+    now = parse_now(now_, app.config.me.tz)
+    state = _contacts(app, now)
+    c = state.contacts.get(email)
+    if c is None:
+        raise UserError(f"No history with {email}: 'followup people --all' lists known people")
+    d = _person_dict(c, now)
+    items = [
+        o for o in list_nudges(app.store, now) if o.nudge.person and o.nudge.person.email == email
+    ]
+    if json_:
+        from followup.nudges import open_nudge_to_dict
+
+        d["nudges"] = [open_nudge_to_dict(o) for o in items]
+        click.echo(json.dumps(d, indent=2, ensure_ascii=False))
+        return
+    tz = app.config.me.tz
+    click.echo(f"{d['name']} <{email}>" + (" (muted)" if d["muted"] else ""))
+    last = datetime.fromisoformat(d["last_contact"]).astimezone(tz) if d["last_contact"] else None
+    click.echo(
+        f"  strength {d['strength']:.0f}, {d['received']} messages in, {d['sent']} out, "
+        f"{d['meetings']} meetings"
+    )
+    if last:
+        click.echo(
+            f"  last contact {last:%a %d %b %Y} ({describe(now - last.astimezone(UTC))} ago)"
+            + (f", re: {d['last_subject']}" if d["last_subject"] else "")
+        )
+    if d["usual_gap_days"]:
+        click.echo(f"  usual rhythm: every ~{d['usual_gap_days']:.0f} days")
+    for o in items:
+        click.echo(f"  [{o.number}] {o.nudge.title} — {o.nudge.reason}")

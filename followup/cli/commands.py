@@ -1,0 +1,228 @@
+"""The pipeline commands: init, sync, digest, run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
+from followup.cli.output import console, print_digest, progress_reporter
+from followup.config import default_config_path, parse_since
+from followup.errors import UserError
+from followup.store.nudges import list_nudges
+
+EXIT_SOURCE_FAILED = 1
+
+
+def example_config_text() -> str:
+    """config.example.toml as shipped (package data, or the repo root in a checkout)."""
+    from importlib import resources
+
+    try:
+        return resources.files("followup").joinpath("config.example.toml").read_text("utf-8")
+    except FileNotFoundError:
+        root = Path(__file__).resolve().parents[2]
+        return (root / "config.example.toml").read_text("utf-8")
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.pass_obj
+def init(app: AppContext, force: bool) -> None:
+    """Write a commented config file to edit.
+
+    \b
+    Example usage:
+        followup init
+        followup --config ./my.toml init
+    """
+    path = app.config_path or default_config_path()
+    if path.exists() and not force:
+        raise UserError(f"{path} exists already; edit it, or pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(example_config_text(), encoding="utf-8")
+    click.echo(f"Wrote {path}: edit [me] and add your [[mail]] sources, then run 'followup sync'.")
+
+
+@click.command()
+@click.option("--source", "only", metavar="NAME", help="Sync only this source.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Bound the first sync of a large mailbox.")
+@now_option
+@json_option
+@pass_app
+def sync(
+    app: AppContext, only: str | None, since: str | None, now_: str | None, json_: bool
+) -> None:
+    """Read the configured mail and calendar sources into the store.
+
+    \b
+    Example usage:
+        followup sync
+        followup sync --source work --since 2025-01-01 --json
+    """
+    from followup.sync import sync_all
+
+    cfg = app.config
+    now = parse_now(now_, cfg.me.tz)
+    try:
+        since_date = parse_since(since)
+    except ValueError as e:
+        raise UserError(f"--since {since!r} is not a date; use YYYY-MM-DD") from e
+    with progress_reporter(not json_) as progress:
+        reports = sync_all(app.store, cfg, now, only=only, since=since_date, progress=progress)
+    if json_:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        for r in reports:
+            if r.error:
+                click.echo(f"Error: {r.error}", err=True)
+            elif r.events is not None:
+                click.echo(f"{r.name}: {r.events} events")
+            else:
+                folders = ", ".join(
+                    f"{f.folder} {f.new} new" + (f" ({f.skipped} skipped)" if f.skipped else "")
+                    for f in r.folders.values()
+                )
+                click.echo(f"{r.name}: {r.new} new messages" + (f" — {folders}" if folders else ""))
+    if any(r.error for r in reports):
+        sys.exit(EXIT_SOURCE_FAILED)
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "html", "plain"]),
+    default="text",
+    help="Output format.",
+)
+@json_option
+@click.option("--all", "show_all", is_flag=True, help="Also list done, snoozed and dismissed.")
+@click.option("--limit", type=int, help="Show at most this many items.")
+@click.option("--no-plan", is_flag=True, help="Show stored nudges without re-planning.")
+@now_option
+@pass_app
+def digest(
+    app: AppContext,
+    fmt: str,
+    json_: bool,
+    show_all: bool,
+    limit: int | None,
+    no_plan: bool,
+    now_: str | None,
+) -> None:
+    """Show the nudges due now, most urgent first.
+
+    \b
+    Example usage:
+        followup digest
+        followup digest --json
+        followup digest --format markdown --now 2026-03-17T07:30
+    """
+    from followup.runner import plan_now
+
+    if json_ and fmt not in ("text", "json"):
+        raise UserError("Use just one of --json or --format")
+    cfg = app.config
+    now = parse_now(now_, cfg.me.tz)
+    if not no_plan:
+        plan_now(app.store, cfg, now)
+    states = ("open", "snoozed", "done", "dismissed") if show_all else ("open",)
+    items = list_nudges(app.store, now, states=states)
+    if limit:
+        items = items[:limit]
+    emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt)
+
+
+def emit_digest(items: list, now, tz, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    from followup.digest import render
+
+    if fmt == "json":
+        click.echo(json.dumps(render.render_json(items, now, tz), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(render.render_markdown(items, now, tz), nl=False)
+    elif fmt == "html":
+        click.echo(render.render_html(items, now, tz), nl=False)
+    elif fmt == "plain":
+        click.echo(render.render_plain(items, now, tz), nl=False)
+    else:
+        print_digest(items, now, tz, out=console())
+
+
+@click.command()
+@click.option("--no-send", is_flag=True, help="Do everything but send the digest email.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something failed.")
+@now_option
+@json_option
+@pass_app
+def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bool) -> None:
+    """Run one full cycle: sync, analyse, plan, and send the digest if due.
+
+    This is the command for cron or a systemd timer (see contrib/).
+
+    \b
+    Example usage:
+        followup run
+        followup run --no-send --json
+    """
+    from followup.lock import LockedError, run_lock
+    from followup.runner import run_once
+
+    cfg = app.config
+    now = parse_now(now_, cfg.me.tz)
+    try:
+        with run_lock(cfg.home), progress_reporter(not (json_ or quiet)) as progress:
+            report = run_once(cfg, now=now, store=app.store, deliver=not no_send, progress=progress)
+    except LockedError as e:
+        click.echo(str(e), err=True)
+        return
+    items = list_nudges(app.store, now)
+    if json_:
+        click.echo(
+            json.dumps(
+                {
+                    "sources": [s.to_dict() for s in report.sources],
+                    "analysed": report.analysed,
+                    "findings": report.findings,
+                    "nudges": {
+                        "open": len(items),
+                        "new": report.plan.new if report.plan else 0,
+                        "closed": report.plan.closed if report.plan else 0,
+                    },
+                    "digest": _delivery_dict(report.delivery),
+                },
+                indent=2,
+            )
+        )
+    elif not quiet:
+        for s in report.sources:
+            if s.error:
+                click.echo(f"Error: {s.error}", err=True)
+        new = report.plan.new if report.plan else 0
+        msgs = sum(s.new for s in report.sources)
+        click.echo(
+            f"Synced {msgs} new messages, analysed {report.analysed}, "
+            f"{len(items)} open nudges ({new} new)."
+        )
+        if report.delivery is not None:
+            click.echo(_delivery_line(report.delivery))
+    else:
+        for s in report.failed:
+            click.echo(f"Error: {s.error}", err=True)
+    if report.failed:
+        sys.exit(EXIT_SOURCE_FAILED)
+
+
+def _delivery_dict(delivery: object) -> object:
+    if delivery is None:
+        return None
+    to_dict = getattr(delivery, "to_dict", None)
+    return to_dict() if callable(to_dict) else str(delivery)
+
+
+def _delivery_line(delivery: object) -> str:
+    summary = getattr(delivery, "summary", None)
+    return summary() if callable(summary) else str(delivery)

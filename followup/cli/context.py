@@ -1,0 +1,66 @@
+"""State shared by the commands: the config path, verbosity, loaded config and store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from followup.config import Config, load_config
+from followup.errors import UserError
+from followup.store.store import Store
+
+
+@dataclass
+class AppContext:
+    config_path: Path | None = None
+    verbose: int = 0
+    _config: Config | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.config.database_url())
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def parse_now(value: str | None, tz: ZoneInfo) -> datetime:
+    """--now: ISO-8601; a naive value is read in the user's time zone."""
+    if not value:
+        return datetime.now(UTC)
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise UserError(
+            f"--now {value!r} is not an ISO-8601 date/time, e.g. 2026-03-17T07:30"
+        ) from e
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(UTC)
+
+
+now_option = click.option(
+    "--now",
+    "now_",
+    metavar="ISO-8601",
+    help="Pretend it is this moment (reproducible output); naive times are in [me] timezone.",
+)
+json_option = click.option("json_", "--json", is_flag=True, help="Output as JSON.")

@@ -1,0 +1,77 @@
+"""followup doctor: check config, database, NLP pipeline and every source, without syncing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from followup.cli.context import AppContext, json_option, pass_app
+
+
+def _check_source(settings: Any, calendar: bool) -> dict[str, Any]:
+    from connectors.errors import ConnectorError
+    from followup.sync import build_source
+
+    out: dict[str, Any] = {"source": settings.name, "kind": settings.kind}
+    try:
+        src = build_source(settings, calendar=calendar)
+        try:
+            probe = getattr(src, "probe", None)
+            out["ok"] = True
+            if callable(probe):
+                out["details"] = probe()
+        finally:
+            src.close()
+    except ConnectorError as e:
+        out.update(ok=False, error=str(e))
+    except OSError as e:
+        out.update(ok=False, error=f"{settings.name}: {e}")
+    return out
+
+
+@click.command()
+@json_option
+@pass_app
+def doctor(app: AppContext, json_: bool) -> None:
+    """Check the config, the database, the NLP pipeline and each source's login.
+
+    \b
+    Example usage:
+        followup doctor
+        followup doctor --json
+    """
+    import nlp
+    from followup.store.migrations import schema_version
+
+    cfg = app.config
+    report: dict[str, Any] = {"config": str(cfg.path) if cfg.path else None}
+    from sqlalchemy.engine import make_url
+
+    report["database"] = make_url(cfg.database_url()).render_as_string(hide_password=True)
+    with app.store.begin() as conn:
+        report["schema_version"] = schema_version(conn)
+    report["messages"] = app.store.count_messages()
+    pipe = nlp.load_pipeline(cfg.nlp.pipeline)
+    report["nlp_pipeline"] = pipe.name
+    report["sources"] = [_check_source(s, False) for s in cfg.mail] + [
+        _check_source(s, True) for s in cfg.calendars
+    ]
+    if json_:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        click.echo(f"config:    {report['config']}")
+        click.echo(
+            f"database:  {report['database']} "
+            f"(schema {report['schema_version']}, {report['messages']} messages)"
+        )
+        click.echo(f"nlp:       {report['nlp_pipeline']}")
+        for s in report["sources"]:
+            status = "ok" if s["ok"] else f"FAILED: {s['error']}"
+            click.echo(f"source {s['source']} ({s['kind']}): {status}")
+            details = s.get("details") or {}
+            for k, v in details.items():
+                click.echo(f"    {k}: {v}")
+    if not all(s["ok"] for s in report["sources"]):
+        raise SystemExit(1)

@@ -1,0 +1,90 @@
+"""Human output: the digest in a terminal, progress bars only on a TTY."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from followup.durations import ago
+from followup.nudges import KIND_ORDER, KIND_TITLES, OpenNudge
+
+
+def console(err: bool = False) -> Console:
+    # No colour codes when piped or under cron; a wide virtual width keeps lines whole.
+    return Console(stderr=err, highlight=False, soft_wrap=True)
+
+
+def print_digest(
+    items: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, *, out: Console | None = None
+) -> None:
+    out = out or console()
+    local = now.astimezone(tz)
+    if not items:
+        out.print(f"Nothing needs you today ({local:%a %d %b %Y}).")
+        return
+    out.print(Text(f"followup — {local:%a %d %b %Y %H:%M} — {len(items)} to look at", style="bold"))
+    by_kind: dict[str, list[OpenNudge]] = {}
+    for o in items:
+        by_kind.setdefault(o.nudge.kind, []).append(o)
+    for kind in KIND_ORDER:
+        group = by_kind.get(kind)
+        if not group:
+            continue
+        out.print()
+        out.print(Text(f"{KIND_TITLES[kind]} ({len(group)})", style="bold underline"))
+        for o in group:
+            n = o.nudge
+            line = Text()
+            line.append(f"[{o.number}] ", style="cyan")
+            line.append(n.title, style="bold")
+            line.append(f" — {n.reason}")
+            out.print(line)
+            ev = n.evidence
+            bits = []
+            if ev.subject and kind not in ("before_meeting", "after_meeting"):
+                bits.append(f"“{ev.subject}”")
+            if ev.date and kind not in ("before_meeting",):
+                bits.append(ago(ev.date, now, tz))
+            if ev.message_id:
+                bits.append(f"<{ev.message_id}>")
+            if bits:
+                out.print(Text("      " + " · ".join(bits), style="dim"))
+
+
+@contextmanager
+def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on a terminal; nothing at all under cron or in a pipe."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(err=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(escape(label), total=total or None)
+            bar.update(tasks[label], completed=done, total=total or None)
+
+        yield report

@@ -1,0 +1,103 @@
+"""Durations in config ("3 business days", "6 weeks") and business-day arithmetic."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_UNITS = {
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
+_PATTERN = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(business\s+days?|bdays?|minutes?|mins?|m|hours?|h|days?|d|weeks?|w)\s*$",
+    re.IGNORECASE,
+)
+_ALIASES = {"min": "minute", "m": "minute", "h": "hour", "d": "day", "w": "week"}
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time; ``business`` durations count Monday-Friday days only."""
+
+    amount: float
+    business: bool = False
+    delta: timedelta = timedelta(0)
+
+    def __str__(self) -> str:
+        if self.business:
+            n = int(self.amount) if self.amount.is_integer() else self.amount
+            return f"{n} business day{'s' if n != 1 else ''}"
+        return describe(self.delta)
+
+    def elapsed(self, start: datetime, now: datetime, tz: ZoneInfo) -> bool:
+        """True when at least this duration lies between ``start`` and ``now``."""
+        if not self.business:
+            return now - start >= self.delta
+        return business_days_between(start, now, tz) >= self.amount
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse "3 business days", "2d", "6 weeks", "12h"; ValueError with the accepted forms."""
+    m = _PATTERN.match(str(text))
+    if not m:
+        raise ValueError(
+            f"{text!r} is not a duration: "
+            "use e.g. '3 business days', '2 days', '6 weeks', '12 hours'"
+        )
+    amount = float(m.group(1))
+    unit = re.sub(r"\s+", " ", m.group(2).lower())
+    if unit.startswith("business") or unit.startswith("bday"):
+        return Duration(amount, business=True, delta=timedelta(days=amount))
+    unit = unit.rstrip("s") if unit not in ("s",) else unit
+    unit = _ALIASES.get(unit, unit)
+    return Duration(amount, delta=_UNITS[unit] * amount)
+
+
+def business_days_between(start: datetime, end: datetime, tz: ZoneInfo) -> float:
+    """Whole Monday-Friday days from ``start`` to ``end``, in the user's zone.
+
+    Counted by calendar date: a message sent on Friday is 1 business day old on Monday
+    and 2 on Tuesday, whatever the hour. Weekend days never count.
+    """
+    a, b = start.astimezone(tz).date(), end.astimezone(tz).date()
+    if b <= a:
+        return 0
+    days = (b - a).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    wd = a.weekday()
+    for i in range(1, rest + 1):
+        if (wd + i) % 7 < 5:
+            count += 1
+    return count
+
+
+def describe(delta: timedelta) -> str:
+    """ "3 days", "5 weeks", "2 hours": a rough human length."""
+    secs = delta.total_seconds()
+    if secs < 3600:
+        n, unit = max(1, round(secs / 60)), "minute"
+    elif secs < 86400 * 2:
+        n, unit = round(secs / 3600), "hour"
+    elif secs < 86400 * 14:
+        n, unit = round(secs / 86400), "day"
+    else:
+        n, unit = round(secs / (86400 * 7)), "week"
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def ago(when: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """ "today", "yesterday", "3 days ago", "5 weeks ago" relative to the user's day."""
+    days = (now.astimezone(tz).date() - when.astimezone(tz).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    return f"{round(days / 7)} weeks ago"

@@ -1,0 +1,72 @@
+"""People: display names and relationship strength."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from followup.state import Contact
+
+_QUOTES = re.compile(r"^['\"]+|['\"]+$")
+
+
+def clean_name(raw: str, email: str = "") -> str:
+    """Tidy a display name: "Lee, Dana" -> "Dana Lee"; drop quotes and an address
+    repeated as the name; "" when nothing person-like is left."""
+    name = _QUOTES.sub("", (raw or "").strip()).strip()
+    if not name or "@" in name or name.lower() == email.lower():
+        return ""
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if last and first and " " not in last:
+            name = f"{first} {last}"
+    return re.sub(r"\s+", " ", name)
+
+
+def name_from_address(email: str) -> str:
+    """ "dana.lee@x" -> "Dana Lee" as a last resort for display."""
+    local = email.partition("@")[0]
+    parts = [p for p in re.split(r"[._-]+", local) if p.isalpha() and len(p) > 1]
+    return " ".join(p.capitalize() for p in parts) if parts else email
+
+
+def contact_days(c: Contact) -> list[datetime]:
+    """Distinct days of contact (any direction), oldest first: the relationship's beat."""
+    days: dict[object, datetime] = {}
+    for d in sorted(c.received + c.sent + c.met):
+        days.setdefault(d.date(), d)
+    return list(days.values())
+
+
+def usual_gap(c: Contact) -> timedelta | None:
+    """Median gap between days of contact; None with fewer than three contacts."""
+    days = contact_days(c)
+    if len(days) < 3:
+        return None
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(days)]
+    return timedelta(seconds=statistics.median(gaps))
+
+
+@dataclass(frozen=True, slots=True)
+class Strength:
+    score: float
+    two_way: bool
+    exchanges: int
+
+
+def strength(c: Contact, now: datetime) -> Strength:
+    """Frequency, recency, reciprocity and meetings, 0..100-ish. Explainable on purpose."""
+    two_way = bool(c.received) and bool(c.sent)
+    exchanges = len(contact_days(c))
+    last = c.last_contact
+    recency = 0.0
+    if last:
+        days = max(0.0, (now - last).total_seconds() / 86400)
+        recency = max(0.0, 1 - days / 365)
+    score = min(exchanges, 40) * 1.5 + recency * 20 + (15 if two_way else 0) + len(c.met) * 3
+    if c.important:
+        score += 25
+    return Strength(score=round(score, 1), two_way=two_way, exchanges=exchanges)

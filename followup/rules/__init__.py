@@ -1,0 +1,41 @@
+"""The rules: pure functions of (state, now, settings) -> nudges.
+
+Same state + same now + same settings = same nudges, in the same order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from followup.config import MeSettings, RuleSettings
+from followup.nudges import KIND_ORDER, Nudge
+from followup.rules.follow_up import plan_follow_up
+from followup.rules.meetings import plan_after_meeting, plan_before_meeting
+from followup.rules.promises import plan_promises, plan_waiting_on
+from followup.rules.reconnect import plan_reconnect
+from followup.rules.reply import plan_reply
+from followup.state import PlanningState
+
+__all__ = ["plan", "sort_nudges"]
+
+
+def plan(state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings) -> list[Nudge]:
+    """Every nudge due at ``now``; ``now`` must be timezone-aware."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    items: list[Nudge] = []
+    for rule in (plan_reply, plan_promises, plan_follow_up, plan_waiting_on, plan_after_meeting):
+        items.extend(rule(state, now, rules, me))
+    items.extend(plan_reconnect(state, now, rules, me))
+    items.extend(plan_before_meeting(state, now, rules, me, items))
+    items = [n for n in items if not (n.person and state.muted(n.person.email))]
+    # One nudge per key (a message in two folders, say), first wins.
+    unique: dict[str, Nudge] = {}
+    for n in items:
+        unique.setdefault(n.key, n)
+    return sort_nudges(list(unique.values()))
+
+
+def sort_nudges(nudges: list[Nudge]) -> list[Nudge]:
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    return sorted(nudges, key=lambda n: (order[n.kind], -n.score, n.key))

@@ -1,0 +1,67 @@
+"""Helpers shared by the rules: people references, quoting evidence, reply times."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+
+from followup.nudges import Evidence, PersonRef
+from followup.people import name_from_address
+from followup.state import Msg, PlanningState, Thread
+
+
+def person(state: PlanningState, email: str, fallback_name: str = "") -> PersonRef:
+    name = state.name_of(email) or fallback_name or name_from_address(email)
+    return PersonRef(name=name, email=email)
+
+
+def quote(sentence: str, limit: int = 90) -> str:
+    """A sentence as shown inside a reason: single line, capped, in quotes."""
+    s = " ".join(sentence.split())
+    if len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    return f"'{s}'"
+
+
+def evidence(m: Msg, sentence: str | None = None) -> Evidence:
+    url = f"https://mail.google.com/mail/#all/{m.gmail_thread_id}" if m.gmail_thread_id else None
+    return Evidence(
+        message_id=m.message_id, sentence=sentence, date=m.date, subject=m.subject, thread_url=url
+    )
+
+
+def first_other(state: PlanningState, m: Msg) -> str | None:
+    """The main correspondent of my message: first To (then Cc) that isn't me."""
+    for email in m.to + m.cc:
+        if not state.is_me(email):
+            return email
+    return None
+
+
+def later_from_me(thread: Thread, m: Msg) -> bool:
+    return any(x.from_me for x in thread.after(m))
+
+
+def later_from(thread: Thread, m: Msg, email: str) -> bool:
+    return any(x.sender == email for x in thread.after(m))
+
+
+def reply_times(state: PlanningState) -> dict[str, timedelta]:
+    """Each person's median time to answer one of my messages, from the loaded threads."""
+    waits: dict[str, list[float]] = {}
+    for th in state.threads:
+        msgs = th.messages
+        for i, m in enumerate(msgs):
+            if not m.from_me:
+                continue
+            for later in msgs[i + 1 :]:
+                if later.from_me:
+                    break
+                if later.sender in m.recipients:
+                    waits.setdefault(later.sender, []).append((later.date - m.date).total_seconds())
+                    break
+    return {e: timedelta(seconds=statistics.median(v)) for e, v in waits.items()}
+
+
+def within(d: datetime, now: datetime, window: timedelta) -> bool:
+    return now - window <= d <= now

@@ -1,0 +1,58 @@
+"""Follow up: my last message in a thread asked something (or opened the thread) and
+nobody answered; the wait adapts to how fast that person usually replies."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from followup.config import MeSettings, RuleSettings
+from followup.durations import Duration, ago
+from followup.nudges import Nudge
+from followup.rules.common import evidence, first_other, person, quote, reply_times, within
+from followup.state import PlanningState
+
+
+def plan_follow_up(
+    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+) -> list[Nudge]:
+    out: list[Nudge] = []
+    waits = reply_times(state)
+    for th in state.threads:
+        msgs = [m for m in th.messages if not m.automated]
+        if not msgs or not msgs[-1].from_me:
+            continue
+        last = msgs[-1]
+        if not within(last.date, now, rules.lookback.delta):
+            continue
+        asks = [f for f in last.findings if f.kind == "request"]
+        outreach = all(m.from_me for m in msgs)
+        if not asks and not outreach:
+            continue
+        target = first_other(state, last)
+        if target is None or state.muted(target):
+            continue
+        threshold = rules.follow_up_after
+        usual = waits.get(target)
+        if usual is not None:
+            adaptive = usual * rules.follow_up_factor
+            if adaptive > timedelta(days=threshold.amount * 7 / 5):
+                # Slow responders get more time, up to follow_up_max business days.
+                bdays = min(adaptive.days * 5 / 7, rules.follow_up_max.amount)
+                threshold = Duration(round(bdays), business=True, delta=timedelta(days=bdays))
+        if not threshold.elapsed(last.date, now, me.tz):
+            continue
+        who = person(state, target)
+        what = f"asked {quote(asks[0].text)}" if asks else f"no reply to {quote(last.subject)}"
+        out.append(
+            Nudge(
+                key=f"follow_up:{last.message_id}",
+                kind="follow_up",
+                person=who,
+                title=f"Chase {who.display}",
+                reason=f"{what}; sent {ago(last.date, now, me.tz)}, no reply since",
+                evidence=evidence(last, asks[0].text if asks else None),
+                score=(now - last.date).total_seconds() / 86400,
+                extra={"waited": str(threshold)},
+            )
+        )
+    return out

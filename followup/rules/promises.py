@@ -1,0 +1,111 @@
+"""Promise: what I committed to (due soon, due today, overdue). Waiting on: what others
+committed to me, once their date has passed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from followup.config import MeSettings, RuleSettings
+from followup.durations import ago
+from followup.nudges import Nudge
+from followup.rules.common import evidence, first_other, later_from, later_from_me, person, quote
+from followup.state import PlanningState
+from nlp.findings import Finding
+
+
+def _stable(f: Finding) -> str:
+    import hashlib
+
+    return hashlib.sha1(" ".join(f.text.split()).encode()).hexdigest()[:10]
+
+
+def _when(due: datetime, now: datetime, me: MeSettings) -> str:
+    days = (due.astimezone(me.tz).date() - now.astimezone(me.tz).date()).days
+    if days < -1:
+        return f"{-days} days overdue"
+    if days == -1:
+        return "due yesterday"
+    if days == 0:
+        return "due today"
+    if days == 1:
+        return "due tomorrow"
+    return f"due {due.astimezone(me.tz):%a %b %-d}"
+
+
+def plan_promises(
+    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+) -> list[Nudge]:
+    out: list[Nudge] = []
+    for th in state.threads:
+        for m in th.messages:
+            if not m.from_me:
+                continue
+            commits = [f for f in m.findings if f.kind == "commitment"]
+            if not commits or later_from_me(th, m):
+                continue  # a later message of mine in the thread: delivered or updated
+            target = first_other(state, m)
+            if target is None or state.muted(target):
+                continue
+            who = person(state, target)
+            for f in commits:
+                if f.due is not None:
+                    if f.due - now > rules.promise_soon.delta:
+                        continue
+                    if now - f.due > rules.lookback.delta:
+                        continue
+                    when = _when(f.due, now, me)
+                elif rules.reply_after.elapsed(m.date, now, me.tz) and (
+                    now - m.date <= rules.lookback.delta / 2
+                ):
+                    when = f"no date set, promised {ago(m.date, now, me.tz)}"
+                else:
+                    continue
+                action = f.action or f.text
+                out.append(
+                    Nudge(
+                        key=f"promise:{m.message_id}:{_stable(f)}",
+                        kind="promise",
+                        person=who,
+                        title=f"You promised {who.display}: {action}",
+                        reason=f"{when}: you wrote {quote(f.text)}",
+                        evidence=evidence(m, f.text),
+                        due=f.due,
+                        score=((now - f.due).total_seconds() / 86400 + 10) if f.due else 0.0,
+                    )
+                )
+    return out
+
+
+def plan_waiting_on(
+    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+) -> list[Nudge]:
+    out: list[Nudge] = []
+    for th in state.threads:
+        for m in th.messages:
+            if m.from_me or m.automated or not m.sender or state.muted(m.sender):
+                continue
+            for f in m.findings:
+                if f.kind != "commitment" or f.due is None:
+                    continue
+                if now - f.due < rules.waiting_grace.delta or now - f.due > rules.lookback.delta:
+                    continue
+                if later_from(th, m, m.sender):
+                    continue
+                who = person(state, m.sender, m.sender_name)
+                late = (now.astimezone(me.tz).date() - f.due.astimezone(me.tz).date()).days
+                out.append(
+                    Nudge(
+                        key=f"waiting_on:{m.message_id}:{_stable(f)}",
+                        kind="waiting_on",
+                        person=who,
+                        title=f"{who.display} owes you: {f.action or 'an answer'}",
+                        reason=(
+                            f"said {quote(f.text)} {ago(m.date, now, me.tz)}; "
+                            f"{late} day{'s' if late != 1 else ''} late"
+                        ),
+                        evidence=evidence(m, f.text),
+                        due=f.due,
+                        score=float(late),
+                    )
+                )
+    return out

@@ -1,0 +1,50 @@
+"""Reply: someone wrote to me directly, asked something, and I have not answered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from followup.config import MeSettings, RuleSettings
+from followup.durations import ago
+from followup.nudges import Nudge
+from followup.rules.common import evidence, later_from_me, person, quote, within
+from followup.state import PlanningState
+
+
+def plan_reply(
+    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+) -> list[Nudge]:
+    out: list[Nudge] = []
+    for th in state.threads:
+        pending: dict[str, list] = {}  # sender -> unanswered request messages, oldest first
+        for m in th.messages:
+            if m.from_me or m.automated or not m.sender or state.is_me(m.sender):
+                continue
+            if not any(state.is_me(e) for e in m.to):
+                continue  # not addressed to me directly (Cc, list, Bcc)
+            asks = [f for f in m.findings if f.kind == "request"]
+            if not asks or not within(m.date, now, rules.lookback.delta):
+                continue
+            if later_from_me(th, m):
+                continue
+            pending.setdefault(m.sender, []).append((m, asks[0]))
+        for sender, items in pending.items():
+            first, _ask = items[0]
+            latest, latest_ask = items[-1]
+            if not rules.reply_after.elapsed(first.date, now, me.tz):
+                continue
+            who = person(state, sender, first.sender_name)
+            out.append(
+                Nudge(
+                    key=f"reply:{first.message_id}",
+                    kind="reply",
+                    person=who,
+                    title=f"Reply to {who.display}",
+                    reason=f"asked {quote(latest_ask.text)} {ago(first.date, now, me.tz)}",
+                    evidence=evidence(latest, latest_ask.text),
+                    due=latest_ask.due,
+                    score=(now - first.date).total_seconds() / 86400,
+                    extra={"asks": len(items)},
+                )
+            )
+    return out

@@ -1,0 +1,102 @@
+"""One full cycle: sync -> extract -> plan -> deliver. Idempotent; the cron entry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from followup.config import Config
+from followup.extract import extract_pending
+from followup.identity import my_addresses
+from followup.nudges import Nudge
+from followup.rules import plan
+from followup.store.load import load_state
+from followup.store.nudges import PlanResult, apply_plan
+from followup.store.store import Store
+from followup.sync import Progress, SourceReport, sync_all
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    sources: list[SourceReport] = field(default_factory=list)
+    analysed: int = 0
+    findings: int = 0
+    nudges: list[Nudge] = field(default_factory=list)
+    plan: PlanResult | None = None
+    delivery: Any = None
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.error]
+
+
+def open_store(config: Config) -> Store:
+    return Store.open(config.database_url())
+
+
+def plan_now(store: Store, config: Config, now: datetime) -> tuple[list[Nudge], PlanResult]:
+    """Compute the nudges at ``now`` from the store and record them."""
+    me = my_addresses(config, store)
+    state = load_state(
+        store,
+        me=me,
+        domains=frozenset(config.me.domains),
+        now=now,
+        window=max(config.rules.lookback.delta, config.rules.reconnect_min.delta) * 2,
+        mute=frozenset(config.rules.mute),
+        important=frozenset(config.rules.important),
+    )
+    nudges = plan(state, now, config.rules, config.me)
+    result = apply_plan(store, nudges, now)
+    logger.info(
+        "Planned %d nudges: %d new, %d closed, %d reopened",
+        len(nudges),
+        result.new,
+        result.closed,
+        result.reopened,
+    )
+    return nudges, result
+
+
+def run_once(
+    config: Config,
+    *,
+    now: datetime,
+    store: Store | None = None,
+    sync: bool = True,
+    deliver: bool = True,
+    progress: Progress | None = None,
+    pipeline: Any = None,
+) -> RunReport:
+    """sync -> extract -> plan (-> deliver). Safe to rerun at any time."""
+    own = store is None
+    store = store or open_store(config)
+    report = RunReport()
+    try:
+        if sync:
+            report.sources = sync_all(store, config, now, progress=progress)
+        report.analysed, report.findings = extract_pending(
+            store, config, pipeline=pipeline, progress=progress
+        )
+        report.nudges, report.plan = plan_now(store, config, now)
+        if deliver:
+            report.delivery = _deliver(store, config, now)
+    finally:
+        if own:
+            store.close()
+    return report
+
+
+def _deliver(store: Store, config: Config, now: datetime) -> Any:
+    """Send the daily digest when one is configured and due (see digest.deliver)."""
+    if config.digest.smtp is None and config.digest.imap_account is None:
+        return None
+    try:
+        from followup.digest.deliver import deliver_digest
+    except ImportError:  # digest delivery not installed in this build
+        return None
+    return deliver_digest(store, config, now)

@@ -1,0 +1,104 @@
+"""What the rules see: a plain, immutable snapshot of the store at planning time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from nlp.findings import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    pk: int
+    message_id: str
+    thread_id: int
+    date: datetime
+    sender: str
+    sender_name: str
+    from_me: bool
+    subject: str
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    folder: str = ""
+    automated: str | None = None
+    findings: tuple[Finding, ...] = ()
+    gmail_thread_id: str | None = None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.to + self.cc
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    id: int
+    messages: tuple[Msg, ...]  # one per Message-ID, oldest first
+
+    @property
+    def subject(self) -> str:
+        return self.messages[0].subject if self.messages else ""
+
+    def after(self, m: Msg) -> tuple[Msg, ...]:
+        return tuple(x for x in self.messages if x.date > m.date)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One address's history with the user (automated mail excluded)."""
+
+    email: str
+    name: str
+    received: tuple[datetime, ...] = ()  # they wrote to me
+    sent: tuple[datetime, ...] = ()  # I wrote to them
+    met: tuple[datetime, ...] = ()  # meetings together (past)
+    last_subject: str = ""
+    muted: bool = False
+    important: bool = False
+
+    @property
+    def last_contact(self) -> datetime | None:
+        dates = self.received + self.sent + self.met
+        return max(dates) if dates else None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingAttendee:
+    email: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    uid: str
+    summary: str
+    start: datetime
+    end: datetime
+    status: str
+    attendees: tuple[MeetingAttendee, ...]
+    organizer: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanningState:
+    me: frozenset[str]
+    domains: frozenset[str]
+    threads: tuple[Thread, ...] = ()
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    meetings: tuple[Meeting, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+
+    def is_me(self, email: str) -> bool:
+        return email in self.me
+
+    def is_outside(self, email: str) -> bool:
+        return email not in self.me and email.rpartition("@")[2] not in self.domains
+
+    def name_of(self, email: str) -> str:
+        c = self.contacts.get(email)
+        return (c.name if c and c.name else self.names.get(email, "")) or ""
+
+    def muted(self, email: str) -> bool:
+        c = self.contacts.get(email)
+        return bool(c and c.muted)

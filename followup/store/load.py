@@ -1,0 +1,187 @@
+"""Read the store into a PlanningState for the rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from followup.people import clean_name
+from followup.state import Contact, Meeting, MeetingAttendee, Msg, PlanningState, Thread
+from followup.store import tables as t
+from followup.store.store import Store
+from nlp.findings import Finding
+
+M = t.Message.__table__  # type: ignore[attr-defined]
+P = t.Participant.__table__  # type: ignore[attr-defined]
+F = t.FindingRow.__table__  # type: ignore[attr-defined]
+EV = t.Event.__table__  # type: ignore[attr-defined]
+AT = t.Attendee.__table__  # type: ignore[attr-defined]
+
+
+def load_state(
+    store: Store,
+    *,
+    me: frozenset[str],
+    domains: frozenset[str],
+    now: datetime,
+    window: timedelta,
+    mute: frozenset[str] = frozenset(),
+    important: frozenset[str] = frozenset(),
+) -> PlanningState:
+    """Threads active in the last ``window`` (whole threads), every contact's history,
+    and meetings around ``now``. Nothing after ``now`` is loaded, so planning at a past
+    ``now`` sees the store as it was then."""
+    since = now - window
+    flags = store.person_flags()
+    names_raw = store.address_names()
+    names = {e: clean_name(n, e) for e, n in names_raw.items()}
+    with store.begin() as conn:
+        active = (
+            select(M.c.thread_id)
+            .where(M.c.date >= since, M.c.date <= now, M.c.thread_id.is_not(None))
+            .distinct()
+        )
+        rows = conn.execute(
+            select(
+                M.c.id,
+                M.c.message_id,
+                M.c.thread_id,
+                M.c.date,
+                M.c.from_email,
+                M.c.from_name,
+                M.c.from_me,
+                M.c.subject,
+                M.c.folder,
+                M.c.automated,
+                M.c.gmail_thread_id,
+            )
+            .where(M.c.thread_id.in_(active), M.c.date <= now)
+            .order_by(M.c.date, M.c.id)
+        ).all()
+        pks = [r.id for r in rows]
+        recips: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"to": [], "cc": []})
+        findings: dict[int, list[Finding]] = defaultdict(list)
+        for i in range(0, len(pks), 900):
+            chunk = pks[i : i + 900]
+            for pk, email, role in conn.execute(
+                select(P.c.message_pk, P.c.email, P.c.role)
+                .where(P.c.message_pk.in_(chunk), P.c.role.in_(["to", "cc"]))
+                .order_by(P.c.message_pk, P.c.role, P.c.email)
+            ):
+                recips[pk][role].append(email)
+            for f in conn.execute(select(F).where(F.c.message_pk.in_(chunk)).order_by(F.c.id)):
+                findings[f.message_pk].append(
+                    Finding(
+                        kind=f.kind,
+                        text=f.text,
+                        action=f.action,
+                        owner=f.owner,
+                        due=f.due,
+                        due_text=f.due_text,
+                        score=f.score,
+                    )
+                )
+
+        by_thread: dict[int, dict[str, Msg]] = defaultdict(dict)
+        for r in rows:
+            msg = Msg(
+                pk=r.id,
+                message_id=r.message_id,
+                thread_id=r.thread_id,
+                date=r.date,
+                sender=r.from_email,
+                sender_name=clean_name(r.from_name, r.from_email),
+                from_me=bool(r.from_me),
+                subject=r.subject,
+                to=tuple(recips[r.id]["to"]),
+                cc=tuple(recips[r.id]["cc"]),
+                folder=r.folder,
+                automated=r.automated,
+                findings=tuple(findings.get(r.id, ())),
+                gmail_thread_id=r.gmail_thread_id,
+            )
+            seen = by_thread[r.thread_id]
+            # The same message in two folders counts once; keep the copy with findings.
+            if msg.message_id not in seen or (msg.findings and not seen[msg.message_id].findings):
+                seen[msg.message_id] = msg
+        threads = tuple(
+            Thread(id=tid, messages=tuple(sorted(ms.values(), key=lambda m: (m.date, m.pk))))
+            for tid, ms in sorted(by_thread.items())
+        )
+
+        # Contact history: every non-automated message, by distinct Message-ID.
+        received: dict[str, set[datetime]] = defaultdict(set)
+        sent: dict[str, set[datetime]] = defaultdict(set)
+        last_subject: dict[str, tuple[datetime, str]] = {}
+        seen_ids: set[tuple[str, str, str]] = set()
+        hist = conn.execute(
+            select(M.c.message_id, M.c.date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
+            .join(P, P.c.message_pk == M.c.id)
+            .where(M.c.automated.is_(None), M.c.date <= now)
+        )
+        for mid, date, from_me, subject, email, role in hist:
+            if email in me or (mid, email, role) in seen_ids:
+                continue
+            seen_ids.add((mid, email, role))
+            if from_me and role in ("to", "cc"):
+                sent[email].add(date)
+            elif not from_me and role == "from":
+                received[email].add(date)
+            else:
+                continue
+            if email not in last_subject or last_subject[email][0] < date:
+                last_subject[email] = (date, subject)
+
+        meetings: list[Meeting] = []
+        met: dict[str, set[datetime]] = defaultdict(set)
+        ev_rows = conn.execute(
+            select(EV).where(EV.c.start <= now + timedelta(days=8)).order_by(EV.c.start, EV.c.uid)
+        ).all()
+        att_rows = conn.execute(select(AT).order_by(AT.c.event_pk, AT.c.email)).all()
+    atts: dict[int, list[MeetingAttendee]] = defaultdict(list)
+    for a in att_rows:
+        atts[a.event_pk].append(MeetingAttendee(a.email, clean_name(a.name, a.email), a.status))
+    for e in ev_rows:
+        attendees = tuple(atts.get(e.id, ()))
+        if e.end <= now and e.status != "cancelled":
+            for a in attendees:
+                if a.email not in me and a.status != "declined":
+                    met[a.email].add(e.end)
+        if e.end >= now - timedelta(days=14):
+            meetings.append(
+                Meeting(
+                    uid=e.uid,
+                    summary=e.summary,
+                    start=e.start,
+                    end=e.end,
+                    status=e.status,
+                    attendees=attendees,
+                    organizer=e.organizer_email,
+                )
+            )
+
+    contacts: dict[str, Contact] = {}
+    for email in sorted(set(received) | set(sent) | set(met) | set(flags) | mute | important):
+        if email in me:
+            continue
+        muted, imp = flags.get(email, (False, False))
+        contacts[email] = Contact(
+            email=email,
+            name=names.get(email, ""),
+            received=tuple(sorted(received.get(email, ()))),
+            sent=tuple(sorted(sent.get(email, ()))),
+            met=tuple(sorted(met.get(email, ()))),
+            last_subject=last_subject.get(email, (datetime.min.replace(tzinfo=UTC), ""))[1],
+            muted=muted or email in mute,
+            important=imp or email in important,
+        )
+    return PlanningState(
+        me=me,
+        domains=domains,
+        threads=threads,
+        contacts=contacts,
+        meetings=tuple(meetings),
+        names=names,
+    )

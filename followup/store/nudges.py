@@ -1,0 +1,131 @@
+"""Nudge lifecycle in the store: plans upserted by key, user decisions kept.
+
+- A planned nudge that is new gets the next short number (stable for its life).
+- done / dismissed survive reruns; snoozed returns to open when its time has come.
+- An open nudge the rules no longer produce is closed (the thread was answered, the
+  meeting got its follow-up...), and reopens if the rules produce it again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from followup.errors import UserError
+from followup.nudges import KIND_ORDER, Nudge, OpenNudge, nudge_from_dict, nudge_to_dict
+from followup.store import tables as t
+from followup.store.store import Store
+
+N = t.NudgeRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    new: int
+    updated: int
+    closed: int
+    reopened: int
+
+
+def apply_plan(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResult:
+    """Upsert the planned nudges and close those no longer planned, in one transaction."""
+    planned = {n.key: n for n in nudges}
+    new = updated = closed = reopened = 0
+    with store.begin() as conn:
+        rows = {r.key: r for r in conn.execute(select(N.c.key, N.c.state, N.c.snoozed_until))}
+        next_no = int(conn.execute(select(func.coalesce(func.max(N.c.number), 0))).scalar_one()) + 1
+        for key, n in planned.items():
+            payload = json.dumps(nudge_to_dict(n), sort_keys=True)
+            row = rows.get(key)
+            if row is None:
+                conn.execute(
+                    N.insert().values(
+                        key=key,
+                        number=next_no,
+                        kind=n.kind,
+                        person_email=n.person.email if n.person else None,
+                        payload=payload,
+                        state="open",
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
+                next_no += 1
+                new += 1
+                continue
+            values: dict[str, object] = {"payload": payload, "last_seen": now}
+            if row.state == "closed":
+                values.update(state="open", closed_at=None)
+                reopened += 1
+            elif row.state == "snoozed" and row.snoozed_until and row.snoozed_until <= now:
+                values.update(state="open", snoozed_until=None)
+            conn.execute(update(N).where(N.c.key == key).values(**values))
+            updated += 1
+        stale = [k for k, r in rows.items() if k not in planned and r.state in ("open", "snoozed")]
+        for i in range(0, len(stale), 500):
+            conn.execute(
+                update(N)
+                .where(N.c.key.in_(stale[i : i + 500]))
+                .values(state="closed", closed_at=now)
+            )
+        closed = len(stale)
+    return PlanResult(new=new, updated=updated, closed=closed, reopened=reopened)
+
+
+def list_nudges(
+    store: Store,
+    now: datetime,
+    *,
+    states: Sequence[str] = ("open",),
+    include_due_snoozed: bool = True,
+) -> list[OpenNudge]:
+    """Nudges in the given states, most urgent first. A snooze whose time has come shows
+    as open even before the next plan."""
+    with store.begin() as conn:
+        rows = conn.execute(select(N)).all()
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    out = []
+    for r in rows:
+        state = r.state
+        if (
+            state == "snoozed"
+            and include_due_snoozed
+            and r.snoozed_until
+            and r.snoozed_until <= now
+        ):
+            state = "open"
+        if state not in states:
+            continue
+        out.append(
+            OpenNudge(
+                number=r.number,
+                nudge=nudge_from_dict(json.loads(r.payload)),
+                state=state,
+                first_seen=r.first_seen,
+                snoozed_until=r.snoozed_until,
+            )
+        )
+    out.sort(key=lambda o: (order.get(o.nudge.kind, 99), -o.nudge.score, o.nudge.key))
+    return out
+
+
+def set_state(store: Store, ref: str, state: str, *, until: datetime | None = None) -> OpenNudge:
+    """Mark nudge ``ref`` (its number or key) done / dismissed / snoozed / open."""
+    with store.begin() as conn:
+        q = select(N)
+        q = q.where(N.c.number == int(ref)) if ref.isdigit() else q.where(N.c.key == ref)
+        row = conn.execute(q).first()
+        if row is None:
+            raise UserError(f"No nudge {ref}: 'followup digest' lists them with their numbers")
+        conn.execute(update(N).where(N.c.key == row.key).values(state=state, snoozed_until=until))
+    return OpenNudge(
+        number=row.number,
+        nudge=nudge_from_dict(json.loads(row.payload)),
+        state=state,  # type: ignore[arg-type]
+        first_seen=row.first_seen,
+        snoozed_until=until,
+    )

@@ -1,0 +1,522 @@
+"""The Store: one repository over the database. Opens, migrates, and writes.
+
+Bulk writes go through SQLAlchemy Core upserts (FACTS.md: the ORM's bulk path splits
+batches and runs ~10x slower); reads that the rules need are in state.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.records import EventRecord, MailBatch, MailRecord
+from followup.errors import StoreError
+from followup.store import tables as t
+from followup.store.migrations import apply_migrations
+from followup.threads import ThreadInput, assign_threads, looks_like_reply, normalise_subject
+from nlp.findings import Finding
+
+logger = logging.getLogger(__name__)
+
+M = t.Message.__table__  # type: ignore[attr-defined]
+P = t.Participant.__table__  # type: ignore[attr-defined]
+A = t.Address.__table__  # type: ignore[attr-defined]
+PE = t.Person.__table__  # type: ignore[attr-defined]
+CP = t.Checkpoint.__table__  # type: ignore[attr-defined]
+SRC = t.Source.__table__  # type: ignore[attr-defined]
+EV = t.Event.__table__  # type: ignore[attr-defined]
+AT = t.Attendee.__table__  # type: ignore[attr-defined]
+F = t.FindingRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    new: int
+    existing: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingText:
+    pk: int
+    excerpt: str
+    date: datetime
+    from_me: bool
+    from_name: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """The database. ``Store.open(url)`` creates and migrates it as needed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url)
+        except (SQLAlchemyError, ImportError, ValueError) as e:
+            raise StoreError(f"Cannot use the database URL in [storage] url: {e}") from e
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        try:
+            with engine.begin() as conn:
+                apply_migrations(conn)
+        except SQLAlchemyError as e:
+            where = engine.url.render_as_string(hide_password=True)
+            detail = e.args[0] if e.args else e
+            raise StoreError(f"Cannot open the database {where}: {detail}") from e
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _insert(self, table: Any) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    # -- sources and checkpoints ---------------------------------------------------
+
+    def checkpoints(self, source: str) -> dict[str, str]:
+        with self.begin() as conn:
+            rows = conn.execute(select(CP.c.folder, CP.c.state).where(CP.c.source == source))
+            return dict(rows)
+
+    def touch_source(self, name: str, kind: str, *, error: str | None = None) -> None:
+        stmt = self._insert(SRC).values(name=name, kind=kind, last_sync=_now(), last_error=error)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"kind": kind, "last_sync": stmt.excluded.last_sync, "last_error": error},
+        )
+        with self.begin() as conn:
+            conn.execute(stmt)
+
+    def source_errors(self) -> dict[str, str | None]:
+        with self.begin() as conn:
+            return dict(conn.execute(select(SRC.c.name, SRC.c.last_error)).all())
+
+    # -- mail ----------------------------------------------------------------------
+
+    def write_batch(self, source: str, batch: MailBatch, me: Sequence[str]) -> BatchResult:
+        """Upsert a batch's messages, participants and addresses, and its checkpoint,
+        in one transaction: after a crash, either all of it is there or none."""
+        me_set = set(me)
+        records = batch.records
+        with self.begin() as conn:
+            if records and self._has_other_uidvalidity(conn, source, batch.folder, records[0]):
+                self._rebase_uidvalidity(conn, source, batch.folder, records)
+            existing = 0
+            if records:
+                before = self._ids_for(conn, source, batch.folder, records)
+                existing = sum(1 for r in records if (r.uidvalidity, r.uid) in before)
+                rows = [_message_row(source, r, me_set) for r in records]
+                stmt = self._insert(M).on_conflict_do_nothing(
+                    index_elements=["source", "folder", "uidvalidity", "uid"]
+                )
+                conn.execute(stmt, rows)
+                ids = self._ids_for(conn, source, batch.folder, records)
+                part_rows: list[dict[str, Any]] = []
+                names: dict[str, str] = {}
+                for r in records:
+                    pk = ids.get((r.uidvalidity, r.uid))
+                    if pk is None:
+                        continue
+                    for role, addrs in _roles(r):
+                        for a in addrs:
+                            if not a.email:
+                                continue
+                            part_rows.append(
+                                {"message_pk": pk, "email": a.email, "role": role, "name": a.name}
+                            )
+                            if a.name and a.email not in me_set:
+                                names.setdefault(a.email, a.name)
+                            else:
+                                names.setdefault(a.email, "")
+                if part_rows:
+                    uniq = {(p["message_pk"], p["email"], p["role"]): p for p in part_rows}
+                    conn.execute(
+                        self._insert(P).on_conflict_do_nothing(
+                            index_elements=["message_pk", "email", "role"]
+                        ),
+                        list(uniq.values()),
+                    )
+                if names:
+                    stmt = self._insert(A)
+                    stmt = stmt.on_conflict_do_nothing(index_elements=["email"])
+                    conn.execute(stmt, [{"email": e, "name": n} for e, n in sorted(names.items())])
+                    # Fill in names first seen empty.
+                    for e, n in names.items():
+                        if n:
+                            conn.execute(
+                                update(A).where(A.c.email == e, A.c.name == "").values(name=n)
+                            )
+            new = len(records) - existing
+            cp = self._insert(CP).values(
+                source=source, folder=batch.folder, state=batch.checkpoint, updated_at=_now()
+            )
+            conn.execute(
+                cp.on_conflict_do_update(
+                    index_elements=["source", "folder"],
+                    set_={"state": cp.excluded.state, "updated_at": cp.excluded.updated_at},
+                )
+            )
+        return BatchResult(new=new, existing=existing)
+
+    def count_messages(self, source: str | None = None) -> int:
+        from sqlalchemy import func
+
+        q = select(func.count()).select_from(M)
+        if source:
+            q = q.where(M.c.source == source)
+        with self.begin() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def _ids_for(
+        self, conn: Connection, source: str, folder: str, records: Sequence[MailRecord]
+    ) -> dict[tuple[str, str], int]:
+        uids = [r.uid for r in records]
+        out: dict[tuple[str, str], int] = {}
+        for i in range(0, len(uids), 500):
+            rows = conn.execute(
+                select(M.c.uidvalidity, M.c.uid, M.c.id).where(
+                    M.c.source == source, M.c.folder == folder, M.c.uid.in_(uids[i : i + 500])
+                )
+            )
+            for uv, uid, pk in rows:
+                out[(uv, uid)] = pk
+        return out
+
+    def _has_other_uidvalidity(
+        self, conn: Connection, source: str, folder: str, rec: MailRecord
+    ) -> bool:
+        row = conn.execute(
+            select(M.c.id)
+            .where(M.c.source == source, M.c.folder == folder, M.c.uidvalidity != rec.uidvalidity)
+            .limit(1)
+        ).first()
+        return row is not None
+
+    def _rebase_uidvalidity(
+        self, conn: Connection, source: str, folder: str, records: Sequence[MailRecord]
+    ) -> None:
+        """UIDVALIDITY changed: move known messages to their new UIDs instead of
+        inserting copies (matched by Message-ID within the folder)."""
+        for r in records:
+            conn.execute(
+                update(M)
+                .where(
+                    M.c.source == source,
+                    M.c.folder == folder,
+                    M.c.message_id == r.message_id,
+                    M.c.uidvalidity != r.uidvalidity,
+                )
+                .values(uidvalidity=r.uidvalidity, uid=r.uid)
+            )
+
+    def refresh_identity(self, me: Sequence[str]) -> None:
+        """Mark the user's own messages: sent-folder mail and mail from their addresses."""
+        with self.begin() as conn:
+            conn.execute(
+                update(M)
+                .where((M.c.role == "sent") | M.c.from_email.in_(list(me)))
+                .where(M.c.from_me.is_(False))
+                .values(from_me=True)
+            )
+
+    def sent_folder_senders(self) -> list[tuple[str, int]]:
+        from sqlalchemy import func
+
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(M.c.from_email, func.count())
+                .where(M.c.role == "sent", M.c.from_email != "")
+                .group_by(M.c.from_email)
+                .order_by(func.count().desc())
+            )
+            return [(e, int(n)) for e, n in rows]
+
+    # -- threads -------------------------------------------------------------------
+
+    def assign_threads(self) -> int:
+        """Recompute thread ids for all messages; returns the number of threads."""
+        with self.begin() as conn:
+            msgs = conn.execute(
+                select(
+                    M.c.id,
+                    M.c.message_id,
+                    M.c.in_reply_to,
+                    M.c.refs,
+                    M.c.norm_subject,
+                    M.c.subject,
+                    M.c.excerpt,
+                    M.c.date,
+                    M.c.from_email,
+                    M.c.gmail_thread_id,
+                    M.c.thread_id,
+                )
+            ).all()
+            people: dict[int, set[str]] = {}
+            for pk, email in conn.execute(select(P.c.message_pk, P.c.email)):
+                people.setdefault(pk, set()).add(email)
+            inputs = []
+            current = {}
+            for row in msgs:
+                refs = tuple(x for x in (row.refs or "").split() if x)
+                if row.in_reply_to and row.in_reply_to not in refs:
+                    refs = (*refs, row.in_reply_to)
+                inputs.append(
+                    ThreadInput(
+                        pk=row.id,
+                        message_id=row.message_id,
+                        refs=refs,
+                        norm_subject=row.norm_subject,
+                        is_reply=looks_like_reply(row.subject, row.excerpt[:3000]),
+                        date=row.date,
+                        people=frozenset(people.get(row.id, ())),
+                        gmail_thread_id=row.gmail_thread_id,
+                    )
+                )
+                current[row.id] = row.thread_id
+            threads = assign_threads(inputs)
+            changed: dict[int, list[int]] = {}
+            for pk, tid in threads.items():
+                if current.get(pk) != tid:
+                    changed.setdefault(tid, []).append(pk)
+            for tid, pks in changed.items():
+                for i in range(0, len(pks), 500):
+                    conn.execute(
+                        update(M).where(M.c.id.in_(pks[i : i + 500])).values(thread_id=tid)
+                    )
+            return len(set(threads.values()))
+
+    # -- NLP -----------------------------------------------------------------------
+
+    def pending_analysis(self, limit: int) -> list[PendingText]:
+        """Messages not yet analysed, oldest first, automated mail excluded."""
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(M.c.id, M.c.excerpt, M.c.date, M.c.from_me, M.c.from_name)
+                .where(M.c.analysed.is_(False), M.c.automated.is_(None))
+                .order_by(M.c.id)
+                .limit(limit)
+            )
+            return [PendingText(r.id, r.excerpt, r.date, r.from_me, r.from_name) for r in rows]
+
+    def save_findings(self, results: Sequence[tuple[int, Sequence[Finding]]]) -> int:
+        """Write findings and the analysed mark in one transaction; returns findings saved."""
+        rows = [
+            {
+                "message_pk": pk,
+                "kind": f.kind,
+                "owner": f.owner,
+                "text": f.text,
+                "action": f.action,
+                "due": f.due.astimezone(UTC) if f.due else None,
+                "due_text": f.due_text,
+                "score": f.score,
+            }
+            for pk, findings in results
+            for f in findings
+        ]
+        pks = [pk for pk, _ in results]
+        with self.begin() as conn:
+            conn.execute(delete(F).where(F.c.message_pk.in_(pks)))
+            if rows:
+                conn.execute(F.insert(), rows)
+            conn.execute(update(M).where(M.c.id.in_(pks)).values(analysed=True))
+        return len(rows)
+
+    def count_pending_analysis(self) -> int:
+        from sqlalchemy import func
+
+        with self.begin() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(M)
+                    .where(M.c.analysed.is_(False), M.c.automated.is_(None))
+                ).scalar_one()
+            )
+
+    # -- calendar ------------------------------------------------------------------
+
+    def replace_events(
+        self, source: str, events: Iterable[EventRecord], start: datetime, end: datetime
+    ) -> int:
+        """Replace the source's events in [start, end) with ``events`` (one transaction)."""
+        evs = list(events)
+        with self.begin() as conn:
+            old = select(EV.c.id).where(
+                EV.c.source == source, EV.c.start >= start, EV.c.start < end
+            )
+            conn.execute(delete(AT).where(AT.c.event_pk.in_(old)))
+            conn.execute(
+                delete(EV).where(EV.c.source == source, EV.c.start >= start, EV.c.start < end)
+            )
+            for e in evs:
+                pk = conn.execute(
+                    self._insert(EV)
+                    .values(
+                        source=source,
+                        calendar=e.calendar,
+                        uid=e.uid,
+                        summary=e.summary,
+                        start=e.start,
+                        end=e.end,
+                        status=e.status,
+                        organizer_email=e.organizer.email if e.organizer else None,
+                        all_day=e.all_day,
+                        location=e.location,
+                    )
+                    .on_conflict_do_update(
+                        index_elements=["source", "calendar", "uid"],
+                        set_={
+                            "summary": e.summary,
+                            "start": e.start,
+                            "end": e.end,
+                            "status": e.status,
+                        },
+                    )
+                    .returning(EV.c.id)
+                ).scalar_one()
+                conn.execute(delete(AT).where(AT.c.event_pk == pk))
+                att = {
+                    a.address.email: {
+                        "event_pk": pk,
+                        "email": a.address.email,
+                        "name": a.address.name,
+                        "status": a.status,
+                        "organizer": a.organizer,
+                    }
+                    for a in e.attendees
+                    if a.address.email
+                }
+                if e.organizer and e.organizer.email and e.organizer.email not in att:
+                    att[e.organizer.email] = {
+                        "event_pk": pk,
+                        "email": e.organizer.email,
+                        "name": e.organizer.name,
+                        "status": "accepted",
+                        "organizer": True,
+                    }
+                if att:
+                    conn.execute(AT.insert(), list(att.values()))
+                names = [(a["email"], a["name"]) for a in att.values()]
+                if names:
+                    conn.execute(
+                        self._insert(A).on_conflict_do_nothing(index_elements=["email"]),
+                        [{"email": em, "name": nm} for em, nm in names],
+                    )
+        return len(evs)
+
+    # -- people --------------------------------------------------------------------
+
+    def set_person_flag(
+        self, email: str, *, muted: bool | None = None, important: bool | None = None
+    ) -> None:
+        """Mute/unmute or mark important: stored on the person behind the address."""
+        email = email.strip().lower()
+        with self.begin() as conn:
+            row = conn.execute(select(A.c.person_id, A.c.name).where(A.c.email == email)).first()
+            if row is None:
+                conn.execute(A.insert().values(email=email, name=""))
+                person_id = None
+            else:
+                person_id = row.person_id
+            if person_id is None:
+                person_id = conn.execute(
+                    PE.insert().values(name=row.name if row else "", muted=False, important=False)
+                ).inserted_primary_key[0]
+                conn.execute(update(A).where(A.c.email == email).values(person_id=person_id))
+            values: dict[str, bool] = {}
+            if muted is not None:
+                values["muted"] = muted
+            if important is not None:
+                values["important"] = important
+            if values:
+                conn.execute(update(PE).where(PE.c.id == person_id).values(**values))
+
+    def person_flags(self) -> dict[str, tuple[bool, bool]]:
+        """{email: (muted, important)} for addresses with a person record."""
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(A.c.email, PE.c.muted, PE.c.important).join(PE, PE.c.id == A.c.person_id)
+            )
+            return {e: (bool(m), bool(i)) for e, m, i in rows}
+
+    def address_names(self) -> dict[str, str]:
+        with self.begin() as conn:
+            return dict(conn.execute(select(A.c.email, A.c.name)))
+
+
+def _roles(r: MailRecord) -> list[tuple[str, Sequence[Any]]]:
+    return [
+        ("from", [r.sender] if r.sender else []),
+        ("to", r.to),
+        ("cc", r.cc),
+        ("bcc", r.bcc),
+        ("reply_to", r.reply_to),
+    ]
+
+
+def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
+    refs = " ".join(r.references)
+    sender = r.sender.email if r.sender else ""
+    return {
+        "source": source,
+        "folder": r.folder,
+        "role": r.role,
+        "uidvalidity": r.uidvalidity,
+        "uid": r.uid,
+        "message_id": r.message_id,
+        "subject": r.subject,
+        "norm_subject": normalise_subject(r.subject),
+        "from_email": sender,
+        "from_name": r.sender.name if r.sender else "",
+        "date": r.date.astimezone(UTC),
+        "in_reply_to": r.in_reply_to,
+        "refs": refs,
+        "excerpt": r.excerpt,
+        "attachments": json.dumps(list(r.attachments)) if r.attachments else "",
+        "automated": r.automated,
+        "size": r.size,
+        "gmail_thread_id": r.gmail_thread_id,
+        "from_me": r.role == "sent" or sender in me,
+        "thread_id": None,
+        "analysed": False,
+    }
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL + NORMAL: a commit per batch stays cheap and a crash loses at most the
+    # transaction in flight (FACTS.md).
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()

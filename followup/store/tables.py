@@ -1,0 +1,178 @@
+"""The database schema (SQLModel). Datetimes are stored as aware UTC.
+
+Changing a table means adding a migration in migrations.py, never editing history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _dt(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Migration(SQLModel, table=True):
+    __tablename__ = "migration"
+    name: str = Field(primary_key=True)
+    applied_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "source"
+    name: str = Field(primary_key=True)
+    kind: str
+    last_sync: datetime | None = Field(default=None, sa_column=_dt())
+    last_error: str | None = None
+
+
+class Checkpoint(SQLModel, table=True):
+    __tablename__ = "checkpoint"
+    source: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True)
+    state: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("source", "folder", "uidvalidity", "uid", name="uq_message_location"),
+        Index("ix_message_thread_date", "thread_id", "date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    folder: str
+    role: str
+    uidvalidity: str = ""
+    uid: str
+    message_id: str = Field(index=True)
+    subject: str = ""
+    norm_subject: str = Field(default="", index=True)
+    from_email: str = Field(default="", index=True)
+    from_name: str = ""
+    date: datetime = Field(sa_column=_dt(nullable=False, index=True))
+    in_reply_to: str | None = None
+    refs: str = Field(default="", sa_column=Column(Text, nullable=False))
+    excerpt: str = Field(default="", sa_column=Column(Text, nullable=False))
+    attachments: str = ""
+    automated: str | None = None
+    size: int = 0
+    gmail_thread_id: str | None = None
+    from_me: bool = False
+    thread_id: int | None = None
+    analysed: bool = Field(default=False, index=True)
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "participant"
+    message_pk: int = Field(primary_key=True, foreign_key="message.id")
+    email: str = Field(primary_key=True, index=True)
+    role: str = Field(primary_key=True)  # from | to | cc | bcc | reply_to
+    name: str = ""
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    important: bool = False
+    muted: bool = False
+
+
+class Address(SQLModel, table=True):
+    __tablename__ = "address"
+    email: str = Field(primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    name: str = ""
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("source", "calendar", "uid", name="uq_event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    calendar: str
+    uid: str
+    summary: str = ""
+    start: datetime = Field(sa_column=_dt(nullable=False, index=True))
+    end: datetime = Field(sa_column=_dt(nullable=False))
+    status: str = "confirmed"
+    organizer_email: str | None = None
+    all_day: bool = False
+    location: str = ""
+
+
+class Attendee(SQLModel, table=True):
+    __tablename__ = "attendee"
+    event_pk: int = Field(primary_key=True, foreign_key="event.id")
+    email: str = Field(primary_key=True, index=True)
+    name: str = ""
+    status: str = "needs-action"
+    organizer: bool = False
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    kind: str
+    owner: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    action: str = ""
+    due: datetime | None = Field(default=None, sa_column=_dt())
+    due_text: str | None = None
+    score: float = 1.0
+
+
+class NudgeRow(SQLModel, table=True):
+    __tablename__ = "nudge"
+    key: str = Field(primary_key=True)
+    number: int = Field(index=True, unique=True)
+    kind: str = Field(index=True)
+    person_email: str | None = Field(default=None, index=True)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the Nudge as JSON
+    state: str = Field(default="open", index=True)  # open|done|snoozed|dismissed|closed
+    snoozed_until: datetime | None = Field(default=None, sa_column=_dt())
+    first_seen: datetime = Field(sa_column=_dt(nullable=False))
+    last_seen: datetime = Field(sa_column=_dt(nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_dt())
+
+
+class DigestRow(SQLModel, table=True):
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("day", "recipient", name="uq_digest_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: str  # YYYY-MM-DD in the user's zone
+    recipient: str
+    message_id: str
+    status: str = "sending"  # sending | sent | failed
+    nudge_keys: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_dt())

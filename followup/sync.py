@@ -1,0 +1,188 @@
+"""Sync: read every configured source into the store, batch by batch.
+
+Each batch and its checkpoint are committed together, so a crash at any point loses
+nothing and duplicates nothing: the next run continues from the last commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors import get_source_class
+from connectors.errors import ConnectorError
+from followup.config import Config, SourceSettings
+from followup.errors import UserError
+from followup.store.store import Store
+
+logger = logging.getLogger(__name__)
+
+# Calendar events are mirrored for this window around now.
+CALENDAR_PAST = timedelta(days=60)
+CALENDAR_FUTURE = timedelta(days=14)
+
+Progress = Callable[[str, int, int], None]  # (label, done, total or 0)
+
+
+@dataclass
+class FolderReport:
+    folder: str
+    role: str = ""
+    seen: int = 0
+    new: int = 0
+    skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SourceReport:
+    name: str
+    kind: str
+    folders: dict[str, FolderReport] = field(default_factory=dict)
+    events: int | None = None
+    error: str | None = None
+    retryable: bool = False
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.folders.values())
+
+    @property
+    def skipped(self) -> int:
+        return sum(f.skipped for f in self.folders.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.name,
+            "kind": self.kind,
+            "ok": self.error is None,
+            "error": self.error,
+            "folders": [
+                {
+                    "folder": f.folder,
+                    "role": f.role,
+                    "seen": f.seen,
+                    "new": f.new,
+                    "skipped": f.skipped,
+                    "skip_reasons": f.reasons,
+                }
+                for f in self.folders.values()
+            ],
+            **({"events": self.events} if self.events is not None else {}),
+        }
+
+
+def build_source(
+    settings: SourceSettings, *, calendar: bool = False, overrides: dict[str, Any] | None = None
+) -> Any:
+    cls = get_source_class(settings.kind, calendar=calendar)
+    options = dict(settings.options)
+    options.update(overrides or {})
+    return cls.from_config(settings.name, options)
+
+
+def sync_mail(
+    store: Store,
+    settings: SourceSettings,
+    me: frozenset[str],
+    *,
+    since: Any = None,
+    progress: Progress | None = None,
+) -> SourceReport:
+    """Sync one mailbox. Errors are caught and reported in the SourceReport."""
+    report = SourceReport(settings.name, settings.kind)
+    source = None
+    try:
+        source = build_source(settings, overrides={"since": since} if since else None)
+        checkpoints = store.checkpoints(settings.name)
+        for batch in source.sync(checkpoints):
+            fr = report.folders.setdefault(batch.folder, FolderReport(batch.folder, batch.role))
+            result = store.write_batch(settings.name, batch, sorted(me))
+            fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
+            fr.new += result.new
+            fr.skipped += len(batch.skipped)
+            for s in batch.skipped:
+                fr.reasons[s.reason] = fr.reasons.get(s.reason, 0) + 1
+                logger.info(
+                    "%s/%s: skipped message %s: %s", settings.name, s.folder, s.uid, s.reason
+                )
+            if progress:
+                progress(f"{settings.name}/{batch.folder}", fr.seen, 0)
+    except ConnectorError as e:
+        report.error = str(e)
+        report.retryable = e.retryable
+    except OSError as e:
+        report.error = f"{settings.name}: {e.strerror or e}"
+        report.retryable = True
+    finally:
+        if source is not None:
+            try:
+                source.close()
+            except Exception:  # closing must not hide the real outcome
+                logger.debug("closing %s failed", settings.name, exc_info=True)
+    store.touch_source(settings.name, settings.kind, error=report.error)
+    if report.error:
+        logger.error("%s", report.error)
+    else:
+        logger.info(
+            "%s: %d new, %d skipped in %d folders",
+            settings.name,
+            report.new,
+            report.skipped,
+            len(report.folders),
+        )
+    return report
+
+
+def sync_calendar(store: Store, settings: SourceSettings, now: datetime) -> SourceReport:
+    report = SourceReport(settings.name, settings.kind)
+    source = None
+    try:
+        source = build_source(settings, calendar=True)
+        start, end = now - CALENDAR_PAST, now + CALENDAR_FUTURE
+        events = list(source.events_between(start, end))
+        report.events = store.replace_events(settings.name, events, start, end)
+    except ConnectorError as e:
+        report.error = str(e)
+        report.retryable = e.retryable
+    except OSError as e:
+        report.error = f"{settings.name}: {e.strerror or e}"
+        report.retryable = True
+    finally:
+        if source is not None:
+            source.close()
+    store.touch_source(settings.name, settings.kind, error=report.error)
+    return report
+
+
+def sync_all(
+    store: Store,
+    config: Config,
+    now: datetime,
+    *,
+    only: str | None = None,
+    since: Any = None,
+    progress: Progress | None = None,
+) -> list[SourceReport]:
+    """Sync every source (or only the named one); one source's failure never stops
+    the others."""
+    from followup.identity import my_addresses
+
+    names = [s.name for s in (*config.mail, *config.calendars)]
+    if only and only not in names:
+        raise UserError(f"No source named {only!r}; configured: {', '.join(names) or 'none'}")
+    me = frozenset(config.me.addresses)
+    reports = []
+    for s in config.mail:
+        if only in (None, s.name):
+            reports.append(sync_mail(store, s, me, since=since, progress=progress))
+            me = my_addresses(config, store)
+    for s in config.calendars:
+        if only in (None, s.name):
+            reports.append(sync_calendar(store, s, now))
+    store.refresh_identity(sorted(my_addresses(config, store)))
+    store.assign_threads()
+    return reports
