@@ -1,0 +1,1 @@
+"""The database: schema, migrations, the Store repository and its queries."""
