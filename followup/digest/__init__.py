@@ -1,0 +1,1 @@
+"""The digest: rendering the open nudges (text, Markdown, HTML, JSON) and the daily email."""
