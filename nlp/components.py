@@ -1,0 +1,178 @@
+"""The spaCy component that finds request and commitment sentences.
+
+Registered as the factory ``followup_findings``. It runs the Matcher once per doc,
+judges each sentence with ``rules.judge``, scores the sentences with the shipped text
+classifier (when available) in one batch per ``pipe`` call, and leaves the raw
+decisions in ``doc.user_data[USER_DATA_KEY]`` for ``pipeline.py`` to turn into
+``Finding`` objects. Importing this module imports spaCy: only ``pipeline.py`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from nlp.patterns import build_patterns
+from nlp.rules import action_phrase, judge
+
+logger = logging.getLogger(__name__)
+
+USER_DATA_KEY = "followup_findings"
+# Sentences outside these token counts are headings, table rows or pasted documents.
+MIN_TOKENS, MAX_TOKENS = 3, 80
+
+
+@dataclass(slots=True)
+class SentenceVerdict:
+    """One sentence's decision (token offsets are the doc's)."""
+
+    start: int
+    end: int
+    request: bool
+    commitment: bool
+    request_score: float
+    commitment_score: float
+    action: tuple[int, int]
+    cmt_action: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """How rules and classifier scores combine (tuned on the development data).
+
+    A sentence is a request when the rules say so and the classifier's score is at least
+    ``rule_floor``, or when the score alone reaches ``alone``; likewise commitments.
+    """
+
+    request_rule_floor: float = 0.0
+    request_alone: float = 1.01
+    commitment_rule_floor: float = 0.0
+    commitment_alone: float = 1.01
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Thresholds:
+        known = {k: float(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class FindingsComponent:
+    """Matcher + rules + optional textcat, per sentence."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+        self.matcher = Matcher(nlp.vocab)
+        for label, patterns in build_patterns().items():
+            self.matcher.add(label, patterns)
+        self.textcat: Any = None  # a loaded textcat pipe (shares nothing but hashes)
+        self.textcat_nlp: Language | None = None
+        self.thresholds = Thresholds()
+
+    def set_textcat(self, textcat_nlp: Language | None, thresholds: Thresholds) -> None:
+        self.textcat_nlp = textcat_nlp
+        self.textcat = textcat_nlp.get_pipe("textcat_multilabel") if textcat_nlp else None
+        self.thresholds = thresholds
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._process(batch)
+                batch = []
+        if batch:
+            yield from self._process(batch)
+
+    def _process(self, docs: list[Doc]) -> list[Doc]:
+        pending: list[tuple[Doc, int, int, Any]] = []
+        for doc in docs:
+            spans: list[tuple[str, int, int]] = [
+                (self.matcher.vocab.strings[mid], s, e) for mid, s, e in self.matcher(doc)
+            ]
+            for sent in doc.sents:
+                n = sent.end - sent.start
+                if n < MIN_TOKENS or n > MAX_TOKENS:
+                    continue
+                inside = [(lab, s - sent.start, e - sent.start) for lab, s, e in spans
+                          if sent.start <= s and e <= sent.end]  # fmt: skip
+                pending.append((doc, sent.start, sent.end, inside))
+            doc.user_data[USER_DATA_KEY] = []
+        scores = self._scores([doc[s:e] for doc, s, e, _ in pending])
+        for (doc, start, end, inside), (p_req, p_cmt) in zip(pending, scores, strict=True):
+            words = [t.lower_ for t in doc[start:end]]
+            j = judge(words, inside)
+            t = self.thresholds
+            is_req = (j.request and p_req >= t.request_rule_floor) or p_req >= t.request_alone
+            is_cmt = (j.commitment and p_cmt >= t.commitment_rule_floor) or (
+                p_cmt >= t.commitment_alone
+            )
+            if not (is_req or is_cmt):
+                continue
+            a0, a1 = action_phrase(words, j.action_start)
+            c0, c1 = action_phrase(words, j.cmt_action_start)
+            doc.user_data[USER_DATA_KEY].append(
+                SentenceVerdict(
+                    start,
+                    end,
+                    is_req,
+                    is_cmt,
+                    p_req,
+                    p_cmt,
+                    (start + a0, start + a1),
+                    (start + c0, start + c1),
+                )
+            )
+        return docs
+
+    def _scores(self, sents: list[Any]) -> list[tuple[float, float]]:
+        if self.textcat is None or self.textcat_nlp is None or not sents:
+            return [(1.0, 1.0)] * len(sents)
+        # The classifier sees the sentence alone, as it was trained.
+        sent_docs = [s.as_doc() for s in sents]
+        out = []
+        for d in self.textcat.pipe(sent_docs, batch_size=256):
+            out.append((d.cats.get("REQUEST", 0.0), d.cats.get("COMMITMENT", 0.0)))
+        return out
+
+
+# A line shorter than this that ends without punctuation still ends a unit (headings,
+# greetings, list items); longer lines are taken as wrapped prose.
+_SHORT_LINE = 45
+
+
+@Language.component("followup_linebreaks")
+def linebreaks(doc: Doc) -> Doc:
+    """Mail-aware sentence starts, after the sentencizer: a blank line always ends a
+    sentence; a single line break does when the line was short or ended a clause and
+    the next line starts like a sentence (capital, digit, bullet)."""
+    text = doc.text
+    for i, token in enumerate(doc[:-1]):
+        if not token.is_space or "\n" not in token.text:
+            continue
+        nxt = doc[i + 1]
+        if nxt.is_space:
+            continue
+        if "\n\n" in token.text or "\n\n" in token.text.replace(" ", ""):
+            nxt.is_sent_start = True
+            continue
+        line_start = text.rfind("\n", 0, token.idx) + 1
+        line = text[line_start : token.idx].strip()
+        starts_like_sentence = (
+            nxt.text[:1].isupper() or nxt.text[:1].isdigit() or (nxt.text in ("-", "*", "•"))
+        )
+        if starts_like_sentence and (len(line) < _SHORT_LINE or line[-1:] in ".:;!?,"):
+            nxt.is_sent_start = True
+    return doc
+
+
+@Language.factory("followup_findings")
+def make_findings(nlp: Language, name: str) -> FindingsComponent:
+    return FindingsComponent(nlp, name)

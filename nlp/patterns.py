@@ -1,0 +1,692 @@
+"""Matcher patterns as data: the cues of requests and commitments, and their traps.
+
+Each key is a Matcher label; ``rules.py`` combines the labels found in a sentence. The
+patterns use only ``LOWER``/``IS_SENT_START``/``IS_PUNCT``, so they work on
+``spacy.blank("en")`` (no tagger, no parser).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Pattern = list[dict[str, Any]]
+
+# Verbs that open an imperative sentence in mail ("Send me the file", "Call Dana").
+IMPERATIVE_VERBS = sorted(
+    [
+        "add",
+        "advise",
+        "answer",
+        "approve",
+        "arrange",
+        "ask",
+        "attach",
+        "attend",
+        "be",
+        "book",
+        "bring",
+        "call",
+        "cancel",
+        "change",
+        "check",
+        "choose",
+        "clarify",
+        "come",
+        "complete",
+        "confirm",
+        "consider",
+        "contact",
+        "coordinate",
+        "copy",
+        "correct",
+        "create",
+        "decide",
+        "delete",
+        "describe",
+        "discuss",
+        "do",
+        "double-check",
+        "draft",
+        "drop",
+        "email",
+        "e-mail",
+        "ensure",
+        "explain",
+        "fax",
+        "feel",
+        "fill",
+        "find",
+        "fix",
+        "follow",
+        "forward",
+        "get",
+        "give",
+        "go",
+        "handle",
+        "have",
+        "help",
+        "hold",
+        "include",
+        "inform",
+        "inactivate",
+        "input",
+        "investigate",
+        "keep",
+        "leave",
+        "let",
+        "list",
+        "look",
+        "mail",
+        "make",
+        "mark",
+        "meet",
+        "move",
+        "notify",
+        "note",
+        "obtain",
+        "open",
+        "order",
+        "pass",
+        "phone",
+        "pick",
+        "plan",
+        "prepare",
+        "print",
+        "proceed",
+        "provide",
+        "pull",
+        "put",
+        "read",
+        "register",
+        "remember",
+        "remind",
+        "remove",
+        "reply",
+        "report",
+        "request",
+        "reschedule",
+        "reserve",
+        "respond",
+        "return",
+        "review",
+        "revise",
+        "run",
+        "save",
+        "schedule",
+        "see",
+        "select",
+        "send",
+        "set",
+        "share",
+        "show",
+        "sign",
+        "speak",
+        "start",
+        "stop",
+        "submit",
+        "take",
+        "tell",
+        "touch",
+        "try",
+        "update",
+        "upload",
+        "use",
+        "verify",
+        "wait",
+        "write",
+    ]
+)
+
+# Verbs a writer commits to ("I'll send", "we will get you"). "be" is handled apart.
+COMMIT_VERBS = sorted(
+    [
+        "add",
+        "arrange",
+        "ask",
+        "bring",
+        "call",
+        "change",
+        "check",
+        "come",
+        "compile",
+        "confirm",
+        "contact",
+        "coordinate",
+        "copy",
+        "create",
+        "deliver",
+        "do",
+        "draft",
+        "e-mail",
+        "email",
+        "fax",
+        "find",
+        "finish",
+        "fix",
+        "follow",
+        "forward",
+        "get",
+        "give",
+        "go",
+        "handle",
+        "have",
+        "include",
+        "investigate",
+        "keep",
+        "let",
+        "look",
+        "mail",
+        "make",
+        "meet",
+        "move",
+        "pass",
+        "phone",
+        "pick",
+        "prepare",
+        "print",
+        "provide",
+        "pull",
+        "put",
+        "reply",
+        "research",
+        "respond",
+        "return",
+        "review",
+        "revise",
+        "run",
+        "schedule",
+        "see",
+        "send",
+        "set",
+        "setup",
+        "ship",
+        "show",
+        "sign",
+        "speak",
+        "start",
+        "submit",
+        "take",
+        "talk",
+        "tell",
+        "update",
+        "work",
+        "write",
+        "circulate",
+        "distribute",
+        "post",
+        "book",
+        "reserve",
+        "cover",
+        "pay",
+        "process",
+        "correct",
+        "touch",
+        "drop",
+        "resend",
+        "research",
+        "reach",
+        "ping",
+        "loop",
+    ]
+)
+
+YOU = ["you", "u", "ya"]
+MODALS_ASK = ["can", "could", "would", "will", "wo", "might", "may", "should"]
+WILL = ["will", "'ll", "ll", "shall", "wll"]
+FIRST = ["i", "we"]
+
+# Hedges turn a promise into a maybe (guideline: "probably", "hopefully", "should be
+# able to", "I will try to" are not commitments).
+HEDGES = [
+    "probably", "hopefully", "maybe", "perhaps", "possibly", "might", "may", "try",
+    "trying", "attempt", "hope", "guess", "think", "shooting", "aim", "aiming",
+]  # fmt: skip
+# Courtesy after "I'll"/"we'll": not a promise of a specific action.
+COURTESY_AFTER_WILL = [
+    ["be", "in", "touch"], ["talk", "to", "you"], ["see", "you"], ["talk", "soon"],
+    ["be", "out"], ["be", "away"], ["be", "on", "vacation"], ["be", "your"],
+    ["be", "back"], ["be", "in", "the", "office"], ["be", "out", "of"], ["be", "gone"],
+    ["be", "able"], ["be", "happy"], ["be", "glad"], ["need"], ["have", "to", "wait"],
+    ["miss"], ["never"], ["not"], ["see", "what"], ["keep", "that", "in", "mind"],
+]  # fmt: skip
+# "Let me know if you have any questions" and kin: courtesy closings, not asks.
+COURTESY_LMK = [
+    ["if", "you", "have", "any"], ["if", "you", "have", "questions"],
+    ["if", "you", "need", "anything"], ["if", "you", "need", "any"],
+    ["if", "you", "need", "more"], ["if", "you", "need", "additional"],
+    ["if", "you", "need", "further"], ["if", "you", "require"],
+    ["if", "there", "is", "anything"], ["if", "there", "are", "any", "questions"],
+    ["if", "i", "can"], ["if", "we", "can"], ["what", "i", "can", "do"],
+    ["if", "you", "would", "like", "to", "discuss"], ["if", "this", "is"],
+    ["if", "that", "is"], ["if", "you", "want", "to", "discuss"],
+    ["if", "there", "is", "anything", "else"], ["otherwise"],
+    ["if", "you", "need", "anything", "else"], ["if", "you", "need", "help"],
+    ["if", "you", "need", "me"], ["if", "i", "need", "to"],
+    ["if", "you", "have", "problems"], ["if", "you", "have", "a", "problem"],
+    ["if", "anything", "else"], ["if", "i", "missed"], ["if", "i", "left"],
+    ["if", "you", "see", "anything", "else"], ["if", "this", "works"],
+]  # fmt: skip
+COURTESY_QUESTIONS = [
+    ["how", "are", "you"], ["how", "are", "things"], ["how", "is", "it", "going"],
+    ["how", "'s", "it", "going"], ["how", "have", "you", "been"], ["what", "'s", "up"],
+    ["how", "was", "your", "weekend"], ["how", "are", "you", "doing"],
+    ["how", "is", "everything"], ["how", "'s", "everything"], ["how", "'s", "things"],
+    ["how", "are", "ya"], ["how", "r", "u"], ["how", "was", "your", "trip"],
+    ["how", "is", "everyone"], ["how", "'s", "everyone"], ["how", "are", "you", "all"],
+]  # fmt: skip
+TAG_QUESTIONS = ["ok", "okay", "right", "no", "yes", "huh", "eh", "yeah", "agreed"]
+FYI = [
+    ["please", "see", "attached"], ["please", "see", "the", "attached"],
+    ["please", "find", "attached"], ["please", "see", "below"], ["please", "ignore"],
+    ["please", "disregard"], ["please", "find", "enclosed"], ["please", "find", "the"],
+    ["see", "attached"], ["attached", "is"], ["attached", "are"], ["here", "is"],
+    ["here", "are"], ["please", "note", "that"], ["please", "be", "advised"],
+    ["please", "be", "aware"], ["please", "excuse"], ["please", "forgive"],
+]  # fmt: skip
+# Marketing calls to action: an imperative that asks nothing of a correspondent.
+MARKETING = [
+    "click", "unsubscribe", "subscribe", "buy", "order", "shop", "shopping", "earn",
+    "win", "free", "offer", "save", "deal", "deals", "discount", "visit", "download",
+    "act", "hurry", "limited", "guaranteed", "$", "!", "%", "apply", "claim", "bonus",
+    "credit", "loan", "debt", "cash", "prize", "opt", "viagra", "mortgage", "rates",
+]  # fmt: skip
+
+
+def _seq(words: list[str]) -> Pattern:
+    return [{"LOWER": w} for w in words]
+
+
+def build_patterns() -> dict[str, list[Pattern]]:
+    """Return the Matcher patterns, keyed by label."""
+    you = {"LOWER": {"IN": YOU}}
+    p: dict[str, list[Pattern]] = {
+        # "can you", "could you please", "would you mind", "will you"
+        "REQ_MODAL_YOU": [
+            [{"LOWER": {"IN": ["can", "could", "would", "will", "wo"]}}, you],
+            [{"LOWER": {"IN": ["can", "could", "would", "will"]}}, {"LOWER": "n't"}, you],
+            [{"LOWER": {"IN": ["can", "could", "would"]}}, {"LOWER": "someone"}],
+            [{"LOWER": "would"}, {"LOWER": "it"}, {"LOWER": "be"}, {"LOWER": "possible"}],
+            [{"LOWER": "is"}, {"LOWER": "it"}, {"LOWER": "possible"}],
+            [{"LOWER": "do"}, you, {"LOWER": {"IN": ["mind", "have", "know", "think", "want"]}}],
+        ],
+        "REQ_PLEASE": [
+            [{"LOWER": {"IN": ["please", "pls", "plz", "kindly"]}}],
+        ],
+        "REQ_LMK": [
+            [
+                {"LOWER": "let"},
+                {"LOWER": {"IN": ["me", "us", "them", "him", "her"]}},
+                {"LOWER": "know"},
+            ],
+            [
+                {"LOWER": {"IN": ["get", "come"]}},
+                {"LOWER": "back"},
+                {"LOWER": "to"},
+                {"LOWER": {"IN": ["me", "us"]}},
+            ],
+            [
+                {"LOWER": "give"},
+                {"LOWER": {"IN": ["me", "us"]}},
+                {"LOWER": "a"},
+                {"LOWER": {"IN": ["call", "ring", "shout"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["call", "email", "e-mail", "ping", "tell"]}},
+                {"LOWER": {"IN": ["me", "us"]}},
+            ],
+            [{"LOWER": "keep"}, {"LOWER": {"IN": ["me", "us"]}}, {"LOWER": "posted"}],
+        ],
+        "REQ_LETS": [
+            [{"LOWER": "let"}, {"LOWER": "'s"}],
+            [{"LOWER": "lets"}],
+            [{"LOWER": "shall"}, {"LOWER": "we"}],
+            [{"LOWER": "why"}, {"LOWER": "do"}, {"LOWER": "n't"}, {"LOWER": {"IN": ["we", "you"]}}],
+            [{"LOWER": "how"}, {"LOWER": "about"}],
+            [{"LOWER": "what"}, {"LOWER": "about"}],
+            [{"LOWER": "we"}, {"LOWER": {"IN": ["should", "need", "must"]}}],
+            [{"LOWER": "we"}, {"LOWER": "will"}, {"LOWER": "need"}],
+            [{"LOWER": "we"}, {"LOWER": "have"}, {"LOWER": "to"}],
+            [{"LOWER": "we"}, {"LOWER": "'ve"}, {"LOWER": "got"}, {"LOWER": "to"}],
+        ],
+        "REQ_NEED_YOU": [
+            [
+                {
+                    "LOWER": {
+                        "IN": [
+                            "need",
+                            "needs",
+                            "want",
+                            "like",
+                            "ask",
+                            "asking",
+                            "require",
+                            "expect",
+                            "appreciate",
+                            "encourage",
+                            "invite",
+                        ]
+                    }
+                },
+                {"LOWER": {"IN": ["you", "your", "everyone", "all"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["i", "we"]}},
+                {"LOWER": {"IN": ["'d", "would"]}},
+                {"LOWER": {"IN": ["like", "love", "appreciate", "need"]}},
+            ],
+            [{"LOWER": {"IN": ["i", "we"]}}, {"LOWER": {"IN": ["'ll", "will"]}}, {"LOWER": "need"}],
+            [{"LOWER": {"IN": ["i", "we"]}}, {"LOWER": "could"}, {"LOWER": "use"}],
+            [
+                {"LOWER": {"IN": ["i", "we"]}},
+                {"LOWER": {"IN": ["need", "needed", "want"]}},
+                {
+                    "LOWER": {
+                        "IN": [
+                            "the",
+                            "a",
+                            "an",
+                            "to",
+                            "this",
+                            "that",
+                            "these",
+                            "those",
+                            "it",
+                            "them",
+                            "some",
+                            "any",
+                            "more",
+                            "updated",
+                        ]
+                    }
+                },
+            ],
+            [
+                {"LOWER": "i", "OP": "?"},
+                {"LOWER": {"IN": ["am", "'m", "was"]}},
+                {"LOWER": "wondering"},
+            ],
+            [{"LOWER": "i"}, {"LOWER": "wonder"}],
+            [
+                {"LOWER": {"IN": ["i", "we"]}},
+                {"LOWER": {"IN": ["am", "'m", "are", "'re"]}},
+                {"LOWER": {"IN": ["waiting", "looking"]}},
+                {"LOWER": {"IN": ["for", "forward"]}},
+                {"LOWER": {"IN": ["your", "you", "to"]}},
+                {
+                    "LOWER": {
+                        "IN": ["hearing", "reply", "response", "answer", "feedback", "comments"]
+                    }
+                },
+            ],
+            [
+                {"LOWER": "any"},
+                {
+                    "LOWER": {
+                        "IN": [
+                            "ideas",
+                            "thoughts",
+                            "suggestions",
+                            "comments",
+                            "feedback",
+                            "update",
+                            "news",
+                        ]
+                    }
+                },
+            ],
+            [{"LOWER": {"IN": ["need", "needs"]}}, {"LOWER": "to"}, {"LOWER": "be"}],
+        ],
+        "REQ_YOU_MUST": [
+            [
+                you,
+                {
+                    "LOWER": {
+                        "IN": ["need", "needs", "must", "should", "have", "'ll", "will", "ought"]
+                    }
+                },
+                {
+                    "LOWER": {
+                        "IN": ["to", "need", "have", "be", "want", "probably", "also", "please"]
+                    },
+                    "OP": "?",
+                },
+            ],
+            [{"LOWER": {"IN": ["make", "be"]}}, {"LOWER": "sure"}],
+            [{"LOWER": "do"}, {"LOWER": "n't"}, {"LOWER": {"IN": ["forget", "hesitate"]}}],
+            [{"LOWER": "remember"}, {"LOWER": "to"}],
+            [{"LOWER": "is"}, {"LOWER": "due"}],
+            [{"LOWER": "are"}, {"LOWER": "due"}],
+            [{"LOWER": "deadline"}],
+            [{"LOWER": {"IN": ["rsvp", "r.s.v.p."]}}],
+        ],
+        "REQ_IMPERATIVE": [
+            [{"IS_SENT_START": True, "LOWER": {"IN": IMPERATIVE_VERBS}}],
+            # "Dana, please ..." / "Also, send ..." / "Then check ..."
+            [
+                {"IS_SENT_START": True, "IS_TITLE": True},
+                {"LOWER": ","},
+                {"LOWER": {"IN": IMPERATIVE_VERBS}},
+            ],
+            [
+                {
+                    "IS_SENT_START": True,
+                    "LOWER": {
+                        "IN": [
+                            "also",
+                            "then",
+                            "and",
+                            "so",
+                            "just",
+                            "now",
+                            "first",
+                            "finally",
+                            "again",
+                        ]
+                    },
+                },
+                {"LOWER": ",", "OP": "?"},
+                {"LOWER": {"IN": IMPERATIVE_VERBS}},
+            ],
+        ],
+        "CMT_WILL": [
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": WILL}},
+                {
+                    "LOWER": {
+                        "IN": [
+                            "also",
+                            "then",
+                            "definitely",
+                            "certainly",
+                            "just",
+                            "still",
+                            "now",
+                            "gladly",
+                            "personally",
+                            "each",
+                            "both",
+                            "all",
+                            "immediately",
+                            "quickly",
+                            "first",
+                        ]
+                    },
+                    "OP": "*",
+                },
+                {"LOWER": {"IN": [*COMMIT_VERBS, "be"]}},
+            ],
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["am", "'m", "are", "'re"]}},
+                {"LOWER": "going"},
+                {"LOWER": "to"},
+                {"LOWER": {"IN": [*COMMIT_VERBS, "be"]}},
+            ],
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["am", "'m", "are", "'re"]}},
+                {"LOWER": "gon"},
+                {"LOWER": "na"},
+            ],
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["plan", "intend", "promise", "commit", "undertake", "expect"]}},
+                {"LOWER": "to"},
+            ],
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["am", "'m", "are", "'re"]}},
+                {"LOWER": "about"},
+                {"LOWER": "to"},
+            ],
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["can", "could"]}},
+                {
+                    "LOWER": {
+                        "IN": [
+                            "send",
+                            "give",
+                            "get",
+                            "take",
+                            "forward",
+                            "provide",
+                            "meet",
+                            "help",
+                            "do",
+                            "have",
+                            "handle",
+                            "set",
+                            "bring",
+                            "call",
+                            "pick",
+                            "cover",
+                            "make",
+                            "put",
+                        ]
+                    }
+                },
+            ],
+        ],
+        "CMT_LET_ME": [
+            [
+                {"LOWER": "let"},
+                {"LOWER": "me"},
+                {
+                    "LOWER": {
+                        "IN": [
+                            "check",
+                            "see",
+                            "look",
+                            "find",
+                            "ask",
+                            "confirm",
+                            "get",
+                            "think",
+                            "review",
+                            "follow",
+                            "verify",
+                            "dig",
+                            "talk",
+                            "investigate",
+                            "work",
+                            "take",
+                            "send",
+                            "forward",
+                            "circle",
+                            "touch",
+                            "double",
+                            "run",
+                            "pull",
+                            "call",
+                        ]
+                    }
+                },
+            ],
+        ],
+        "CMT_FIXED": [
+            _seq(["will", "do"]),
+            _seq(["i", "'m", "on", "it"]),
+            _seq(["i", "am", "on", "it"]),
+            _seq(["consider", "it", "done"]),
+            _seq(["get", "back", "to", "you"]),
+            _seq(["i", "'ll", "take", "care"]),
+            _seq(["leave", "it", "with", "me"]),
+            _seq(["i", "will", "be", "attending"]),
+            _seq(["i", "will", "be", "there"]),
+            _seq(["i", "'ll", "be", "there"]),
+            _seq(["count", "me", "in"]),
+        ],
+        "NEG_HEDGE": [
+            [{"LOWER": {"IN": HEDGES}}],
+            _seq(["should", "be", "able"]),
+            _seq(["will", "be", "able"]),
+            _seq(["'ll", "be", "able"]),
+            _seq(["if", "possible"]),
+            _seq(["not", "sure"]),
+            _seq(["if", "i", "can"]),
+        ],
+        "NEG_COND": [
+            [{"LOWER": {"IN": ["if", "unless", "whether"]}}],
+            _seq(["in", "case"]),
+            _seq(["as", "long", "as"]),
+        ],
+        "NEG_NOT": [
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["will", "'ll", "wo", "can", "ca"]}},
+                {"LOWER": {"IN": ["not", "n't", "never"]}},
+            ],
+        ],
+        "NEG_COURTESY_CMT": [
+            [{"LOWER": {"IN": FIRST}}, {"LOWER": {"IN": WILL}}, *_seq(words)]
+            for words in COURTESY_AFTER_WILL
+        ],
+        "NEG_COURTESY_LMK": [[{"LOWER": "know"}, *_seq(words)] for words in COURTESY_LMK]
+        + [
+            [
+                {"LOWER": {"IN": ["call", "contact", "email", "reach"]}},
+                {"LOWER": {"IN": ["me", "us"]}},
+                *_seq(words),
+            ]
+            for words in COURTESY_LMK
+        ]
+        + [
+            [{"LOWER": "do"}, {"LOWER": "n't"}, {"LOWER": "hesitate"}],
+            _seq(["feel", "free"]),
+            _seq(["you", "can", "reach", "me"]),
+            _seq(["questions", "please"]),
+            _seq(["questions", ",", "please"]),
+            _seq(["any", "questions"]),
+        ],
+        "NEG_COURTESY_Q": [_seq(words) for words in COURTESY_QUESTIONS],
+        "NEG_FYI": [_seq(words) for words in FYI],
+        "NEG_MARKETING": [[{"LOWER": {"IN": MARKETING}}]],
+        "NEG_PAST": [
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": ["have", "'ve", "had", "'d"]}},
+                {"LOWER": {"IN": ["already", "just", "also"]}, "OP": "?"},
+                {
+                    "LOWER": {
+                        "IN": [
+                            "sent",
+                            "done",
+                            "called",
+                            "forwarded",
+                            "talked",
+                            "spoken",
+                            "given",
+                            "made",
+                            "attached",
+                            "finished",
+                            "completed",
+                        ]
+                    }
+                },
+            ],
+            [{"LOWER": {"IN": ["said", "told", "promised", "mentioned", "thought"]}}],
+        ],
+    }
+    return p

