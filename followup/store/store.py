@@ -104,7 +104,7 @@ class Store:
     def checkpoints(self, source: str) -> dict[str, str]:
         with self.begin() as conn:
             rows = conn.execute(select(CP.c.folder, CP.c.state).where(CP.c.source == source))
-            return dict(rows)
+            return {folder: state for folder, state in rows.all()}
 
     def touch_source(self, name: str, kind: str, *, error: str | None = None) -> None:
         stmt = self._insert(SRC).values(name=name, kind=kind, last_sync=_now(), last_error=error)
@@ -470,7 +470,7 @@ class Store:
 
     def address_names(self) -> dict[str, str]:
         with self.begin() as conn:
-            return dict(conn.execute(select(A.c.email, A.c.name)))
+            return {e: n for e, n in conn.execute(select(A.c.email, A.c.name)).all()}
 
 
 def _roles(r: MailRecord) -> list[tuple[str, Sequence[Any]]]:
@@ -484,6 +484,8 @@ def _roles(r: MailRecord) -> list[tuple[str, Sequence[Any]]]:
 
 
 def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
+    if r.date.tzinfo is None:
+        raise ValueError(f"naive date on message {r.message_id}: connectors must give aware UTC")
     refs = " ".join(r.references)
     sender = r.sender.email if r.sender else ""
     return {

@@ -1,0 +1,63 @@
+"""Follow-up rule: my question or first outreach unanswered; adaptive wait."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from builders import ME, MY, NOW, RULES, ask, kinds, msg, state, thread
+
+from followup.rules import plan
+
+
+def test_first_outreach_unanswered_for_three_business_days():
+    m = msg(ME, "raj@beta.example", NOW - timedelta(days=7), subject="Intro: Acme x Beta")
+    nudges = kinds(plan(state(thread(m)), NOW, RULES, MY), "follow_up")
+    assert [n.key for n in nudges] == [f"follow_up:{m.message_id}"]
+    assert nudges[0].title == "Chase Raj"
+    assert "no reply to 'Intro: Acme x Beta'" in nudges[0].reason
+
+
+def test_my_question_in_a_reply_unanswered():
+    theirs = msg("raj@beta.example", ME, NOW - timedelta(days=10))
+    mine = msg(
+        ME,
+        "raj@beta.example",
+        NOW - timedelta(days=6),
+        findings=(ask("Can you confirm the date?"),),
+    )
+    nudges = kinds(plan(state(thread(theirs, mine)), NOW, RULES, MY), "follow_up")
+    assert len(nudges) == 1 and "Can you confirm the date?" in nudges[0].reason
+
+
+def test_statement_in_a_reply_needs_no_chase():
+    theirs = msg("raj@beta.example", ME, NOW - timedelta(days=10))
+    mine = msg(ME, "raj@beta.example", NOW - timedelta(days=6))
+    assert kinds(plan(state(thread(theirs, mine)), NOW, RULES, MY), "follow_up") == []
+
+
+def test_they_replied():
+    mine = msg(ME, "raj@beta.example", NOW - timedelta(days=7), findings=(ask("Can you?"),))
+    theirs = msg("raj@beta.example", ME, NOW - timedelta(days=6))
+    assert kinds(plan(state(thread(mine, theirs)), NOW, RULES, MY), "follow_up") == []
+
+
+def test_too_recent():
+    mine = msg(ME, "raj@beta.example", NOW - timedelta(days=1), findings=(ask("Can you?"),))
+    assert kinds(plan(state(thread(mine)), NOW, RULES, MY), "follow_up") == []
+
+
+def test_slow_responder_gets_more_time():
+    # Raj usually takes 6 days to answer: 2x that = 12 days (~8 business days).
+    history = []
+    for i in range(3):
+        start = NOW - timedelta(days=90 - 20 * i)
+        a = msg(ME, "raj@beta.example", start, subject=f"topic {i}", findings=(ask("Can you?"),))
+        b = msg("raj@beta.example", ME, start + timedelta(days=6), subject=f"topic {i}")
+        history.append(thread(a, b))
+    pending = msg(
+        ME, "raj@beta.example", NOW - timedelta(days=7), subject="new", findings=(ask("Can you?"),)
+    )
+    s = state(*history, thread(pending))
+    assert kinds(plan(s, NOW, RULES, MY), "follow_up") == []
+    later = NOW + timedelta(days=7)
+    assert len(kinds(plan(s, later, RULES, MY), "follow_up")) == 1

@@ -1,0 +1,171 @@
+"""The store: idempotent batch writes, UIDVALIDITY changes, threading, nudge lifecycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectors.records import Address, MailBatch, MailRecord
+from followup.nudges import Evidence, Nudge, PersonRef
+from followup.store import tables
+from followup.store.nudges import apply_plan, list_nudges, set_state
+from followup.store.store import Store
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+ME = "penny@example.com"
+
+
+def rec(
+    uid: str,
+    subject: str,
+    sender: str,
+    to: str,
+    *,
+    days: int = 0,
+    mid: str | None = None,
+    refs: tuple[str, ...] = (),
+    uidvalidity: str = "1",
+    folder: str = "INBOX",
+    excerpt: str = "",
+) -> MailRecord:
+    return MailRecord(
+        source="work",
+        folder=folder,
+        role="sent" if folder == "Sent" else "inbox",
+        uid=uid,
+        uidvalidity=uidvalidity,
+        message_id=mid or f"{uid}@x",
+        subject=subject,
+        sender=Address("", sender),
+        to=(Address("", to),),
+        date=T0 + timedelta(days=days),
+        references=refs,
+        in_reply_to=refs[-1] if refs else None,
+        excerpt=excerpt,
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    yield s
+    s.close()
+
+
+def rows(store, table):
+    with store.begin() as conn:
+        return conn.execute(select(table.__table__)).all()
+
+
+def test_rerun_adds_nothing_and_checkpoint_commits_with_batch(store):
+    batch = MailBatch(
+        "INBOX",
+        "inbox",
+        (rec("1", "a", "x@a.example", ME), rec("2", "b", "y@a.example", ME)),
+        checkpoint="cp1",
+    )
+    r1 = store.write_batch("work", batch, [ME])
+    r2 = store.write_batch("work", batch, [ME])
+    assert (r1.new, r1.existing) == (2, 0)
+    assert (r2.new, r2.existing) == (0, 2)
+    assert store.count_messages() == 2
+    assert store.checkpoints("work") == {"INBOX": "cp1"}
+    assert len(rows(store, tables.Participant)) == 4
+
+
+def test_uidvalidity_change_moves_messages_instead_of_copying(store):
+    store.write_batch(
+        "work", MailBatch("INBOX", "inbox", (rec("1", "a", "x@a.example", ME, mid="m1"),)), [ME]
+    )
+    again = rec("7", "a", "x@a.example", ME, mid="m1", uidvalidity="2")
+    store.write_batch("work", MailBatch("INBOX", "inbox", (again,), uidvalidity_changed=True), [ME])
+    msgs = rows(store, tables.Message)
+    assert [(m.uidvalidity, m.uid) for m in msgs] == [("2", "7")]
+
+
+def test_reopening_an_existing_database_keeps_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    s = Store.open(url)
+    s.write_batch("work", MailBatch("INBOX", "inbox", (rec("1", "a", "x@a.example", ME),)), [ME])
+    s.close()
+    s2 = Store.open(url)
+    assert s2.count_messages() == 1
+    s2.close()
+
+
+def test_threads_by_references_and_by_subject_without_them(store):
+    a = rec("1", "Budget", "x@a.example", ME, mid="a")
+    b = rec("2", "RE: Budget", ME, "x@a.example", days=1, mid="b", refs=("a",), folder="Sent")
+    # Outlook style: no References, a reply prefix and a shared participant.
+    c = rec("3", "RE: Budget", "x@a.example", ME, days=2, mid="c")
+    # Same subject, nobody in common: another conversation.
+    d = rec("4", "RE: Budget", "z@other.example", "w@other.example", days=2, mid="d")
+    store.write_batch("work", MailBatch("INBOX", "inbox", (a, c, d)), [ME])
+    store.write_batch("work", MailBatch("Sent", "sent", (b,)), [ME])
+    store.assign_threads()
+    by_mid = {m.message_id: m.thread_id for m in rows(store, tables.Message)}
+    assert by_mid["a"] == by_mid["b"] == by_mid["c"]
+    assert by_mid["d"] != by_mid["a"]
+
+
+def nudge(key: str, kind: str = "reply") -> Nudge:
+    return Nudge(
+        key=key,
+        kind=kind,
+        person=PersonRef("Dana", "dana@a.example"),
+        title=f"T {key}",
+        reason="r",
+        evidence=Evidence(message_id="m1"),
+    )
+
+
+def test_nudge_lifecycle_decisions_survive_reruns(store):
+    now = T0
+    apply_plan(store, [nudge("k1"), nudge("k2"), nudge("k3")], now)
+    numbers = {o.nudge.key: o.number for o in list_nudges(store, now)}
+    assert sorted(numbers.values()) == [1, 2, 3]
+    set_state(store, str(numbers["k1"]), "done")
+    set_state(store, "k2", "snoozed", until=now + timedelta(days=3))
+    apply_plan(store, [nudge("k1"), nudge("k2"), nudge("k3")], now + timedelta(hours=1))
+    assert [o.nudge.key for o in list_nudges(store, now + timedelta(hours=1))] == ["k3"]
+    # The snooze ends; the done one stays done; numbers never change.
+    later = now + timedelta(days=4)
+    result = apply_plan(store, [nudge("k1"), nudge("k2"), nudge("k3")], later)
+    assert result.new == 0
+    assert {o.nudge.key: o.number for o in list_nudges(store, later)} == {
+        "k2": numbers["k2"],
+        "k3": numbers["k3"],
+    }
+
+
+def test_unplanned_nudge_closes_and_reopens(store):
+    apply_plan(store, [nudge("k1"), nudge("k2")], T0)
+    r = apply_plan(store, [nudge("k2")], T0 + timedelta(hours=1))
+    assert r.closed == 1
+    assert [o.nudge.key for o in list_nudges(store, T0)] == ["k2"]
+    r = apply_plan(store, [nudge("k1"), nudge("k2")], T0 + timedelta(hours=2))
+    assert r.reopened == 1 and r.new == 0
+
+
+def test_unknown_nudge_reference_is_a_clear_error(store):
+    from followup.errors import UserError
+
+    with pytest.raises(UserError, match="No nudge 42"):
+        set_state(store, "42", "done")
+
+
+def test_mute_is_stored_per_person(store):
+    store.set_person_flag("Dana@A.example", muted=True)
+    assert store.person_flags() == {"dana@a.example": (True, False)}
+    store.set_person_flag("dana@a.example", muted=False, important=True)
+    assert store.person_flags() == {"dana@a.example": (False, True)}
+
+
+def test_naive_datetimes_are_refused(store):
+    bad = rec("1", "a", "x@a.example", ME)
+    object.__setattr__(bad, "date", datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(Exception, match="naive"):
+        store.write_batch("work", MailBatch("INBOX", "inbox", (bad,)), [ME])
+    assert store.count_messages() == 0  # the batch rolled back whole
