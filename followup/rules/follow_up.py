@@ -38,7 +38,8 @@ def plan_follow_up(
             if adaptive > timedelta(days=threshold.amount * 7 / 5):
                 # Slow responders get more time, up to follow_up_max business days.
                 bdays = min(adaptive.days * 5 / 7, rules.follow_up_max.amount)
-                threshold = Duration(float(round(bdays)), business=True, delta=timedelta(days=bdays))
+                bdays = float(round(bdays))
+                threshold = Duration(bdays, business=True, delta=timedelta(days=bdays))
         if not threshold.elapsed(last.date, now, me.tz):
             continue
         who = person(state, target)

@@ -104,7 +104,7 @@ class Store:
     def checkpoints(self, source: str) -> dict[str, str]:
         with self.begin() as conn:
             rows = conn.execute(select(CP.c.folder, CP.c.state).where(CP.c.source == source))
-            return {folder: state for folder, state in rows.all()}
+            return dict(rows.all())
 
     def touch_source(self, name: str, kind: str, *, error: str | None = None) -> None:
         stmt = self._insert(SRC).values(name=name, kind=kind, last_sync=_now(), last_error=error)
@@ -470,7 +470,7 @@ class Store:
 
     def address_names(self) -> dict[str, str]:
         with self.begin() as conn:
-            return {e: n for e, n in conn.execute(select(A.c.email, A.c.name)).all()}
+            return dict(conn.execute(select(A.c.email, A.c.name)).all())
 
 
 def _roles(r: MailRecord) -> list[tuple[str, Sequence[Any]]]:

@@ -165,7 +165,7 @@ def test_mute_is_stored_per_person(store):
 
 def test_naive_datetimes_are_refused(store):
     bad = rec("1", "a", "x@a.example", ME)
-    object.__setattr__(bad, "date", datetime(2026, 1, 1))  # noqa: DTZ001
+    object.__setattr__(bad, "date", datetime(2026, 1, 1))
     with pytest.raises(Exception, match="naive"):
         store.write_batch("work", MailBatch("INBOX", "inbox", (bad,)), [ME])
     assert store.count_messages() == 0  # the batch rolled back whole
