@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pgserver import postgres_url  # noqa: F401  (fixture)
 from sqlalchemy import select
 
 from connectors.records import Address, MailBatch, MailRecord
@@ -47,9 +48,22 @@ def rec(
     )
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
+def store(request, tmp_path):
+    """The same tests on SQLite and on a real PostgreSQL (a fresh database each)."""
+    if request.param == "sqlite":
+        s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    else:
+        from sqlalchemy import create_engine, text
+
+        base = request.getfixturevalue("postgres_url")
+        name = f"t_{abs(hash(request.node.nodeid)) % 10**9}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        s = Store.open(base.rsplit("/", 1)[0] + "/" + name)
     yield s
     s.close()
 
