@@ -12,7 +12,6 @@ from followup.cli.context import AppContext, json_option, now_option, parse_now,
 from followup.durations import describe, parse_duration
 from followup.errors import UserError
 from followup.people import name_from_address, strength, usual_gap
-from followup.store.nudges import set_state
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -28,6 +27,8 @@ def done(app: AppContext, nudges: tuple[str, ...]) -> None:
         followup done 3
         followup done 3 5
     """
+    from followup.store.nudges import set_state
+
     for ref in nudges:
         o = set_state(app.store, ref, "done")
         click.echo(f"Done: [{o.number}] {o.nudge.title}")
@@ -43,6 +44,8 @@ def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
     Example usage:
         followup dismiss 4
     """
+    from followup.store.nudges import set_state
+
     for ref in nudges:
         o = set_state(app.store, ref, "dismissed")
         click.echo(f"Dismissed: [{o.number}] {o.nudge.title}")
@@ -53,6 +56,8 @@ def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
 @pass_app
 def reopen(app: AppContext, nudges: tuple[str, ...]) -> None:
     """Reopen nudges marked done, dismissed or snoozed."""
+    from followup.store.nudges import set_state
+
     for ref in nudges:
         o = set_state(app.store, ref, "open")
         click.echo(f"Reopened: [{o.number}] {o.nudge.title}")
@@ -77,6 +82,8 @@ def snooze(app: AppContext, duration: str, nudges: tuple[str, ...], now_: str | 
         raise UserError(str(e)) from e
     now = parse_now(now_, app.config.me.tz)
     until = now + d.delta
+    from followup.store.nudges import set_state
+
     for ref in nudges:
         o = set_state(app.store, ref, "snoozed", until=until)
         local = until.astimezone(app.config.me.tz)

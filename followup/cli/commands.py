@@ -12,7 +12,6 @@ from followup.cli.context import AppContext, json_option, now_option, parse_now,
 from followup.cli.output import console, print_digest, progress_reporter
 from followup.config import default_config_path, parse_since
 from followup.errors import UserError
-from followup.store.nudges import list_nudges
 
 EXIT_SOURCE_FAILED = 1
 
@@ -131,6 +130,8 @@ def digest(
     if not no_plan:
         plan_now(app.store, cfg, now)
     states = ("open", "snoozed", "done", "dismissed") if show_all else ("open",)
+    from followup.store.nudges import list_nudges
+
     items = list_nudges(app.store, now, states=states)
     if limit:
         items = items[:limit]
@@ -179,6 +180,8 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
     except LockedError as e:
         click.echo(str(e), err=True)
         return
+    from followup.store.nudges import list_nudges
+
     items = list_nudges(app.store, now)
     if json_:
         click.echo(

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from followup.config import Config, load_config
 from followup.errors import UserError
-from followup.store.store import Store
+
+if TYPE_CHECKING:
+    from followup.store.store import Store
 
 
 @dataclass
@@ -30,6 +33,8 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from followup.store.store import Store  # SQLAlchemy: off the --help path
+
             self._store = Store.open(self.config.database_url())
         return self._store
 
