@@ -17,7 +17,7 @@ from followup.store import tables
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _initial(conn: Connection) -> None:
@@ -25,8 +25,14 @@ def _initial(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn)
 
 
+def _digest_replies(conn: Connection) -> None:
+    """Replies to the digest whose commands were applied (reply commands)."""
+    tables.DigestReply.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
+    ("0002_digest_replies", _digest_replies),
 ]
 
 

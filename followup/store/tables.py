@@ -176,3 +176,13 @@ class DigestRow(SQLModel, table=True):
     nudge_keys: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=_dt(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_dt())
+
+
+class DigestReply(SQLModel, table=True):
+    """A reply to a digest whose commands were applied (each reply is applied once)."""
+
+    __tablename__ = "digest_reply"
+    message_id: str = Field(primary_key=True)  # the reply's Message-ID
+    digest_message_id: str = Field(index=True)
+    applied_at: datetime = Field(sa_column=_dt(nullable=False))
+    results: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON
