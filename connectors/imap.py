@@ -34,6 +34,7 @@ from imapclient import imap_utf7
 from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPClientError, LoginError
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
+from connectors.folders import guess_role
 from connectors.imap_auth import access_token
 from connectors.imap_parts import Structure, TextPart, analyse
 from connectors.mime import (
@@ -286,26 +287,36 @@ def _flags(entry_flags: Sequence[Any]) -> set[str]:
 
 
 def _role_for(name: str, flags: set[str]) -> FolderRole:
+    """A folder's role: its SPECIAL-USE flag when it has one, else a guess by name."""
     if name.upper() == "INBOX":
         return "inbox"
     if "\\sent" in flags:
         return "sent"
     if "\\all" in flags or "\\archive" in flags:
         return "archive"
-    return "other"
+    if flags & {"\\trash", "\\junk", "\\drafts"}:
+        return "other"
+    return guess_role(name)
 
 
 def find_sent_folder(listing: Sequence[tuple[Any, Any, str]]) -> str | None:
-    """The folder flagged \\Sent (RFC 6154), else the first of the usual names present."""
-    for entry_flags, _delim, name in listing:
-        if "\\sent" in _flags(entry_flags) and "\\noselect" not in _flags(entry_flags):
+    """The folder flagged \\Sent (RFC 6154), else the first of the usual names present,
+    else any folder whose name says sent ("INBOX.Gesendet", "Archive/Sent Items")."""
+    selectable = [
+        (_flags(entry_flags), name)
+        for entry_flags, _delim, name in listing
+        if "\\noselect" not in _flags(entry_flags)
+    ]
+    for flags, name in selectable:
+        if "\\sent" in flags:
             return name
-    by_lower = {name.lower(): name for _, _, name in listing}
+    by_lower = {name.lower(): name for _, name in selectable}
     for candidate in SENT_FALLBACK_NAMES:
         found = by_lower.get(candidate.lower())
         if found is not None:
             return found
-    return None
+    guessed = sorted(name for flags, name in selectable if _role_for(name, flags) == "sent")
+    return guessed[0] if guessed else None
 
 
 # ------------------------------------------------------------------------------ source

@@ -133,12 +133,12 @@ class Dovecot:
     """A Dovecot instance on 127.0.0.1 with its own config, users and mail under ``root``.
 
     ``special_use=False`` gives a server that advertises no SPECIAL-USE and flags no
-    mailbox, with the sent folder called ``sent_name`` (for the name fallback).
+    mailbox. ``sent_name`` is the sent folder created for every user (None: none).
     """
 
     root: Path
     special_use: bool = True
-    sent_name: str = "Sent"
+    sent_name: str | None = "Sent"
     host: str = "127.0.0.1"
     imap_port: int = 0
     imaps_port: int = 0
@@ -150,7 +150,7 @@ class Dovecot:
     # -- lifecycle -------------------------------------------------------------------
 
     @classmethod
-    def create(cls, *, special_use: bool = True, sent_name: str = "Sent") -> Dovecot:
+    def create(cls, *, special_use: bool = True, sent_name: str | None = "Sent") -> Dovecot:
         """Write a fresh config under a new temp dir and start the server."""
         binary = require_binary("dovecot", DOVECOT_PACKAGE)
         # Not under pytest's basetemp: that is 0700 root, and Dovecot's mail processes
@@ -280,7 +280,9 @@ class Dovecot:
             drafts = "  mailbox Drafts {\n    special_use = \\Drafts\n    auto = subscribe\n  }\n"
             capability = ""
         else:
-            sent = f'  mailbox "{self.sent_name}" {{\n    auto = subscribe\n  }}\n'
+            sent = ""
+            if self.sent_name:
+                sent = f'  mailbox "{self.sent_name}" {{\n    auto = subscribe\n  }}\n'
             drafts = ""
             # Dovecot has no switch for SPECIAL-USE: list the capabilities without it.
             capability = (

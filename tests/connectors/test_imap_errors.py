@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Iterator
+from typing import ClassVar
 
 import imapclient
 import pytest
@@ -30,7 +31,7 @@ def private_dovecot() -> Iterator[Dovecot]:
 class TlsRecordingClient(imapclient.IMAPClient):
     """Records whether the connection was encrypted when the source logged out."""
 
-    encrypted: list[bool] = []
+    encrypted: ClassVar[list[bool]] = []
 
     def logout(self):  # type: ignore[no-untyped-def]
         TlsRecordingClient.encrypted.append(isinstance(self.socket(), ssl.SSLSocket))
@@ -62,8 +63,7 @@ def test_server_stopped_mid_sync_is_retryable_and_resumes(private_dovecot: Dovec
         next(batches)
     assert info.value.retryable
     assert str(info.value).startswith(
-        f"work: the connection to 127.0.0.1:{private_dovecot.imap_port} dropped while "
-        "reading INBOX"
+        f"work: the connection to 127.0.0.1:{private_dovecot.imap_port} dropped while reading INBOX"
     )
     assert "the next run resumes after the last saved batch" in str(info.value)
 
@@ -141,9 +141,7 @@ def test_untrusted_certificate_is_rejected(
     assert not isinstance(info.value, AuthError)
 
 
-def test_plain_tls_port_mismatch_is_explained(
-    dovecot_server: Dovecot, mail_user: MailUser
-) -> None:
+def test_plain_tls_port_mismatch_is_explained(dovecot_server: Dovecot, mail_user: MailUser) -> None:
     # Implicit TLS spoken to the plain port: the handshake fails.
     source = make_source(
         dovecot_server,

@@ -1,0 +1,118 @@
+"""OAuth2 token file: refreshed against a real HTTP endpoint, rewritten 0600 atomically."""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs
+
+import pytest
+
+from connectors.errors import AuthError, SourceConfigError
+from connectors.imap_auth import access_token, write_token_file
+
+
+class _TokenEndpoint(BaseHTTPRequestHandler):
+    requests: ClassVar[list[dict[str, list[str]]]] = []
+    status = 200
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        form = parse_qs(self.rfile.read(length).decode())
+        _TokenEndpoint.requests.append(form)
+        body = json.dumps(
+            {"access_token": "fresh-token", "expires_in": 3600, "token_type": "Bearer"}
+            if self.status == 200
+            else {"error": "invalid_grant"}
+        ).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def token_uri() -> Iterator[str]:
+    _TokenEndpoint.requests = []
+    _TokenEndpoint.status = 200
+    server = HTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/token"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _token(path: Path, token_uri: str, expires_at: float) -> None:
+    write_token_file(
+        path,
+        {
+            "access_token": "old-token",
+            "refresh_token": "refresh-me",
+            "expires_at": expires_at,
+            "token_uri": token_uri,
+            "client_id": "client-1",
+        },
+    )
+
+
+def test_token_file_is_written_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "tokens" / "work.json"
+    write_token_file(path, {"access_token": "a"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text()) == {"access_token": "a"}
+    assert [p.name for p in path.parent.iterdir()] == ["work.json"]  # no temp file left
+
+
+def test_valid_token_is_used_without_refresh(tmp_path: Path, token_uri: str) -> None:
+    path = tmp_path / "t.json"
+    _token(path, token_uri, expires_at=10_000)
+    assert access_token("work", path, now=1_000) == "old-token"
+    assert _TokenEndpoint.requests == []
+
+
+def test_expired_token_is_refreshed_and_saved(tmp_path: Path, token_uri: str) -> None:
+    path = tmp_path / "t.json"
+    _token(path, token_uri, expires_at=1_000)
+    assert access_token("work", path, now=1_000) == "fresh-token"
+    assert _TokenEndpoint.requests == [
+        {
+            "grant_type": ["refresh_token"],
+            "refresh_token": ["refresh-me"],
+            "client_id": ["client-1"],
+        }
+    ]
+    saved = json.loads(path.read_text())
+    assert saved["access_token"] == "fresh-token"
+    assert saved["refresh_token"] == "refresh-me"
+    assert saved["expires_at"] == 4_600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_revoked_refresh_token_is_an_auth_error(tmp_path: Path, token_uri: str) -> None:
+    _TokenEndpoint.status = 400
+    path = tmp_path / "t.json"
+    _token(path, token_uri, expires_at=0)
+    with pytest.raises(AuthError) as info:
+        access_token("work", path, now=1_000)
+    assert str(info.value) == (
+        "work: the OAuth2 provider refused to refresh the token (HTTP 400): "
+        "authorise followup again"
+    )
+    assert json.loads(path.read_text())["access_token"] == "old-token"
+
+
+def test_missing_token_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceConfigError, match="does not exist: create it"):
+        access_token("work", tmp_path / "none.json")
