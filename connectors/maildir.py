@@ -1,0 +1,258 @@
+"""Maildir as a mail source: a Maildir++ tree or a directory of Maildirs.
+
+Layouts accepted for ``path``:
+
+- a Maildir++ tree (Dovecot, Courier): ``path`` itself is a Maildir and is the INBOX,
+  its ``.Sent``, ``.Archive.2023``... subdirectories are folders ``Sent``, ``Archive/2023``;
+- a directory of Maildirs (offlineimap, mbsync, isync): every Maildir below ``path`` is
+  a folder named by its relative path (``INBOX``, ``Sent``, ``Archive/2023``).
+
+The directory is listed with ``os.scandir`` rather than ``mailbox.Maildir``, which
+caches listings for two seconds and offers no ctime. A message's uid is its unique name
+without the ``:2,FLAGS`` suffix, so flag changes and the new/ -> cur/ move keep the uid.
+
+The checkpoint holds the number of messages, a hash of their uids and the newest inode
+change time (ctime) seen. An unchanged folder costs one directory listing. When it
+changed, only files whose ctime is not older than that are read: delivery, a move from
+another folder and a flag change all set the ctime (POSIX rename semantics). Elsewhere
+(Windows, where ctime is the creation time) a changed folder is read again in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple, Self
+
+from connectors.errors import SourceConfigError
+from connectors.fileconfig import (
+    BATCH_SIZE,
+    FILE_KEYS,
+    FileOptions,
+    batches,
+    parse_file_options,
+)
+from connectors.mbox import MAX_MESSAGE_READ
+from connectors.mime import parse_message
+from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
+
+logger = logging.getLogger(__name__)
+
+_CHECKPOINT_VERSION = "maildir1"
+_INCREMENTAL = os.name == "posix"
+_MAX_DEPTH = 6
+
+
+class _Entry(NamedTuple):
+    uid: str
+    path: str
+    mtime_ns: int
+    ctime_ns: int
+
+
+def is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def find_maildir_folders(root: Path) -> dict[str, Path]:
+    """Folder name -> Maildir directory, for either accepted layout."""
+    if is_maildir(root):
+        folders = {"INBOX": root}
+        for entry in sorted(os.scandir(root), key=lambda e: e.name):
+            if entry.name.startswith(".") and entry.name not in (".", "..") and entry.is_dir():
+                sub = Path(entry.path)
+                if is_maildir(sub):
+                    folders.setdefault(entry.name[1:].replace(".", "/"), sub)
+        return folders
+    folders = {}
+    for dirpath, dirnames, _files in os.walk(root):
+        here = Path(dirpath)
+        depth = len(here.relative_to(root).parts)
+        if here != root and is_maildir(here):
+            rel = "/".join(here.relative_to(root).parts)
+            folders.setdefault(rel, here)
+            # Maildir++ subfolders of a nested Maildir are folders too; cur/new/tmp are not.
+            for d in sorted(dirnames):
+                if d.startswith(".") and is_maildir(here / d):
+                    folders.setdefault(f"{rel}/{d[1:].replace('.', '/')}", here / d)
+            dirnames[:] = []
+        elif depth < _MAX_DEPTH:
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        else:
+            dirnames[:] = []
+    return folders
+
+
+def _list(folder: Path) -> list[_Entry]:
+    entries: list[_Entry] = []
+    for sub in ("new", "cur"):
+        try:
+            it = os.scandir(folder / sub)
+        except FileNotFoundError:
+            continue
+        with it:
+            for e in it:
+                if e.name.startswith("."):
+                    continue
+                try:
+                    st = e.stat()
+                except FileNotFoundError:  # renamed by a mail client while listing
+                    continue
+                uid = e.name.split(":", 1)[0]
+                entries.append(_Entry(uid, e.path, st.st_mtime_ns, st.st_ctime_ns))
+    return entries
+
+
+def _state(entries: list[_Entry]) -> tuple[int, str, int]:
+    h = hashlib.sha1(usedforsecurity=False)
+    for uid in sorted(e.uid for e in entries):
+        h.update(uid.encode("utf-8", "surrogateescape"))
+        h.update(b"\n")
+    newest = max((e.ctime_ns for e in entries), default=0)
+    return len(entries), h.hexdigest()[:20], newest
+
+
+def _parse_checkpoint(value: str) -> tuple[str, str, int] | None:
+    parts = value.split()
+    if len(parts) != 4 or parts[0] != _CHECKPOINT_VERSION:
+        return None
+    try:
+        return parts[1], parts[2], int(parts[3])
+    except ValueError:
+        return None
+
+
+def _read(entry: _Entry, folder_path: Path) -> bytes | None:
+    """The message's first MAX_MESSAGE_READ bytes; None if it vanished (deleted)."""
+    try:
+        with open(entry.path, "rb") as f:
+            return f.read(MAX_MESSAGE_READ)
+    except FileNotFoundError:
+        # A flag change renamed it since the listing: look it up again by its uid.
+        for sub in ("cur", "new"):
+            try:
+                names = os.listdir(folder_path / sub)
+            except FileNotFoundError:
+                continue
+            for name in names:
+                if name == entry.uid or name.startswith(entry.uid + ":"):
+                    with open(folder_path / sub / name, "rb") as f:
+                        return f.read(MAX_MESSAGE_READ)
+        return None
+
+
+class MaildirSource:
+    """Mail from Maildirs. Config: ``path``, ``sent``, ``archive`` (folder names),
+    ``folders`` (restrict), ``since``, ``max_excerpt``."""
+
+    KEYS: frozenset[str] = FILE_KEYS
+
+    def __init__(self, name: str, options: FileOptions, *, batch_size: int = BATCH_SIZE) -> None:
+        self.name = name
+        self.options = options
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_config(cls, name: str, options: Mapping[str, Any]) -> Self:
+        opts = parse_file_options(name, options, kind="maildir")
+        if not opts.path.is_dir():
+            raise SourceConfigError(name, f"path {str(opts.path)!r} is not a directory")
+        if not find_maildir_folders(opts.path):
+            raise SourceConfigError(
+                name,
+                f"path {str(opts.path)!r} is not a Maildir (no cur/ and new/) "
+                "and holds no Maildir folders",
+            )
+        return cls(name, opts)
+
+    def folders(self) -> dict[str, Path]:
+        root = self.options.path
+        if not root.is_dir():
+            raise SourceConfigError(self.name, f"path {str(root)!r} is not a directory")
+        return {k: v for k, v in find_maildir_folders(root).items() if self.options.wants(k)}
+
+    def sync(self, checkpoints: Mapping[str, str]) -> Iterator[MailBatch]:
+        """Yield each folder's new or changed messages in batches of at most 500."""
+        folders = self.folders()
+        for folder, path in folders.items():
+            yield from self._sync_folder(folder, path, checkpoints.get(folder, ""))
+        if self.options.folders:
+            have = {k.casefold() for k in folders}
+            missing = [f for f in self.options.folders if f.casefold() not in have]
+            if missing:
+                raise SourceConfigError(
+                    self.name,
+                    f"folder {missing[0]!r} not found in {str(self.options.path)!r}; "
+                    f"found: {', '.join(find_maildir_folders(self.options.path)) or 'none'}",
+                )
+
+    def _sync_folder(self, folder: str, path: Path, checkpoint: str) -> Iterator[MailBatch]:
+        role = self.options.role(folder)
+        entries = _list(path)
+        count, digest, newest = _state(entries)
+        final = f"{_CHECKPOINT_VERSION} {count} {digest} {newest}"
+        old = _parse_checkpoint(checkpoint)
+        if old is not None and old[:2] == (str(count), digest) and old[2] == newest:
+            logger.debug("%s/%s: unchanged", self.name, folder)
+            return
+        if old is not None and _INCREMENTAL:
+            # Not older than the newest change already read: ctimes can tie.
+            entries = [e for e in entries if e.ctime_ns >= old[2]]
+        entries.sort(key=lambda e: (e.ctime_ns, e.uid))
+        logger.debug("%s/%s: reading %d messages", self.name, folder, len(entries))
+        progress = {"ctime": old[2] if old is not None else 0}
+
+        def checkpoint_after(done: bool) -> str:
+            if done:
+                return final
+            # Mid-folder: never matches the listing, so the next run resumes from here.
+            return f"{_CHECKPOINT_VERSION} - - {progress['ctime']}"
+
+        items = self._items(folder, path, role, entries, progress)
+        yield from batches(folder, role, items, checkpoint_after, size=self.batch_size)
+
+    def _items(
+        self,
+        folder: str,
+        path: Path,
+        role: FolderRole,
+        entries: list[_Entry],
+        progress: dict[str, int],
+    ) -> Iterator[MailRecord | Skipped | None]:
+        since = self.options.since
+        for entry in entries:
+            progress["ctime"] = entry.ctime_ns
+            try:
+                raw = _read(entry, path)
+            except OSError as e:
+                yield Skipped(folder, entry.uid, f"unreadable file: {e.strerror or e}")
+                continue
+            if raw is None:  # deleted since the listing
+                yield None
+                continue
+            result = parse_message(
+                raw,
+                source=self.name,
+                folder=folder,
+                role=role,
+                uid=entry.uid,
+                fallback_date=datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC),
+                max_excerpt=self.options.max_excerpt,
+            )
+            if isinstance(result, MailRecord):
+                if len(raw) == MAX_MESSAGE_READ:  # cut: record the real size
+                    with contextlib.suppress(OSError):
+                        result = dataclasses.replace(result, size=os.path.getsize(entry.path))
+                if since is not None and result.date < since:
+                    yield None
+                    continue
+            yield result
+
+    def close(self) -> None:
+        """Nothing to release: files are opened per sync."""
