@@ -35,11 +35,17 @@ DEFAULT_SUBJECT = "followup: {count} things for {date}"
 
 
 class DeliveryError(FollowupError):
-    """The digest could not be sent. ``retryable`` for network trouble, not for refusals."""
+    """The digest could not be sent.
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    ``retryable``: network trouble or a temporary (4xx) refusal. ``answered``: the server
+    replied with a refusal, so the message was certainly not accepted; when False the
+    connection failed and, past the final ".", the message may have been delivered.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, answered: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.answered = answered
 
 
 class SmtpSettingsLike(Protocol):
@@ -209,12 +215,13 @@ def send_smtp(
     except ssl.SSLCertVerificationError as e:
         raise DeliveryError(
             f"Could not send the digest: the certificate of {where} could not be verified "
-            f"({e.verify_message}); check digest.smtp.host"
+            f"({e.verify_message}); check digest.smtp.host",
+            answered=False,
         ) from e
     except (OSError, smtplib.SMTPException) as e:
         detail = str(e) or e.__class__.__name__
         raise DeliveryError(
-            f"Could not send the digest via {where}: {detail}", retryable=True
+            f"Could not send the digest via {where}: {detail}", retryable=True, answered=False
         ) from e
     finally:
         if client is not None:

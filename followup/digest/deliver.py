@@ -1,0 +1,156 @@
+"""The daily digest email: once a day per recipient, at the configured local time.
+
+``deliver_digest`` is the runner's deliver step. It sends when all of these hold: a
+recipient and an SMTP server are configured, the local time is past ``[digest] at``, no
+digest went to that recipient today (the user's local day), and something needs the
+user (or ``send_empty``). The day is recorded in the store inside the SMTP transaction,
+before the final "." commits it, so a crash can neither send twice nor skip the day.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from followup.config import Config, SmtpSettings
+from followup.digest import ledger
+from followup.digest.items import sort_key
+from followup.digest.send import DeliveryError, build_message, send_smtp
+from followup.errors import UserError
+from followup.nudges import OpenNudge
+from followup.store.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What the deliver step did. ``reason`` is one short line for logs and the CLI."""
+
+    sent: bool
+    reason: str
+    day: date | None = None
+    to: str = ""
+    message_id: str | None = None
+    count: int = 0
+    error: str | None = None
+
+    def summary(self) -> str:
+        if self.sent:
+            return f"Digest sent to {self.to} ({self.count} nudges)."
+        if self.error:
+            return f"Digest not sent: {self.error}"
+        return f"Digest not sent: {self.reason}."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "reason": self.reason,
+            "day": self.day.isoformat() if self.day else None,
+            "to": self.to,
+            "message_id": self.message_id,
+            "count": self.count,
+            "error": self.error,
+        }
+
+
+def smtp_password(settings: SmtpSettings) -> str | None:
+    """The SMTP password from password_command / password_env / password_keyring."""
+    if not settings.username:
+        return None
+    from connectors.errors import ConnectorError
+    from connectors.secrets import password_spec_from_options, resolve_password
+
+    options = {
+        "password_command": settings.password_command,
+        "password_env": settings.password_env,
+        "password_keyring": settings.password_keyring,
+    }
+    try:
+        spec = password_spec_from_options("digest.smtp", options)
+        return resolve_password("digest.smtp", spec, settings.username)
+    except ConnectorError as e:
+        raise UserError(f"[digest.smtp] {e.message}") from e
+
+
+def deliver_digest(
+    store: Store,
+    config: Config,
+    now: datetime,
+    nudges: Sequence[OpenNudge] | None = None,
+    *,
+    force: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+) -> DeliveryResult:
+    """Send today's digest if it is due; see the module docstring for when.
+
+    ``nudges`` defaults to the open nudges in the store. ``force`` ignores the time of
+    day (not the once-a-day rule). Delivery errors are returned (``error``), not raised,
+    so the rest of the run's report survives; settings that cannot work raise UserError.
+    """
+    settings = config.digest
+    if not settings.to:
+        return DeliveryResult(False, "no recipient: set [digest] to")
+    if settings.smtp is None:
+        return DeliveryResult(False, "no SMTP server: set [digest.smtp]", to=settings.to)
+    tz = config.me.tz
+    local = now.astimezone(tz)
+    day = local.date()
+    if not force and local.time() < settings.at:
+        return DeliveryResult(False, f"due at {settings.at:%H:%M}", day=day, to=settings.to)
+    if ledger.digest_sent_on(store, day, settings.to):
+        return DeliveryResult(False, "already sent today", day=day, to=settings.to)
+    if nudges is None:
+        from followup.store.nudges import list_nudges
+
+        nudges = list_nudges(store, now)
+    open_ = sorted((n for n in nudges if n.state == "open"), key=sort_key)
+    if not open_ and not settings.send_empty:
+        return DeliveryResult(False, "nothing needs you", day=day, to=settings.to)
+
+    message = build_message(
+        open_,
+        now,
+        tz,
+        sender=settings.sender or settings.to,
+        to=settings.to,
+        subject=settings.subject,
+        max_items=settings.max_items,
+    )
+    message_id = str(message["Message-ID"]).strip()
+    keys = [n.nudge.key for n in open_[: settings.max_items]]
+    password = smtp_password(settings.smtp)
+    recorded = False
+
+    def record() -> None:
+        nonlocal recorded
+        ledger.record_digest(store, day, settings.to, message_id, keys, now)
+        recorded = True
+
+    try:
+        send_smtp(
+            message, settings.smtp, password=password, ssl_context=ssl_context, before_commit=record
+        )
+    except ledger.AlreadySentError:
+        # Another run took the day between our check and our record: it sends, we don't.
+        return DeliveryResult(False, "already sent today", day=day, to=settings.to)
+    except DeliveryError as e:
+        if recorded and e.answered:
+            # The server refused the message: nothing was delivered, a later run may retry.
+            ledger.mark_digest(store, message_id, "failed", now)
+        elif recorded:
+            logger.warning(
+                "The connection failed after the digest was handed over; it may have been "
+                "delivered, so it is not sent again today"
+            )
+        logger.error("%s", e)
+        return DeliveryResult(False, "failed", day=day, to=settings.to, error=str(e))
+    ledger.mark_digest(store, message_id, "sent", now)
+    logger.info("Digest for %s sent to %s with %d nudges", day, settings.to, len(keys))
+    return DeliveryResult(
+        True, "sent", day=day, to=settings.to, message_id=message_id, count=len(open_)
+    )
