@@ -42,7 +42,12 @@ def parse_since(value: Any) -> datetime | None:
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=UTC)
     if isinstance(value, str):
-        return parse_since(datetime.fromisoformat(value.strip()))
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        else:
+            return parse_since(parsed)
     raise ValueError(f"expected a date like 2024-01-01, got {value!r}")
 
 
