@@ -1,0 +1,297 @@
+"""iCalendar (.ics) files, directories of them, or an http(s) URL, as a calendar source.
+
+Recurring events are expanded with ``recurring_ical_events`` (RRULE, RDATE, EXDATE and
+moved occurrences via RECURRENCE-ID). Times without a zone ("floating") and all-day
+dates are read in the ``timezone`` option, else the calendar's X-WR-TIMEZONE, else UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+import recurring_ical_events
+
+from connectors.errors import AuthError, ConnectorError, SourceConfigError
+from connectors.mime import decode_header_value
+from connectors.records import Address, Attendee, EventRecord
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = 30.0
+MAX_DOWNLOAD = 50 * 1024 * 1024
+"""An ICS feed bigger than this is refused rather than read into memory."""
+_STATUSES = {"confirmed": "confirmed", "tentative": "tentative", "cancelled": "cancelled"}
+_PARTSTATS = frozenset({"accepted", "declined", "tentative", "needs-action", "delegated"})
+# Widen the window given to the expander: floating times are compared before we know
+# which zone they are in.
+_SLACK = timedelta(days=1)
+
+
+def _redact(url: str) -> str:
+    """The URL without user:password@ and query string (tokens often live there)."""
+    p = urllib.parse.urlsplit(url)
+    host = p.hostname or ""
+    if p.port:
+        host = f"{host}:{p.port}"
+    return urllib.parse.urlunsplit((p.scheme, host, p.path, "", ""))
+
+
+def _zone(name: str) -> tzinfo:
+    return UTC if name.upper() in ("UTC", "Z", "GMT") else ZoneInfo(name)
+
+
+def _email(value: Any) -> str:
+    text = str(value).strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    return text.strip().lower()
+
+
+def _address(prop: Any) -> Address | None:
+    email = _email(prop)
+    if not email:
+        return None
+    cn = prop.params.get("CN", "") if hasattr(prop, "params") else ""
+    name = decode_header_value(str(cn)).strip().strip('"')
+    return Address(name if name.lower() != email else "", email)
+
+
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    name: str
+    data: bytes
+
+
+class IcsCalendarSource:
+    """Events from ICS. Config: ``path`` (a file or a directory of ``*.ics``) or ``url``
+    (http, https, webcal or file), ``timezone`` (for floating times), ``calendars``
+    (accepted for symmetry with the other calendar kinds, unused)."""
+
+    KEYS: frozenset[str] = frozenset({"path", "url", "timezone", "calendars"})
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        timezone: tzinfo | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        if (path is None) == (url is None):
+            raise ValueError("give exactly one of path or url")
+        self.name = name
+        self.path = path
+        self.url = url
+        self.timezone = timezone
+        self.timeout = timeout
+
+    @classmethod
+    def from_config(cls, name: str, options: Mapping[str, Any]) -> Self:
+        problems: list[str] = []
+        for key in options:
+            if key not in cls.KEYS and key not in ("name", "kind"):
+                problems.append(f"unknown key {key!r}; known: {', '.join(sorted(cls.KEYS))}")
+        path_opt, url_opt = options.get("path"), options.get("url")
+        path: Path | None = None
+        url: str | None = None
+        if (path_opt is None) == (url_opt is None):
+            problems.append(
+                'give either path = "..." (an .ics file or a directory of them) '
+                'or url = "https://..."'
+            )
+        elif path_opt is not None:
+            path = Path(str(path_opt)).expanduser()
+            if not path.exists():
+                problems.append(f"path {str(path)!r} does not exist")
+        else:
+            url = str(url_opt).strip()
+            scheme = urllib.parse.urlsplit(url).scheme.lower()
+            if scheme == "webcal":
+                url = "https" + url[len("webcal") :]
+            elif scheme not in ("http", "https", "file"):
+                problems.append(
+                    "url must start with https://, http://, webcal:// or file://, "
+                    f"not {_redact(url)!r}"
+                )
+        zone: tzinfo | None = None
+        if options.get("timezone"):
+            try:
+                zone = _zone(str(options["timezone"]))
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(
+                    f'timezone {options["timezone"]!r} is not a known zone (e.g. "Europe/Berlin")'
+                )
+        if problems:
+            raise SourceConfigError(name, "\n".join(problems))
+        return cls(name, path=path, url=url, timezone=zone)
+
+    # -- loading -------------------------------------------------------------------
+
+    def _load(self) -> list[_Calendar]:
+        if self.url is not None:
+            return [_Calendar(self.name, self._fetch(self.url))]
+        if self.path is None or not self.path.exists():
+            raise SourceConfigError(self.name, f"path {str(self.path)!r} does not exist")
+        files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.ics"))
+        out = []
+        for f in files:
+            try:
+                out.append(_Calendar(f.stem, f.read_bytes()))
+            except OSError as e:
+                raise ConnectorError(self.name, f"cannot read {str(f)!r}: {e.strerror or e}") from e
+        return out
+
+    def _fetch(self, url: str) -> bytes:
+        shown = _redact(url)
+        headers = {"User-Agent": "followup (ics)"}
+        parts = urllib.parse.urlsplit(url)
+        if parts.username is not None:
+            # urllib does not use user:password@ itself; send it as HTTP Basic auth.
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {token}"
+            netloc = parts.hostname or ""
+            if parts.port:
+                netloc = f"{netloc}:{parts.port}"
+            url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                data: bytes = response.read(MAX_DOWNLOAD + 1)
+        except urllib.error.HTTPError as e:
+            if e.code in (401, 403):
+                raise AuthError(self.name, f"{shown}: HTTP {e.code} {e.reason}") from e
+            raise ConnectorError(
+                self.name, f"{shown}: HTTP {e.code} {e.reason}", retryable=e.code >= 500
+            ) from e
+        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            reason = getattr(e, "reason", None) or e
+            raise ConnectorError(self.name, f"{shown}: {reason}", retryable=True) from e
+        if len(data) > MAX_DOWNLOAD:
+            raise ConnectorError(self.name, f"{shown}: larger than {MAX_DOWNLOAD >> 20} MiB")
+        return data
+
+    # -- events --------------------------------------------------------------------
+
+    def events_between(self, start: datetime, end: datetime) -> Iterator[EventRecord]:
+        """Occurrences overlapping [start, end) in every calendar, recurring ones expanded.
+
+        Raises ConnectorError when a file or the URL cannot be read or parsed.
+        """
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("events_between needs timezone-aware datetimes")
+        for cal in self._load():
+            try:
+                parsed = icalendar.Calendar.from_ical(cal.data, multiple=True)
+            except Exception as e:  # icalendar raises ValueError and friends on bad input
+                raise ConnectorError(
+                    self.name, f"calendar {cal.name!r} is not valid iCalendar: {e}"
+                ) from e
+            if not parsed and cal.data.strip():
+                # icalendar returns nothing for a VCALENDAR that never ends.
+                raise ConnectorError(
+                    self.name,
+                    f"calendar {cal.name!r} is not valid iCalendar: no complete VCALENDAR",
+                )
+            for vcal in parsed:
+                yield from self._occurrences(cal.name, vcal, start, end)
+
+    def _occurrences(
+        self, name: str, vcal: Any, start: datetime, end: datetime
+    ) -> Iterator[EventRecord]:
+        zone = self.timezone
+        if zone is None:
+            try:
+                zone = _zone(str(vcal.get("X-WR-TIMEZONE", "UTC")))
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = UTC
+        try:
+            occurrences = recurring_ical_events.of(vcal).between(start - _SLACK, end + _SLACK)
+        except Exception as e:  # a broken RRULE in one calendar must say where it is
+            raise ConnectorError(self.name, f"calendar {name!r}: cannot expand events: {e}") from e
+        records = []
+        for ev in occurrences:
+            record = self._record(name, ev, zone)
+            if record is None:
+                continue
+            if record.start < end and (record.end > start or record.start >= start):
+                records.append(record)
+        records.sort(key=lambda r: (r.start, r.uid))
+        yield from records
+
+    def _record(self, calendar: str, ev: Any, zone: tzinfo) -> EventRecord | None:
+        dtstart = ev.get("DTSTART")
+        if dtstart is None:
+            return None
+        all_day = isinstance(dtstart.dt, date) and not isinstance(dtstart.dt, datetime)
+        start = _utc(dtstart.dt, zone)
+        dtend = ev.get("DTEND")
+        if dtend is not None:
+            end = _utc(dtend.dt, zone)
+        elif ev.get("DURATION") is not None:
+            end = start + ev.get("DURATION").dt
+        else:
+            end = start + (timedelta(days=1) if all_day else timedelta())
+        end = max(end, start)
+        summary = str(ev.get("SUMMARY", "")).strip()
+        uid = str(ev.get("UID", "")).strip()
+        if not uid:
+            seed = f"{summary}\0{start.isoformat()}".encode()
+            uid = "followup-" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:20]
+        organizer = _address(ev["ORGANIZER"]) if ev.get("ORGANIZER") is not None else None
+        attendees = []
+        raw = ev.get("ATTENDEE")
+        for prop in raw if isinstance(raw, list) else ([raw] if raw is not None else []):
+            address = _address(prop)
+            if address is None:
+                continue
+            status = str(prop.params.get("PARTSTAT", "needs-action")).lower()
+            attendees.append(
+                Attendee(
+                    address,
+                    status if status in _PARTSTATS else "needs-action",
+                    organizer is not None and address.email == organizer.email,
+                )
+            )
+        status = _STATUSES.get(str(ev.get("STATUS", "confirmed")).lower(), "confirmed")
+        return EventRecord(
+            source=self.name,
+            calendar=calendar,
+            uid=f"{uid}@{start.isoformat()}",
+            summary=summary,
+            start=start,
+            end=end,
+            organizer=organizer,
+            attendees=tuple(attendees),
+            status=status,
+            location=str(ev.get("LOCATION", "")).strip(),
+            all_day=all_day,
+            description=str(ev.get("DESCRIPTION", "")).strip(),
+        )
+
+    def close(self) -> None:
+        """Nothing to release: files and URLs are read per call."""
+
+
+def _utc(value: date | datetime, zone: tzinfo) -> datetime:
+    """A DTSTART/DTEND value as aware UTC: dates are midnight in ``zone``, floating times
+    are in ``zone``."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
