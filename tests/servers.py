@@ -401,22 +401,32 @@ service stats {{
         ``folder`` "INBOX" is the Maildir root; other folders use Maildir++ ``.name``
         directories. Dovecot assigns UIDs when it next scans the folder.
         """
-        base = (
-            user.maildir if folder == "INBOX" else user.maildir / ("." + folder.replace("/", "."))
-        )
-        for sub in ("cur", "new", "tmp"):
-            (base / sub).mkdir(parents=True, exist_ok=True)
+        return self.deliver_many(user, ((folder, message) for message in messages))
+
+    def deliver_many(self, user: MailUser, items: Iterable[tuple[str, bytes]]) -> int:
+        """``deliver`` for a stream of (folder, message): nothing is held in memory."""
         stamp = int(time.time())
+        made: set[Path] = set()
         count = 0
-        for count, message in enumerate(messages, 1):
+        for count, (folder, message) in enumerate(items, 1):
+            if folder == "INBOX":
+                base = user.maildir
+            else:
+                base = user.maildir / ("." + folder.replace("/", "."))
+            if base not in made:
+                for sub in ("cur", "new", "tmp"):
+                    (base / sub).mkdir(parents=True, exist_ok=True)
+                made.add(base)
             name = f"{stamp}.M{count}P{os.getpid()}.followup-test,S={len(message)}:2,"
             (base / "cur" / name).write_bytes(message)
         self._chown_mail(user.home)
         return count
 
 
-@pytest.fixture(scope="session")
-def dovecot_server() -> Iterator[Dovecot]:
+# Registered under their ``name``s, so a test module can import them without the import
+# clashing with the test functions' parameters: ``from servers import dovecot_server_fixture``.
+@pytest.fixture(scope="session", name="dovecot_server")
+def dovecot_server_fixture() -> Iterator[Dovecot]:
     """One Dovecot for the whole session; tests isolate themselves with their own user."""
     server = Dovecot.create()
     try:
@@ -425,7 +435,7 @@ def dovecot_server() -> Iterator[Dovecot]:
         server.destroy()
 
 
-@pytest.fixture
-def mail_user(dovecot_server: Dovecot) -> MailUser:
+@pytest.fixture(name="mail_user")
+def mail_user_fixture(dovecot_server: Dovecot) -> MailUser:
     """A fresh mailbox on the session's Dovecot."""
     return dovecot_server.add_user()

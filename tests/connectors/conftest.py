@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from servers import dovecot_server, mail_user  # noqa: F401  (pytest fixtures)
+from servers import dovecot_server_fixture, mail_user_fixture  # noqa: F401  (pytest fixtures)
