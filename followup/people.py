@@ -41,12 +41,28 @@ def contact_days(c: Contact) -> list[datetime]:
     return list(days.values())
 
 
+# Contacts closer than this belong to one conversation (a thread over a few days).
+EPISODE_GAP = timedelta(days=3)
+
+
+def episodes(c: Contact) -> list[datetime]:
+    """When each conversation with this person started, oldest first."""
+    starts: list[datetime] = []
+    last: datetime | None = None
+    for d in contact_days(c):
+        if last is None or d - last > EPISODE_GAP:
+            starts.append(d)
+        last = d
+    return starts
+
+
 def usual_gap(c: Contact) -> timedelta | None:
-    """Median gap between days of contact; None with fewer than three contacts."""
-    days = contact_days(c)
-    if len(days) < 3:
+    """The relationship's rhythm: median gap between conversations (not messages: a
+    thread over three days is one contact); None with fewer than three conversations."""
+    starts = episodes(c)
+    if len(starts) < 3:
         return None
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(days)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
     return timedelta(seconds=statistics.median(gaps))
 
 

@@ -128,6 +128,11 @@ def digest(
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
     if not no_plan:
+        from followup.extract import extract_pending
+
+        # Mail synced but not yet analysed (a `sync` without `run`) is analysed first.
+        with progress_reporter(fmt == "text" and not json_) as progress:
+            extract_pending(app.store, cfg, progress=progress)
         plan_now(app.store, cfg, now)
     states = ("open", "snoozed", "done", "dismissed") if show_all else ("open",)
     from followup.store.nudges import list_nudges

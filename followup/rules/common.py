@@ -30,10 +30,11 @@ def evidence(m: Msg, sentence: str | None = None) -> Evidence:
     )
 
 
-def first_other(state: PlanningState, m: Msg) -> str | None:
-    """The main correspondent of my message: first To (then Cc) that isn't me."""
+def first_other(state: PlanningState, m: Msg, *, outside: bool = False) -> str | None:
+    """The main correspondent of my message: first To (then Cc) that isn't me (and,
+    with ``outside``, is outside my organisation)."""
     for email in m.to + m.cc:
-        if not state.is_me(email):
+        if not state.is_me(email) and (not outside or state.is_outside(email)):
             return email
     return None
 

@@ -28,9 +28,9 @@ def plan_follow_up(
         outreach = all(m.from_me for m in msgs)
         if not asks and not outreach:
             continue
-        target = first_other(state, last)
+        target = first_other(state, last, outside=True)
         if target is None or state.muted(target):
-            continue
+            continue  # colleagues are chased in the hallway, not by the digest
         threshold = rules.follow_up_after
         usual = waits.get(target)
         if usual is not None:

@@ -85,16 +85,14 @@ def plan_before_meeting(
             continue
         if m.start.astimezone(me.tz).date() > horizon_day:
             continue
+        if not _people(state, m, outside_only=True):
+            continue  # internal meetings need no briefing
         people = _people(state, m, outside_only=False)
-        if not people:
-            continue
         emails = {p.email for p in people}
         items = [n for n in open_items if n.person and n.person.email in emails]
         local = m.start.astimezone(me.tz)
         day = "today" if local.date() == local_now.date() else "tomorrow"
-        parts = []
-        for n in items[:3]:
-            parts.append(f"{n.title.lower() if n.kind != 'promise' else n.title}")
+        parts = [n.title for n in items[:3]]
         for p in people[:3]:
             c = state.contacts.get(p.email)
             if (

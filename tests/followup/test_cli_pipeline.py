@@ -1,0 +1,238 @@
+"""The whole pipeline through the CLI, on a small Maildir built by the test."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import subprocess
+import sys
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from followup.cli import cli
+
+NOW = datetime(2026, 3, 17, 13, 30, tzinfo=UTC)  # Tue 07:30 Chicago
+ME = "penny@example.com"
+
+
+def mail(sender: str, to: str, when: datetime, subject: str, body: str, **headers: str) -> bytes:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = to
+    m["Subject"] = subject
+    m["Date"] = format_datetime(when)
+    m["Message-ID"] = headers.pop("message_id", make_msgid(domain="test.example"))
+    for k, v in headers.items():
+        m[k.replace("_", "-")] = v
+    m.set_content(body)
+    return m.as_bytes()
+
+
+def build_maildir(root: Path) -> dict[str, Path]:
+    inbox = mailbox.Maildir(root, create=True)
+    sent = inbox.add_folder("Sent")
+    inbox.add(
+        mail(
+            "Dana Lee <dana@acme.example>",
+            ME,
+            NOW - timedelta(days=6),
+            "Q3 numbers",
+            "Hi Penny,\n\nCould you send me the Q3 numbers by Thursday?\n\nThanks,\nDana\n",
+            message_id="<q3@acme.example>",
+        )
+    )
+    inbox.add(
+        mail(
+            "Acme News <news@acme.example>",
+            ME,
+            NOW - timedelta(days=6),
+            "Weekly news",
+            "Can you spare 5 minutes for our survey?\n",
+            List_Unsubscribe="<mailto:u@acme.example>",
+        )
+    )
+    inbox.add(
+        mail(
+            "Raj Patel <raj@beta.example>",
+            ME,
+            NOW - timedelta(days=5),
+            "Venue",
+            "Hi,\n\nCan you book the venue for the offsite?\n\nRaj\n",
+            message_id="<venue@beta.example>",
+        )
+    )
+    sent.add(
+        mail(
+            f"Penny Example <{ME}>",
+            "raj@beta.example",
+            NOW - timedelta(days=4),
+            "Re: Venue",
+            "Done, booked.\n",
+            In_Reply_To="<venue@beta.example>",
+            References="<venue@beta.example>",
+        )
+    )
+    # Malformed: no headers at all, and a header section over the size limit.
+    (root / "new" / "1700000000.broken.host").write_bytes(b"\x00\x01 not a mail at all \xff\xfe")
+    return {"root": root}
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    build_maildir(tmp_path / "Mail")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[me]
+name = "Penny Example"
+addresses = ["{ME}"]
+domains = ["example.com"]
+timezone = "America/Chicago"
+
+[storage]
+url = "sqlite:///{tmp_path / "state.db"}"
+
+[[mail]]
+name = "local"
+kind = "maildir"
+path = "{tmp_path / "Mail"}"
+
+[nlp]
+pipeline = "rules"
+"""
+    )
+    return path
+
+
+def invoke(config: Path, *args: str):
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    return result
+
+
+def test_sync_json_reports_folders_and_skips(config):
+    result = invoke(config, "sync", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [r["source"] for r in report] == ["local"]
+    folders = {f["folder"]: f for f in report[0]["folders"]}
+    assert folders["INBOX"]["new"] == 3
+    assert folders["INBOX"]["skipped"] == 1
+    assert sum(folders["INBOX"]["skip_reasons"].values()) == 1
+    assert folders["Sent"]["new"] == 1 and folders["Sent"]["role"] == "sent"
+    again = json.loads(invoke(config, "sync", "--json").output)
+    assert sum(f["new"] for f in again[0]["folders"]) == 0
+
+
+def test_digest_then_done_survives_reruns(config):
+    assert invoke(config, "sync").exit_code == 0
+    out = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    replies = [n for n in out if n["kind"] == "reply"]
+    # Dana's request is open; Raj's was answered from the Sent folder; the newsletter is bulk.
+    assert [n["person"]["email"] for n in replies] == ["dana@acme.example"]
+    n = replies[0]
+    assert n["person"]["name"] == "Dana Lee"
+    assert n["evidence"]["message_id"] == "q3@acme.example"
+    assert "Could you send me the Q3 numbers by Thursday?" in n["evidence"]["sentence"]
+    assert n["key"] == "reply:q3@acme.example"
+    assert not any(x["person"]["email"].startswith("news@") for x in out if x["person"])
+
+    done = invoke(config, "done", str(n["number"]))
+    assert done.exit_code == 0 and "Done: " in done.output
+    invoke(config, "sync")
+    again = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    assert all(x["key"] != n["key"] for x in again)
+    every = json.loads(invoke(config, "digest", "--json", "--all", "--now", NOW.isoformat()).output)
+    assert [x["state"] for x in every if x["key"] == n["key"]] == ["done"]
+
+
+def test_snooze_and_mute(config):
+    invoke(config, "sync")
+    out = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    number = str(out[0]["number"])
+    assert invoke(config, "snooze", "3d", number, "--now", NOW.isoformat()).exit_code == 0
+    hidden = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    assert all(str(x["number"]) != number for x in hidden)
+    back = json.loads(
+        invoke(
+            config, "digest", "--json", "--now", (NOW + timedelta(days=3, hours=1)).isoformat()
+        ).output
+    )
+    assert any(str(x["number"]) == number for x in back)
+
+    assert invoke(config, "mute", "dana@acme.example").exit_code == 0
+    muted = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    assert all((x["person"] or {}).get("email") != "dana@acme.example" for x in muted)
+
+
+def test_bad_references_are_clear_errors(config):
+    invoke(config, "sync")
+    r = invoke(config, "done", "999")
+    assert (
+        r.exit_code == 2
+        and r.stderr.strip()
+        == "Error: No nudge 999: 'followup digest' lists them with their numbers"
+    )
+    r = invoke(config, "mute", "not-an-address")
+    assert r.exit_code == 2 and "is not an email address" in r.stderr
+    r = invoke(config, "snooze", "soonish", "1")
+    assert r.exit_code == 2 and "is not a duration" in r.stderr
+
+
+def test_missing_maildir_is_one_line_and_exit_1(tmp_path, config):
+    text = config.read_text().replace(str(tmp_path / "Mail"), str(tmp_path / "Nope"))
+    config.write_text(text)
+    r = invoke(config, "sync")
+    assert r.exit_code == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: local") and "Nope" in lines[0]
+
+
+def test_run_as_a_real_subprocess(config):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "followup",
+            "--config",
+            str(config),
+            "run",
+            "--now",
+            NOW.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Synced 4 new messages, analysed 3,")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "followup",
+            "--config",
+            str(config),
+            "digest",
+            "--now",
+            NOW.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Reply to Dana Lee" in proc.stdout
+    assert "\x1b[" not in proc.stdout  # no colour codes in a pipe
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    for name, cmd in cli.commands.items():
+        r = runner.invoke(cli, [name, "--help"])
+        assert r.exit_code == 0, name
+        assert cmd.help and len(cmd.help.splitlines()[0]) < 80, name

@@ -1,0 +1,120 @@
+"""`followup demo` against the demo's plan: every planted nudge, no non-situation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from followup.cli import cli
+from followup.config import followup_home
+from followup.demo import load_plan
+from followup.threads import normalise_subject
+
+
+def _matches(n: dict, want: dict) -> bool:
+    if want.get("kind") not in ("*", None, n["kind"]):
+        return False
+    people = [n["person"]] + n.get("people", []) if n.get("person") else n.get("people", [])
+    if want.get("person") and want["person"] not in {p["email"] for p in people if p}:
+        return False
+    if want.get("subject"):
+        subject = normalise_subject(n["evidence"].get("subject") or "")
+        return normalise_subject(want["subject"]) == subject
+    return True
+
+
+@pytest.fixture(scope="module")
+def demo_nudges(tmp_path_factory) -> tuple[list[dict], dict]:
+    home = tmp_path_factory.mktemp("home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FOLLOWUP_HOME", str(home))
+    try:
+        plan = load_plan()
+        runner = CliRunner()
+        first = runner.invoke(cli, ["demo", "--json"], catch_exceptions=False)
+        assert first.exit_code == 0, first.stderr
+        config = str(followup_home() / "demo" / "config.toml")
+        for email in plan["mute"]:
+            assert runner.invoke(cli, ["--config", config, "mute", email]).exit_code == 0
+        result = runner.invoke(cli, ["demo", "--keep", "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.output), plan
+    finally:
+        mp.undo()
+
+
+def test_every_planted_nudge_is_there(demo_nudges):
+    nudges, plan = demo_nudges
+    missing = [w for w in plan["expected"] if not any(_matches(n, w) for n in nudges)]
+    assert missing == []
+
+
+def test_no_nudge_about_a_non_situation(demo_nudges):
+    nudges, plan = demo_nudges
+    wrong = [(w, n["title"]) for w in plan["not_expected"] for n in nudges if _matches(n, w)]
+    assert wrong == []
+
+
+def test_every_kind_appears_and_nudges_carry_their_evidence(demo_nudges):
+    nudges, _ = demo_nudges
+    kinds = {n["kind"] for n in nudges}
+    assert kinds == {
+        "reply",
+        "promise",
+        "follow_up",
+        "waiting_on",
+        "reconnect",
+        "after_meeting",
+        "before_meeting",
+    }
+    for n in nudges:
+        assert n["key"] and n["title"] and n["reason"]
+        if n["kind"] in ("reply", "promise", "follow_up", "waiting_on"):
+            assert (
+                n["evidence"]["message_id"] and n["evidence"]["sentence"] and n["evidence"]["date"]
+            )
+
+
+def test_muted_person_is_absent_but_was_there_before(demo_nudges, tmp_path, monkeypatch):
+    nudges, plan = demo_nudges
+    muted = set(plan["mute"])
+    assert not any(n["person"] and n["person"]["email"] in muted for n in nudges)
+
+
+def test_demo_is_deterministic_in_a_real_process(tmp_path):
+    env = {"FOLLOWUP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    outs = [
+        subprocess.run(
+            [sys.executable, "-m", "followup", "demo", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    assert outs[0] == outs[1]
+    text = subprocess.run(
+        [sys.executable, "-m", "followup", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    ).stdout
+    assert text.startswith("followup — Tue 17 Mar 2026 07:30 — ")
+    for section in (
+        "Reply (",
+        "Promises due (",
+        "Follow up (",
+        "Waiting on (",
+        "Meetings today (",
+        "After meetings (",
+        "Reconnect (",
+    ):
+        assert section in text
