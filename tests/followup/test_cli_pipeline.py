@@ -6,9 +6,9 @@ import json
 import mailbox
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest

@@ -18,7 +18,7 @@ from followup.threads import normalise_subject
 def _matches(n: dict, want: dict) -> bool:
     if want.get("kind") not in ("*", None, n["kind"]):
         return False
-    people = [n["person"]] + n.get("people", []) if n.get("person") else n.get("people", [])
+    people = [n["person"], *n.get("people", [])] if n.get("person") else n.get("people", [])
     if want.get("person") and want["person"] not in {p["email"] for p in people if p}:
         return False
     if want.get("subject"):
