@@ -186,7 +186,9 @@ class MboxSource:
             f.seek(0)
             if start == 0 and size and not _FROM_LINE.match(f.read(1024)):
                 reason = "not an mbox file (it does not start with a 'From ' line)"
-                yield MailBatch(folder, role, (), (Skipped(folder, "", reason),), checkpoint)
+                # Checkpointed, so the skip is reported again only once the file changes.
+                done = _checkpoint(f, size, mtime_ns)
+                yield MailBatch(folder, role, (), (Skipped(folder, "", reason),), done, 1)
                 return
             logger.debug("%s/%s: reading from offset %d of %d", self.name, folder, start, size)
             state = {"offset": start}

@@ -120,11 +120,13 @@ def test_body_lines_starting_with_from_do_not_split_messages(tmp_path: Path) -> 
 def test_not_an_mbox_file_is_reported(tmp_path: Path) -> None:
     f = tmp_path / "inbox.mbox"
     f.write_bytes(lf(make_message(1)))  # an .eml saved with the wrong name
-    result = run(source(f))
+    src = source(f)
+    result = run(src)
     assert result.records == []
     assert result.skipped == [
         Skipped("inbox", "", "not an mbox file (it does not start with a 'From ' line)")
     ]
+    assert run(src, result.checkpoints).skipped == []  # said once, until the file changes
 
 
 def test_repeated_message_id_gets_its_own_uid(tmp_path: Path) -> None:
