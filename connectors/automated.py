@@ -13,6 +13,36 @@ _NOREPLY_LOCAL = re.compile(
     r"^(?:.*no[-_.]?reply.*|do[-_.]?not[-_.]?reply.*|notifications?|notify|alerts?"
     r"|bounces?(?:[-+_.].*)?|auto[-_.]?(?:reply|responder|confirm).*)$"
 )
+# Role accounts that send bulk or service mail rather than a person's message.
+_BULK_LOCAL = re.compile(
+    r"^(?:news(?:letters?)?|marketing|promo(?:tions?)?|offers|deals|updates|digest|mailer"
+    r"|customer[-_.]?(?:svc|service|care)|support\d*|greetings|e?mail[-_.]?(?:list|alerts?))$"
+)
+# Phrases bulk and machine mail carries in its own text (not in a quoted message).
+_BULK_TEXT = re.compile(
+    r"\bunsubscribe\b|\bopt[- ]out\b"
+    r"|\byou (?:are receiving|have received|received) this (?:e-?mail|message|notification)"
+    r"|\bthis (?:is an |e-?mail is an |message is an? |message was )?"
+    r"(?:automated|automatically generated|auto-generated)\b"
+    r"|\b(?:please )?do not (?:reply|respond) to this (?:e-?mail|message)"
+    r"|\bview (?:this (?:e-?mail|message)|it) (?:in|on) (?:your|a) (?:web )?browser"
+    r"|\bmanage your (?:e-?mail |subscription )?(?:preferences|subscriptions?)",
+    re.IGNORECASE,
+)
+# Where a reply or forward starts: bulk phrases below it belong to someone else's mail.
+_QUOTE_START = re.compile(
+    r"^(?:>|-{3,}\s*(?:original message|forwarded message)|on .{5,200} wrote:\s*$"
+    r"|begin forwarded message)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def bulk_text_reason(text: str) -> str | None:
+    """Why the message's own text (quoted parts excluded) reads as bulk/automated mail."""
+    m = _QUOTE_START.search(text)
+    own = text[: m.start()] if m else text
+    hit = _BULK_TEXT.search(own)
+    return f"bulk text: {hit.group(0).lower()!r}" if hit else None
 _DAEMON_LOCAL = re.compile(r"^(?:mailer[-_.]?daemon|postmaster)(?:[-+_.].*)?$")
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|autoreply|auto"
@@ -75,6 +105,8 @@ def automated_reason(
             return "mailer-daemon sender"
         if _NOREPLY_LOCAL.match(local):
             return "no-reply sender"
+        if _BULK_LOCAL.match(local):
+            return "role-account sender"
     if subject is None:
         subject = decode_header_value(fields.get("subject", b""))
     if _AUTO_SUBJECT.match(subject) or _AUTO_SUBJECT_EXACT.match(subject):

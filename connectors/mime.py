@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 
-from connectors.automated import automated_reason
+from connectors.automated import automated_reason, bulk_text_reason
 from connectors.charsets import (
     b64decode_lenient,
     decode_bytes,
@@ -59,6 +59,7 @@ __all__ = [
     "attachment_filename",
     "automated_reason",
     "build_record",
+    "bulk_text_reason",
     "choose_text_part",
     "decode_bytes",
     "decode_header_value",
@@ -401,7 +402,7 @@ def build_record(
         references=headers.references,
         excerpt=excerpt,
         attachments=tuple(attachments),
-        automated=headers.automated,
+        automated=headers.automated or bulk_text_reason(excerpt),
         size=size,
         uidvalidity=uidvalidity,
         gmail_thread_id=gmail_thread_id,
