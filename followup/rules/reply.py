@@ -7,8 +7,16 @@ from datetime import datetime
 from followup.config import MeSettings, RuleSettings
 from followup.durations import ago
 from followup.nudges import Nudge
+from followup.people import strength
 from followup.rules.common import evidence, later_from_me, person, quote, within
-from followup.state import PlanningState
+from followup.state import Msg, PlanningState
+
+# A request to more people than this is a broadcast: someone else will answer.
+MAX_RECIPIENTS = 5
+
+
+def _direct(state: PlanningState, m: Msg) -> bool:
+    return any(state.is_me(e) for e in m.to) and len(m.to) + len(m.cc) <= MAX_RECIPIENTS
 
 
 def plan_reply(
@@ -20,20 +28,25 @@ def plan_reply(
         for m in th.messages:
             if m.from_me or m.automated or not m.sender or state.is_me(m.sender):
                 continue
-            if not any(state.is_me(e) for e in m.to):
-                continue  # not addressed to me directly (Cc, list, Bcc)
+            if not _direct(state, m):
+                continue  # Cc, a list, Bcc or a broadcast
             asks = [f for f in m.findings if f.kind == "request"]
             if not asks or not within(m.date, now, rules.lookback.delta):
                 continue
             if later_from_me(th, m):
                 continue
-            pending.setdefault(m.sender, []).append((m, asks[0]))
+            pending.setdefault(m.sender, []).append((m, max(asks, key=lambda f: f.score)))
         for sender, items in pending.items():
-            first, _ask = items[0]
+            first, _ = items[0]
             latest, latest_ask = items[-1]
             if not rules.reply_after.elapsed(first.date, now, me.tz):
                 continue
             who = person(state, sender, first.sender_name)
+            contact = state.contacts.get(sender)
+            # People I correspond with come first; an old, unanswered ask fades.
+            known = strength(contact, now).score if contact and contact.sent else 0.0
+            age = (now - first.date).total_seconds() / 86400
+            score = known + 20 * latest_ask.score - max(0.0, age - 7)
             out.append(
                 Nudge(
                     key=f"reply:{first.message_id}",
@@ -43,7 +56,7 @@ def plan_reply(
                     reason=f"asked {quote(latest_ask.text)} {ago(first.date, now, me.tz)}",
                     evidence=evidence(latest, latest_ask.text),
                     due=latest_ask.due,
-                    score=(now - first.date).total_seconds() / 86400,
+                    score=round(score, 2),
                     extra={"asks": len(items)},
                 )
             )

@@ -83,3 +83,32 @@ def test_same_input_same_output():
     m = msg("dana@acme.example", ME, NOW - timedelta(days=6), findings=(ask("Can you?"),))
     s = state(thread(m))
     assert plan(s, NOW, RULES, MY) == plan(s, NOW, RULES, MY)
+
+
+def test_broadcast_request_is_not_a_reply_for_me():
+    many = [ME] + [f"p{i}@example.com" for i in range(6)]
+    m = msg(
+        "dana@acme.example",
+        many,
+        NOW - timedelta(days=6),
+        findings=(ask("Please test the release."),),
+    )
+    assert kinds(plan(state(thread(m)), NOW, RULES, MY), "reply") == []
+
+
+def test_people_i_write_to_come_before_strangers():
+    from followup.state import Contact
+
+    a = msg("stranger@x.example", ME, NOW - timedelta(days=4), findings=(ask("Can you call me?"),))
+    b = msg("dana@acme.example", ME, NOW - timedelta(days=4), findings=(ask("Can you call me?"),))
+    dana = Contact(
+        "dana@acme.example",
+        "Dana Lee",
+        received=tuple(NOW - timedelta(days=d) for d in (40, 30, 20)),
+        sent=tuple(NOW - timedelta(days=d) for d in (39, 29, 19)),
+    )
+    nudges = kinds(
+        plan(state(thread(a), thread(b), contacts={dana.email: dana}), NOW, RULES, MY), "reply"
+    )
+    assert [n.person.email for n in nudges] == ["dana@acme.example", "stranger@x.example"]
+    assert nudges[0].title == "Reply to Dana Lee"
