@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.patterns import build_patterns
@@ -40,6 +40,10 @@ class SentenceVerdict:
     commitment_score: float
     action: tuple[int, int]
     cmt_action: tuple[int, int]
+    rule_request: bool = False
+    rule_commitment: bool = False
+    veto_request: bool = False
+    veto_commitment: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +71,25 @@ class FindingsComponent:
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
         self.matcher = Matcher(nlp.vocab)
+        # Fixed word sequences go to the PhraseMatcher: the token Matcher evaluates every
+        # distinct predicate on every token, and was most of the pipeline's time.
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         for label, patterns in build_patterns().items():
-            self.matcher.add(label, patterns)
+            token_patterns = []
+            for pattern in patterns:
+                phrases = _as_phrases(pattern)
+                if phrases is None:
+                    token_patterns.append(pattern)
+                else:
+                    docs = [Doc(nlp.vocab, words=words) for words in phrases]
+                    self.phrases.add(label, docs)
+            if token_patterns:
+                self.matcher.add(label, token_patterns)
         self.textcat: Any = None  # a loaded textcat pipe (shares nothing but hashes)
         self.textcat_nlp: Language | None = None
         self.thresholds = Thresholds()
+        # Training/tuning only: keep every sentence's verdict, not just the findings.
+        self.record_all = False
 
     def set_textcat(self, textcat_nlp: Language | None, thresholds: Thresholds) -> None:
         self.textcat_nlp = textcat_nlp
@@ -94,9 +112,10 @@ class FindingsComponent:
     def _process(self, docs: list[Doc]) -> list[Doc]:
         pending: list[tuple[Doc, int, int, Any]] = []
         for doc in docs:
+            strings = self.matcher.vocab.strings
             spans: list[tuple[str, int, int]] = [
-                (self.matcher.vocab.strings[mid], s, e) for mid, s, e in self.matcher(doc)
-            ]
+                (strings[mid], s, e) for mid, s, e in self.matcher(doc)
+            ] + [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]
             for sent in doc.sents:
                 n = sent.end - sent.start
                 if n < MIN_TOKENS or n > MAX_TOKENS:
@@ -110,11 +129,13 @@ class FindingsComponent:
             words = [t.lower_ for t in doc[start:end]]
             j = judge(words, inside)
             t = self.thresholds
-            is_req = (j.request and p_req >= t.request_rule_floor) or p_req >= t.request_alone
-            is_cmt = (j.commitment and p_cmt >= t.commitment_rule_floor) or (
-                p_cmt >= t.commitment_alone
+            is_req = (j.request and p_req >= t.request_rule_floor) or (
+                p_req >= t.request_alone and not j.veto_request
             )
-            if not (is_req or is_cmt):
+            is_cmt = (j.commitment and p_cmt >= t.commitment_rule_floor) or (
+                p_cmt >= t.commitment_alone and not j.veto_commitment
+            )
+            if not (is_req or is_cmt or self.record_all):
                 continue
             a0, a1 = action_phrase(words, j.action_start)
             c0, c1 = action_phrase(words, j.cmt_action_start)
@@ -128,6 +149,10 @@ class FindingsComponent:
                     p_cmt,
                     (start + a0, start + a1),
                     (start + c0, start + c1),
+                    j.request,
+                    j.commitment,
+                    j.veto_request,
+                    j.veto_commitment,
                 )
             )
         return docs
@@ -135,12 +160,44 @@ class FindingsComponent:
     def _scores(self, sents: list[Any]) -> list[tuple[float, float]]:
         if self.textcat is None or self.textcat_nlp is None or not sents:
             return [(1.0, 1.0)] * len(sents)
-        # The classifier sees the sentence alone, as it was trained.
-        sent_docs = [s.as_doc() for s in sents]
+        # The classifier sees the sentence alone, as it was trained (a new Doc from the
+        # words is much cheaper than Span.as_doc, which copies vectors and annotations).
+        # The main vocab already holds these words' lexemes; the classifier only reads
+        # their hashes.
+        vocab = sents[0].doc.vocab
+        sent_docs = [
+            Doc(vocab, words=[t.text for t in s], spaces=[bool(t.whitespace_) for t in s])
+            for s in sents
+        ]
         out = []
         for d in self.textcat.pipe(sent_docs, batch_size=256):
             out.append((d.cats.get("REQUEST", 0.0), d.cats.get("COMMITMENT", 0.0)))
         return out
+
+
+_MAX_PHRASES = 400
+
+
+def _as_phrases(pattern: list[dict[str, Any]]) -> list[list[str]] | None:
+    """Expand a pattern of plain LOWER (or LOWER IN) tokens into word sequences; None
+    when it uses anything else (operators, sentence starts...)."""
+    choices: list[list[str]] = []
+    for spec in pattern:
+        if set(spec) != {"LOWER"}:
+            return None
+        value = spec["LOWER"]
+        if isinstance(value, str):
+            choices.append([value])
+        elif isinstance(value, dict) and set(value) == {"IN"}:
+            choices.append(list(value["IN"]))
+        else:
+            return None
+    phrases = [[w] for w in choices[0]] if choices else []
+    for options in choices[1:]:
+        phrases = [[*p, w] for p in phrases for w in options]
+        if len(phrases) > _MAX_PHRASES:
+            return None
+    return phrases
 
 
 # A line shorter than this that ends without punctuation still ends a unit (headings,

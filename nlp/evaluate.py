@@ -111,16 +111,55 @@ def evaluate_findings(pipeline: Any, data_dir: Path) -> dict[str, dict[str, dict
 def _gold_people(row: dict[str, Any]) -> list[tuple[int, int]]:
     raw = row.get("person_mentions_named") or "[]"
     mentions = ast.literal_eval(raw) if isinstance(raw, str) else raw
-    # Addresses are not names: the header parser pairs them with names separately.
-    return [
-        (m["start"], m["end"])
-        for m in mentions
-        if "@" not in m["text"] and re.search(r"[A-Za-z]", m["text"])
+    # Proper names only: addresses are paired with names by the header parser, and
+    # nominal mentions ("the group", "Team", "everyone") are not names.
+    return [(m["start"], m["end"]) for m in mentions if _is_proper_name(m["text"])]
+
+
+_NOMINAL = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "team",
+        "all",
+        "everyone",
+        "everybody",
+        "group",
+        "guys",
+        "folks",
+        "friend",
+        "friends",
+        "anyone",
+        "someone",
+        "people",
+        "we",
+        "you",
+        "they",
     ]
+)
+
+
+def _is_proper_name(text: str) -> bool:
+    words = text.replace(",", " ").split()
+    if "@" in text or not words or words[0].lower() in _NOMINAL:
+        return False
+    return any(w[:1].isupper() for w in words)
 
 
 def evaluate_people(pipeline: Any, data_dir: Path) -> dict[str, Score] | None:
-    """Mention-level scores of named people (a predicted span must overlap a gold one).
+    """Mention-level scores of proper-name people (a predicted span must overlap a gold
+    one).
 
     "all" counts every named mention (header lines included); "body" only those on
     lines that are not header fields ("From :", "X - To :"...).

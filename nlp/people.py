@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from nlp.findings import PersonMention
 
 _NAME_WORD = r"[A-Z][a-zA-Z'\-]+\.?"
-_NAME = rf"{_NAME_WORD}(?:\s+(?:[A-Z]\.\s*)?{_NAME_WORD}){{0,2}}"
+_NAME = rf"{_NAME_WORD}(?:\s+(?:[A-Z]\.\s*)?{_NAME_WORD}){{0,2}}(?:\s+[A-Z]\.(?!\w))?"
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # "From: Dana Example <dana@example.com>", "To : Example , Dana", "X - From : Example, Dana"
 _HEADER_LINE = re.compile(
@@ -27,7 +27,13 @@ _GREETING = re.compile(
     rf"\s*,?\s+(?P<name>{_NAME})\s*[,:!-]",
     re.IGNORECASE | re.M,
 )
-_BARE_GREETING = re.compile(rf"\A\s*(?P<name>{_NAME})\s*[,:-]\s*$", re.M)
+_BARE_GREETING = re.compile(rf"^[ \t]*(?P<name>{_NAME})[ \t]*[,:][ \t]*$", re.M)
+# A line that is only a name, closing the message (before a quote or at the end).
+_BARE_NAME_END = re.compile(
+    rf"^[ \t]*(?P<name>{_NAME})[ \t]*\n(?=\s*(?:\Z|-*\s*Original Message|-+\s*Forwarded|"
+    rf"On .* wrote|From\s*:))",
+    re.M,
+)
 _CLOSING = re.compile(
     r"^\s*(?:thanks(?: again)?|thank you|regards|best(?: regards)?|kind regards|cheers|"
     r"sincerely|best wishes|take care|rgds)\s*[,.!-]*\s*$",
@@ -93,6 +99,31 @@ _NOT_NAMES = frozenset(
         "low",
     ]
 )
+_NER_SLIPS = frozenset(
+    [
+        "cheers",
+        "draft",
+        "request",
+        "schedule",
+        "email",
+        "e-mail",
+        "asap",
+        "map",
+        "message",
+        "original",
+        "attachment",
+        "agenda",
+        "memo",
+        "calendar",
+        "fyi",
+        "thx",
+        "regards",
+        "sincerely",
+        "questions",
+        "suite",
+    ]
+)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 _ENTITY_BLACKLIST = frozenset(["enron", "ferc", "ees", "ena", "eol", "hou", "ect", "corp"])
 
 
@@ -111,7 +142,7 @@ def rule_spans(text: str) -> list[NameSpan]:
     found: list[NameSpan] = []
     for m in _HEADER_LINE.finditer(text):
         found.extend(_header_names(m.group("value"), m.start("value")))
-    for pattern in (_GREETING, _BARE_GREETING, _CLOSING_WITH_NAME):
+    for pattern in (_GREETING, _BARE_GREETING, _CLOSING_WITH_NAME, _BARE_NAME_END):
         for m in pattern.finditer(text):
             _add(found, m.start("name"), m.end("name"), m.group("name"))
     lines = text.split("\n")
@@ -163,16 +194,17 @@ def _tidy(name: str) -> str:
 
 def _add(found: list[NameSpan], start: int, end: int, name: str) -> None:
     words = name.split()
-    if not words or words[0].lower().strip(",.") in _NOT_NAMES:
+    if not words or words[0].lower().strip(",.") in _NOT_NAMES or not _plausible_name(name):
         return
     found.append(NameSpan(start, end, _tidy(name)))
 
 
 def ner_candidate_lines(text: str) -> Iterable[tuple[int, str]]:
-    """Lines worth running NER on: a capitalised word that does not start the sentence."""
+    """Lines worth running NER on: a capitalised word. A name often opens a line
+    ("Dana, can you..."), so those count too."""
     offset = 0
     for line in text.split("\n"):
-        if re.search(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{1,}\b", line.strip()):
+        if _CAPITALISED.search(line):
             yield offset, line
         offset += len(line) + 1
 
@@ -184,10 +216,24 @@ def ner_spans(text: str, ner: Callable[[list[str]], list[list[tuple[int, int]]]]
     for (base, line), ents in zip(candidates, ner([line for _, line in candidates]), strict=True):
         for s, e in ents:
             name = _tidy(line[s:e])
-            if "@" in name or name.lower() in _ENTITY_BLACKLIST or len(name) < 2:
+            if not _plausible_name(name):
                 continue
             spans.append(NameSpan(base + s, base + e, name))
     return spans
+
+
+def _plausible_name(name: str) -> bool:
+    """Drop NER's usual slips in mail: closings, headings, codes, acronyms."""
+    words = name.replace(",", " ").split()
+    if not words or "@" in name or any(ch.isdigit() for ch in name):
+        return False
+    lowered = {w.lower().strip(".") for w in words}
+    if lowered & (_NOT_NAMES | _ENTITY_BLACKLIST | _NER_SLIPS):
+        return False
+    # A lone all-capital word is an acronym, not a name ("ASAP").
+    if len(words) == 1 and len(words[0]) > 1 and words[0].isupper():
+        return False
+    return words[0][:1].isupper()
 
 
 def merge_spans(*groups: Iterable[NameSpan]) -> list[NameSpan]:

@@ -31,6 +31,10 @@ class Judgement:
     commitment: bool = False
     action_start: int = 0  # token offsets inside the sentence
     cmt_action_start: int = 0
+    # Traps that overrule the classifier too: courtesy, FYI, marketing / hedges,
+    # conditions, past reports.
+    veto_request: bool = False
+    veto_commitment: bool = False
 
 
 def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
@@ -62,6 +66,7 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     if marketing:
         weak = []
         strong = [m for m in strong if m[0] != "REQ_YOU_MUST"]
+    j.veto_request = (courtesy_q or courtesy_lmk or fyi or marketing) and not strong
     if question and not courtesy_q and not marketing:
         j.request = True
         j.action_start = _first_match_end(strong) if strong else 0
@@ -71,6 +76,9 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
         j.action_start = _action_start(first, words)
 
     cmt = [m for m in matches if m[0] in _CMT]
+    j.veto_commitment = question or bool(
+        {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_COURTESY_CMT"} & labels
+    )
     if cmt and not question:
         blocked = {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST"} & labels
         courtesy_only = "NEG_COURTESY_CMT" in labels and not any(m[0] == "CMT_FIXED" for m in cmt)
@@ -81,6 +89,8 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
             j.commitment = True
             first = min(cmt, key=lambda m: m[1])
             j.cmt_action_start = first[2] - 1 if first[0] != "CMT_FIXED" else first[1]
+    # A plain promise is not also an ask just because the classifier leans that way.
+    j.veto_request = j.veto_request or (j.commitment and not j.request)
     return j
 
 

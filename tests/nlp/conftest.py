@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 
@@ -21,13 +18,3 @@ def model_pipeline():
     import nlp
 
     return nlp.load_pipeline("model")
-
-
-def shared_nlp_data() -> Path | None:
-    env = os.environ.get("FOLLOWUP_SHARED_DATA")
-    repo = Path(__file__).resolve().parents[2]
-    for base in ([Path(env)] if env else []) + [repo / ".." / "shared" / "data"]:
-        for cand in (base / "nlp", base):
-            if (cand / "parakweet_train.jsonl").exists():
-                return cand
-    return None
