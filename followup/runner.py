@@ -28,6 +28,7 @@ class RunReport:
     nudges: list[Nudge] = field(default_factory=list)
     plan: PlanResult | None = None
     delivery: Any = None
+    replies: Any = None  # digest.replies.ReplyReport: commands read from replies to the digest
 
     @property
     def failed(self) -> list[SourceReport]:
@@ -82,6 +83,8 @@ def run_once(
         report.analysed, report.findings = extract_pending(
             store, config, pipeline=pipeline, progress=progress
         )
+        # Before planning, so "done 3" in a reply is in effect for today's digest.
+        report.replies = _apply_replies(store, config, now)
         report.nudges, report.plan = plan_now(store, config, now)
         if deliver:
             report.delivery = _deliver(store, config, now)
@@ -89,6 +92,15 @@ def run_once(
         if own:
             store.close()
     return report
+
+
+def _apply_replies(store: Store, config: Config, now: datetime) -> Any:
+    """Apply the commands in replies to earlier digests (see digest.replies)."""
+    if not config.digest.to:
+        return None
+    from followup.digest.replies import apply_reply_commands
+
+    return apply_reply_commands(store, config, now)
 
 
 def _deliver(store: Store, config: Config, now: datetime) -> Any:
