@@ -201,6 +201,7 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
                         "closed": report.plan.closed if report.plan else 0,
                     },
                     "digest": _delivery_dict(report.delivery),
+                    "replies": report.replies.to_dict() if report.replies else None,
                 },
                 indent=2,
             )
@@ -215,12 +216,20 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
             f"Synced {msgs} new messages, analysed {report.analysed}, "
             f"{len(items)} open nudges ({new} new)."
         )
+        if report.replies and report.replies.applied:
+            click.echo(f"Applied {report.replies.applied} commands from replies to the digest.")
         if report.delivery is not None:
             click.echo(_delivery_line(report.delivery))
     else:
         for s in report.failed:
             click.echo(f"Error: {s.error}", err=True)
-    if report.failed:
+    problems = list(report.replies.problems) if report.replies else []
+    for p in problems:
+        click.echo(f"Warning: {p}", err=True)
+    delivery_error = getattr(report.delivery, "error", None)
+    if delivery_error and (quiet or json_):
+        click.echo(f"Error: digest not sent: {delivery_error}", err=True)
+    if report.failed or delivery_error:
         sys.exit(EXIT_SOURCE_FAILED)
 
 
