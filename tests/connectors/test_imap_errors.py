@@ -57,15 +57,18 @@ def test_server_stopped_mid_sync_is_retryable_and_resumes(private_dovecot: Dovec
     source = make_source(private_dovecot, user, batch_size=50)
 
     batches = source.sync({})
-    first = next(batches)
+    got = [next(batches)]
     private_dovecot.stop()
     with pytest.raises(ConnectorError) as info:
-        next(batches)
+        # The batch fetched ahead before the stop may still come through.
+        got.extend(batches)
+    assert len(got) in (1, 2)
     assert info.value.retryable
     assert str(info.value).startswith(
         f"work: the connection to 127.0.0.1:{private_dovecot.imap_port} dropped while reading INBOX"
     )
     assert "the next run resumes after the last saved batch" in str(info.value)
+    first = got[-1]
 
     # While the server is down: refused, retryable, says what to check.
     with pytest.raises(ConnectorError) as down:
@@ -75,7 +78,7 @@ def test_server_stopped_mid_sync_is_retryable_and_resumes(private_dovecot: Dovec
 
     private_dovecot.start(same_ports=True)
     rest, _ = run_sync(source, {"INBOX": first.checkpoint})
-    uids = [int(r.uid) for r in first.records] + [int(r.uid) for r in records(rest, "INBOX")]
+    uids = [int(r.uid) for r in records(got)] + [int(r.uid) for r in records(rest, "INBOX")]
     assert uids == list(range(1, 301))
 
 

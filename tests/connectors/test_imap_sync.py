@@ -284,3 +284,18 @@ def test_password_is_never_logged(
     run_sync(make_source(dovecot_server, mail_user))
     assert any("LOGIN" in r.getMessage() for r in caplog.records)  # the log was captured
     assert mail_user.password not in caplog.text
+
+
+def test_stopping_early_closes_the_connection_and_resumes(
+    dovecot_server: Dovecot, mail_user: MailUser
+) -> None:
+    dovecot_server.deliver(mail_user, "INBOX", [make_message(i) for i in range(60)])
+    source = make_source(dovecot_server, mail_user, batch_size=10)
+
+    batches = source.sync({})
+    first = next(batches)
+    batches.close()  # the caller stops (Ctrl-C, an error in the store...)
+
+    assert source._client is None  # logged out
+    rest, _ = run_sync(source, {"INBOX": first.checkpoint})
+    assert [r.uid for r in records(rest, "INBOX")] == [str(uid) for uid in range(11, 61)]

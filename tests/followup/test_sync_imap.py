@@ -241,12 +241,15 @@ def test_server_stopped_mid_sync_reports_retryable_and_resumes(
     assert report.error.startswith(
         f"work: the connection to 127.0.0.1:{private_dovecot.imap_port} dropped while reading INBOX"
     )
-    assert store.count_messages() == 100  # the first batch, committed with its checkpoint
+    # The batches fetched before the server went (one may have been fetched ahead),
+    # each committed with its checkpoint.
+    committed = store.count_messages()
+    assert committed in (100, 200)
 
     private_dovecot.start(same_ports=True)
     again = sync_mail(store, settings, me)
     assert again.error is None
-    assert again.new == 300
+    assert again.new == 400 - committed
     assert store.count_messages() == 400
     store.close()
 
