@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,9 @@ from followup.cli.context import AppContext, json_option, now_option, parse_now,
 from followup.durations import describe, parse_duration
 from followup.errors import UserError
 from followup.people import name_from_address, strength, usual_gap
+
+if TYPE_CHECKING:
+    from followup.state import Contact, PlanningState
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -133,7 +137,7 @@ def important(app: AppContext, addresses: tuple[str, ...], off: bool) -> None:
         click.echo(f"{'Unmarked' if off else 'Marked'} {a.lower()} as important")
 
 
-def _contacts(app: AppContext, now: datetime):  # type: ignore[no-untyped-def]
+def _contacts(app: AppContext, now: datetime) -> PlanningState:
     from followup.identity import my_addresses
     from followup.store.load import load_state
 
@@ -150,7 +154,7 @@ def _contacts(app: AppContext, now: datetime):  # type: ignore[no-untyped-def]
     return state
 
 
-def _person_dict(c, now: datetime) -> dict:  # type: ignore[no-untyped-def]
+def _person_dict(c: Contact, now: datetime) -> dict[str, Any]:
     st = strength(c, now)
     gap = usual_gap(c)
     last = c.last_contact

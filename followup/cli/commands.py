@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -12,6 +15,9 @@ from followup.cli.context import AppContext, json_option, now_option, parse_now,
 from followup.cli.output import console, print_digest, progress_reporter
 from followup.config import default_config_path, parse_since
 from followup.errors import UserError
+
+if TYPE_CHECKING:
+    from followup.nudges import OpenNudge
 
 EXIT_SOURCE_FAILED = 1
 
@@ -143,7 +149,7 @@ def digest(
     emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt)
 
 
-def emit_digest(items: list, now, tz, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def emit_digest(items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str) -> None:
     from followup.digest import render
 
     if fmt == "json":

@@ -68,6 +68,7 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TaskID,
         TextColumn,
         TimeRemainingColumn,
     )
@@ -80,7 +81,7 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
         console=console(err=True),
         transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(label: str, done: int, total: int) -> None:
             if label not in tasks:

@@ -10,6 +10,7 @@ from followup.nudges import Nudge
 from followup.people import strength
 from followup.rules.common import evidence, later_from_me, person, quote, within
 from followup.state import Msg, PlanningState
+from nlp.findings import Finding
 
 # A request to more people than this is a broadcast: someone else will answer.
 MAX_RECIPIENTS = 5
@@ -24,7 +25,9 @@ def plan_reply(
 ) -> list[Nudge]:
     out: list[Nudge] = []
     for th in state.threads:
-        pending: dict[str, list] = {}  # sender -> unanswered request messages, oldest first
+        pending: dict[
+            str, list[tuple[Msg, Finding]]
+        ] = {}  # sender -> unanswered request messages, oldest first
         for m in th.messages:
             if m.from_me or m.automated or not m.sender or state.is_me(m.sender):
                 continue

@@ -141,8 +141,10 @@ def load_state(
         ).all()
         att_rows = conn.execute(select(AT).order_by(AT.c.event_pk, AT.c.email)).all()
     atts: dict[int, list[MeetingAttendee]] = defaultdict(list)
-    for a in att_rows:
-        atts[a.event_pk].append(MeetingAttendee(a.email, clean_name(a.name, a.email), a.status))
+    for row in att_rows:
+        atts[row.event_pk].append(
+            MeetingAttendee(row.email, clean_name(row.name, row.email), row.status)
+        )
     for e in ev_rows:
         attendees = tuple(atts.get(e.id, ()))
         if e.end <= now and e.status != "cancelled":

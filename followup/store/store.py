@@ -93,11 +93,14 @@ class Store:
             yield conn
 
     def _insert(self, table: Any) -> Any:
+        # Both dialects' inserts offer on_conflict_do_update/do_nothing.
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(table)
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
     # -- sources and checkpoints ---------------------------------------------------
 
@@ -448,9 +451,11 @@ class Store:
             else:
                 person_id = row.person_id
             if person_id is None:
-                person_id = conn.execute(
+                inserted = conn.execute(
                     PE.insert().values(name=row.name if row else "", muted=False, important=False)
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None
+                person_id = inserted[0]
                 conn.execute(update(A).where(A.c.email == email).values(person_id=person_id))
             values: dict[str, bool] = {}
             if muted is not None:
