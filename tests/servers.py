@@ -139,6 +139,7 @@ class Dovecot:
     root: Path
     special_use: bool = True
     sent_name: str | None = "Sent"
+    oauth2_introspection_url: str | None = None
     host: str = "127.0.0.1"
     imap_port: int = 0
     imaps_port: int = 0
@@ -150,7 +151,13 @@ class Dovecot:
     # -- lifecycle -------------------------------------------------------------------
 
     @classmethod
-    def create(cls, *, special_use: bool = True, sent_name: str | None = "Sent") -> Dovecot:
+    def create(
+        cls,
+        *,
+        special_use: bool = True,
+        sent_name: str | None = "Sent",
+        oauth2_introspection_url: str | None = None,
+    ) -> Dovecot:
         """Write a fresh config under a new temp dir and start the server."""
         binary = require_binary("dovecot", DOVECOT_PACKAGE)
         # Not under pytest's basetemp: that is 0700 root, and Dovecot's mail processes
@@ -158,7 +165,13 @@ class Dovecot:
         _remove_stale_roots()
         root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
         root.chmod(0o755)
-        server = cls(root=root, special_use=special_use, sent_name=sent_name, binary=binary)
+        server = cls(
+            root=root,
+            special_use=special_use,
+            sent_name=sent_name,
+            oauth2_introspection_url=oauth2_introspection_url,
+            binary=binary,
+        )
         server.cert, _ = make_self_signed_cert(root)
         (root / "home").mkdir()
         (root / "passwd").mkdir()
@@ -293,6 +306,20 @@ class Dovecot:
                 "WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY "
                 "PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY\n"
             )
+        oauth2 = ""
+        if self.oauth2_introspection_url:
+            # XOAUTH2: Dovecot asks this URL whether a token is valid and whose it is.
+            (root / "oauth2.conf.ext").write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+            oauth2 = (
+                "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                f"  args = {root}/oauth2.conf.ext\n}}\n"
+            )
         return f"""\
 # Throwaway config written by tests/servers.py; nothing from /etc/dovecot is used.
 protocols = imap
@@ -310,12 +337,12 @@ ssl_cert = <{self.cert}
 ssl_key = <{root}/key.pem
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if oauth2 else ""}
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_fsync = never
 {capability}
-passdb {{
+{oauth2}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd/%u
 }}

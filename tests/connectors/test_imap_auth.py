@@ -12,6 +12,9 @@ from typing import ClassVar
 from urllib.parse import parse_qs
 
 import pytest
+from imap_helpers import make_source, records, run_sync
+from mailgen import make_message
+from servers import Dovecot
 
 from connectors.errors import AuthError, SourceConfigError
 from connectors.imap_auth import access_token, write_token_file
@@ -116,3 +119,79 @@ def test_revoked_refresh_token_is_an_auth_error(tmp_path: Path, token_uri: str) 
 def test_missing_token_file(tmp_path: Path) -> None:
     with pytest.raises(SourceConfigError, match="does not exist: create it"):
         access_token("work", tmp_path / "none.json")
+
+
+class _Introspection(BaseHTTPRequestHandler):
+    """RFC 7662 token introspection, as Dovecot's oauth2 passdb asks it."""
+
+    tokens: ClassVar[dict[str, str]] = {}
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        token = parse_qs(self.rfile.read(length).decode()).get("token", [""])[0]
+        user = self.tokens.get(token)
+        body = json.dumps({"active": True, "username": user} if user else {"active": False})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def oauth_dovecot() -> Iterator[Dovecot]:
+    http = HTTPServer(("127.0.0.1", 0), _Introspection)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    server = Dovecot.create(
+        oauth2_introspection_url=f"http://127.0.0.1:{http.server_address[1]}/introspect"
+    )
+    try:
+        yield server
+    finally:
+        server.destroy()
+        http.shutdown()
+        http.server_close()
+
+
+@pytest.mark.server
+def test_xoauth2_login_with_a_refreshed_token(
+    tmp_path: Path, oauth_dovecot: Dovecot, token_uri: str
+) -> None:
+    user = oauth_dovecot.add_user()
+    oauth_dovecot.append(user, "INBOX", [make_message(1)])
+    _Introspection.tokens = {"fresh-token": user.name}  # what the token endpoint hands out
+    path = tmp_path / "token.json"
+    _token(path, token_uri, expires_at=0)  # expired: the sync must refresh it first
+    source = make_source(
+        oauth_dovecot,
+        user,
+        auth="xoauth2",
+        oauth_token_file=str(path),
+        password_command=None,
+    )
+
+    batches, _ = run_sync(source)
+
+    assert [r.message_id for r in records(batches)] == ["msg1@example.com"]
+    assert json.loads(path.read_text())["access_token"] == "fresh-token"
+
+
+@pytest.mark.server
+def test_xoauth2_rejected_token_is_an_auth_error(tmp_path: Path, oauth_dovecot: Dovecot) -> None:
+    user = oauth_dovecot.add_user()
+    _Introspection.tokens = {}
+    path = tmp_path / "token.json"
+    write_token_file(path, {"access_token": "revoked"})
+    source = make_source(
+        oauth_dovecot, user, auth="xoauth2", oauth_token_file=str(path), password_command=None
+    )
+    with pytest.raises(AuthError) as info:
+        run_sync(source)
+    assert str(info.value) == (
+        f"work: 127.0.0.1 refused the login for {user.name}: check the username and the "
+        f"OAuth2 token (oauth_token_file {path})"
+    )
