@@ -15,7 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.records import EventRecord, MailBatch, MailRecord
@@ -168,15 +178,14 @@ class Store:
                         list(uniq.values()),
                     )
                 if names:
+                    # New addresses are added; a name fills in one first seen empty.
                     stmt = self._insert(A)
-                    stmt = stmt.on_conflict_do_nothing(index_elements=["email"])
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["email"],
+                        set_={"name": stmt.excluded.name},
+                        where=(A.c.name == "") & (stmt.excluded.name != ""),
+                    )
                     conn.execute(stmt, [{"email": e, "name": n} for e, n in sorted(names.items())])
-                    # Fill in names first seen empty.
-                    for e, n in names.items():
-                        if n:
-                            conn.execute(
-                                update(A).where(A.c.email == e, A.c.name == "").values(name=n)
-                            )
             new = len(records) - existing
             cp = self._insert(CP).values(
                 source=source, folder=batch.folder, state=batch.checkpoint, updated_at=_now()
@@ -275,13 +284,20 @@ class Store:
                     M.c.refs,
                     M.c.norm_subject,
                     M.c.subject,
-                    M.c.excerpt,
                     M.c.date,
                     M.c.from_email,
                     M.c.gmail_thread_id,
                     M.c.thread_id,
                 )
             ).all()
+            # The body is read only where headers can't thread the message (Outlook).
+            heads = dict(
+                conn.execute(
+                    select(M.c.id, func.substr(M.c.excerpt, 1, 3000)).where(
+                        M.c.refs == "", M.c.in_reply_to.is_(None)
+                    )
+                ).all()
+            )
             people: dict[int, set[str]] = {}
             for pk, email in conn.execute(select(P.c.message_pk, P.c.email)):
                 people.setdefault(pk, set()).add(email)
@@ -297,7 +313,7 @@ class Store:
                         message_id=row.message_id,
                         refs=refs,
                         norm_subject=row.norm_subject,
-                        is_reply=looks_like_reply(row.subject, row.excerpt[:3000]),
+                        is_reply=not refs and looks_like_reply(row.subject, heads.get(row.id, "")),
                         date=row.date,
                         people=frozenset(people.get(row.id, ())),
                         gmail_thread_id=row.gmail_thread_id,
@@ -309,11 +325,11 @@ class Store:
             for pk, tid in threads.items():
                 if current.get(pk) != tid:
                     changed.setdefault(tid, []).append(pk)
-            for tid, pks in changed.items():
-                for i in range(0, len(pks), 500):
-                    conn.execute(
-                        update(M).where(M.c.id.in_(pks[i : i + 500])).values(thread_id=tid)
-                    )
+            if changed:
+                conn.execute(
+                    update(M).where(M.c.id == bindparam("pk")).values(thread_id=bindparam("tid")),
+                    [{"pk": pk, "tid": tid} for tid, pks in changed.items() for pk in pks],
+                )
             return len(set(threads.values()))
 
     # -- NLP -----------------------------------------------------------------------
