@@ -291,7 +291,7 @@ class Store:
                 )
             ).all()
             # The body is read only where headers can't thread the message (Outlook).
-            heads = dict(
+            heads: dict[int, str] = dict(
                 conn.execute(
                     select(M.c.id, func.substr(M.c.excerpt, 1, 3000)).where(
                         M.c.refs == "", M.c.in_reply_to.is_(None)
