@@ -19,9 +19,12 @@ def _check_source(settings: Any, calendar: bool) -> dict[str, Any]:
         src = build_source(settings, calendar=calendar)
         try:
             probe = getattr(src, "probe", None)
-            out["ok"] = True
+            folders = getattr(src, "folders", None)
             if callable(probe):
                 out["details"] = probe()
+            elif callable(folders):
+                out["details"] = {"folders": sorted(folders())}
+            out["ok"] = True
         finally:
             src.close()
     except ConnectorError as e:
@@ -70,8 +73,31 @@ def doctor(app: AppContext, json_: bool) -> None:
         for s in report["sources"]:
             status = "ok" if s["ok"] else f"FAILED: {s['error']}"
             click.echo(f"source {s['source']} ({s['kind']}): {status}")
-            details = s.get("details") or {}
-            for k, v in details.items():
-                click.echo(f"    {k}: {v}")
+            for line in _detail_lines(s.get("details") or {}):
+                click.echo(f"    {line}")
     if not all(s["ok"] for s in report["sources"]):
         raise SystemExit(1)
+
+
+def _detail_lines(d: dict[str, Any]) -> list[str]:
+    """A probe's findings in a few readable lines (--json has all of it)."""
+    lines = []
+    if d.get("capabilities"):
+        caps = [
+            c
+            for c in d["capabilities"]
+            if c in ("CONDSTORE", "QRESYNC", "SPECIAL-USE", "X-GM-EXT-1", "IDLE")
+        ]
+        lines.append(f"server offers: {', '.join(caps) or 'none of CONDSTORE/SPECIAL-USE'}")
+    if "folders" in d:
+        names = [f["name"] if isinstance(f, dict) else str(f) for f in d["folders"]]
+        lines.append(
+            f"{len(names)} folders: {', '.join(names[:12])}" + (" ..." if len(names) > 12 else "")
+        )
+    if d.get("sent_folder"):
+        lines.append(f"sent folder: {d['sent_folder']}")
+    for f in d.get("configured", []):
+        lines.append(f"{f['folder']} ({f['role']}): {f['messages']} messages")
+    for name in d.get("missing", []):
+        lines.append(f"missing folder: {name}")
+    return lines

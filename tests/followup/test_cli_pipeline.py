@@ -236,3 +236,17 @@ def test_every_command_has_help():
         r = runner.invoke(cli, [name, "--help"])
         assert r.exit_code == 0, name
         assert cmd.help and len(cmd.help.splitlines()[0]) < 80, name
+
+
+def test_doctor_reports_pipeline_and_folders_without_syncing(config):
+    r = invoke(config, "doctor")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert (
+        lines[1].startswith("database:  sqlite:///")
+        and "(schema " in lines[1]
+        and ", 0 messages)" in lines[1]
+    )
+    assert lines[2].startswith("nlp:       rules (spacy.blank en")  # [nlp] pipeline = "rules"
+    assert "source local (maildir): ok" in lines
+    assert "    2 folders: INBOX, Sent" in lines
