@@ -204,15 +204,18 @@ def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
-    for col in ("Person", "Strength", "Last contact", "Usual rhythm", "Msgs in/out"):
-        table.add_column(col)
+    table.add_column("Person", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("Address", no_wrap=True, overflow="ellipsis", max_width=30)
+    for col in ("Strength", "Last contact", "Usual rhythm", "In/out"):
+        table.add_column(col, no_wrap=True)
     for r in rows:
         last = datetime.fromisoformat(r["last_contact"]) if r["last_contact"] else None
         since = describe(now - last) + " ago" if last else "-"
         gap = f"every ~{r['usual_gap_days']:.0f} days" if r["usual_gap_days"] else "-"
         flag = " (muted)" if r["muted"] else (" ★" if r["important"] else "")
         table.add_row(
-            f"{r['name']} <{r['email']}>{flag}",
+            f"{r['name']}{flag}",
+            r["email"],
             f"{r['strength']:.0f}",
             since,
             gap,

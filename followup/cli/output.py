@@ -18,7 +18,10 @@ from followup.nudges import KIND_ORDER, KIND_TITLES, OpenNudge
 
 def console(err: bool = False) -> Console:
     # No colour codes when piped or under cron; a wide virtual width keeps lines whole.
-    return Console(stderr=err, highlight=False, soft_wrap=True)
+    stream = sys.stderr if err else sys.stdout
+    # Piped or under cron there is no terminal width: don't squeeze tables into 80 columns.
+    width = None if stream.isatty() else 160
+    return Console(stderr=err, highlight=False, soft_wrap=True, width=width)
 
 
 def print_digest(
