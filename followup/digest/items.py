@@ -77,7 +77,13 @@ class Item:
 
     @property
     def why(self) -> str:
-        """Title and reason as one line: "Reply to Dana Lee — asked ... 3 days ago"."""
+        """Title and reason as one line: "Reply to Dana Lee — asked ... 3 days ago".
+
+        Where the evidence sentence is shown below it, the title alone: the reason
+        would only repeat the sentence and the age the item already shows.
+        """
+        if self.sentence and self.title and self.sentence[:40].lower() in self.reason.lower():
+            return self.title
         if self.title and self.reason:
             return f"{self.title} — {self.reason}"
         return self.title or self.reason

@@ -220,3 +220,27 @@ def test_day_boundaries_are_the_users() -> None:
     n = open_nudge(1, "promise", due=datetime(2024, 3, 15, 4, 59, tzinfo=UTC))
     assert describe_due(n.nudge, late, TZ) == "due today"
     assert describe_due(open_nudge(1, "reply", due=late).nudge, late, TZ) == ""
+
+
+def test_reason_that_repeats_the_shown_sentence_is_not_repeated():
+    from followup.digest.items import make_item
+
+    reply = make_item(open_nudge(1, "reply"), NOW, TZ)
+    assert reply.why == "Reply to Dana Lee"  # the sentence and age are shown below it
+    meeting = make_item(
+        open_nudge(
+            2,
+            "after_meeting",
+            title="Send a follow-up after 'Kickoff'",
+            reason="met yesterday with Ana; nothing sent since",
+            sentence=None,
+        ),
+        NOW,
+        TZ,
+    )
+    assert (
+        meeting.why
+        == "Send a follow-up after 'Kickoff' — met yesterday with Ana; nothing sent since"
+    )
+    plain = render_plain([open_nudge(1, "reply")], NOW, TZ)
+    assert plain.count("Can you send the Q3 numbers?") == 1
