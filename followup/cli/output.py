@@ -53,8 +53,8 @@ def print_digest(
             bits = []
             if ev.subject and kind not in ("before_meeting", "after_meeting"):
                 bits.append(f"“{ev.subject}”")
-            if ev.date and kind not in ("before_meeting",):
-                bits.append(ago(ev.date, now, tz))
+            if ev.date and kind == "promise":  # the other reasons say their age already
+                bits.append("written " + ago(ev.date, now, tz))
             if ev.message_id:
                 bits.append(f"<{ev.message_id}>")
             if bits:
