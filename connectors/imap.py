@@ -36,7 +36,7 @@ from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPCli
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.folders import guess_role
 from connectors.imap_auth import access_token
-from connectors.imap_fetch import Fetched, fetch_batch, fetch_extras
+from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
 from connectors.mime import ParsedHeaders, build_record, parse_headers, text_excerpt
 from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
@@ -632,43 +632,63 @@ class ImapMailSource:
         gmail = client.has_capability("X-GM-EXT-1")
         size = self.settings.batch_size
         chunks = [uids[i : i + size] for i in range(0, len(uids), size)]
-        for index, chunk in enumerate(chunks):
-            records, skipped = self._read_batch(client, plan, chunk, uidvalidity, gmail)
-            is_last = index == len(chunks) - 1
-            cp = FolderCheckpoint(uidvalidity, final_uid if is_last else chunk[-1], modseq)
-            yield MailBatch(
-                folder=folder,
-                role=role,
-                records=tuple(records),
-                skipped=tuple(skipped),
-                checkpoint=cp.dumps(),
-                seen=len(chunk),
-                uidvalidity_changed=changed and index == 0,
-            )
+        pending: PendingFetch | None = start_fetch(client, chunks[0], gmail=gmail)
+        try:
+            for index, chunk in enumerate(chunks):
+                assert pending is not None
+                fetched = fetch_batch(
+                    client, chunk, gmail=gmail, excerpt_chars=self.excerpt_chars, pending=pending
+                )
+                pending = None
+                parsed, dates = self._headers(client, plan, fetched)
+                # The next batch's headers travel while this one is parsed and stored.
+                if index + 1 < len(chunks):
+                    pending = start_fetch(client, chunks[index + 1], gmail=gmail)
+                records, skipped = self._records(plan, chunk, uidvalidity, fetched, parsed, dates)
+                is_last = index == len(chunks) - 1
+                cp = FolderCheckpoint(uidvalidity, final_uid if is_last else chunk[-1], modseq)
+                yield MailBatch(
+                    folder=folder,
+                    role=role,
+                    records=tuple(records),
+                    skipped=tuple(skipped),
+                    checkpoint=cp.dumps(),
+                    seen=len(chunk),
+                    uidvalidity_changed=changed and index == 0,
+                )
+        finally:
+            if pending is not None:  # stopped early: free the connection for LOGOUT
+                pending.discard()
 
-    def _read_batch(
-        self,
-        client: imapclient.IMAPClient,
-        plan: FolderPlan,
-        uids: Sequence[int],
-        uidvalidity: int,
-        gmail: bool,
-    ) -> tuple[list[MailRecord], list[Skipped]]:
-        """Fetch one batch and turn it into records (or skips, one reason each)."""
-        fetched = fetch_batch(client, uids, gmail=gmail, excerpt_chars=self.excerpt_chars)
+    def _headers(
+        self, client: imapclient.IMAPClient, plan: FolderPlan, fetched: Mapping[int, Fetched]
+    ) -> tuple[dict[int, ParsedHeaders], dict[int, datetime]]:
+        """Parse the header fields; fetch what the rare incomplete message lacks."""
         parsed: dict[int, ParsedHeaders] = {}
         for uid, got in fetched.items():
             try:
                 parsed[uid] = parse_headers(got.header)
             except Exception as e:  # parse_headers never raises; belt and braces
                 logger.warning("%s: could not read %s/%s: %s", self.name, plan.name, uid, e)
-        # Rare: no Date (INTERNALDATE stands in) or no Message-ID (a synthetic one is
-        # made from the start of the body, the bytes a Maildir source hashes).
+        # No Date: INTERNALDATE stands in. No Message-ID: a synthetic one is made from
+        # the start of the body, the same bytes a Maildir source hashes.
         need_date = [uid for uid, h in parsed.items() if h.date is None]
         need_body = [uid for uid, h in parsed.items() if h.message_id_synthetic]
         dates, bodies = fetch_extras(client, need_date, need_body)
         for uid in need_body:
             parsed[uid] = parse_headers(fetched[uid].header, body_start=bodies.get(uid, b""))
+        return parsed, dates
+
+    def _records(
+        self,
+        plan: FolderPlan,
+        uids: Sequence[int],
+        uidvalidity: int,
+        fetched: Mapping[int, Fetched],
+        parsed: Mapping[int, ParsedHeaders],
+        dates: Mapping[int, datetime],
+    ) -> tuple[list[MailRecord], list[Skipped]]:
+        """Records (or skips, one reason each) for one batch, in UID order."""
         records: list[MailRecord] = []
         skipped: list[Skipped] = []
         for uid in uids:

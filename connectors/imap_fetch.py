@@ -7,8 +7,11 @@ Date or a Message-ID, its INTERNALDATE and the start of its body. Everything is
 ``BODY.PEEK``: reading never sets ``\\Seen``. INTERNALDATE is not in the main FETCH
 because turning it into a datetime costs imapclient more than the Date header costs us.
 
-(The FETCHes are not overlapped with parsing in a thread: imapclient's response parser
-is Python holding the GIL, and a second thread made a sync slower, not faster.)
+The first FETCH of the next batch is sent before the current batch is parsed and
+handed to the caller (``start_fetch`` / ``PendingFetch.result``), so the server reads
+and sends it while we parse and the store commits: one command in flight, never more.
+(A prefetch thread was tried and made the sync slower: imapclient's parser holds the
+GIL, and the socket thread then waits for it after every read.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import imapclient
+from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
+from imapclient.response_parser import parse_fetch_response
 
 from connectors.imap_parts import Structure, analyse
 from connectors.mime import SYNTHETIC_ID_FETCH_BYTES
@@ -48,15 +53,59 @@ class Fetched:
     text: bytes
 
 
+class PendingFetch:
+    """A header FETCH that has been sent but whose response has not been read yet.
+
+    This is ``IMAPClient.fetch`` cut in two at the socket wait, through the same imaplib
+    calls it makes. While one is pending, nothing else may be sent on the connection
+    except by completing it first (``result``); ``discard`` reads and drops it.
+    """
+
+    def __init__(self, client: imapclient.IMAPClient, uids: Sequence[int], gmail: bool) -> None:
+        self.client = client
+        self.uids = list(uids)
+        items = BASE_ITEMS + GMAIL_ITEMS if gmail else BASE_ITEMS
+        self._tag: Any = client._imap._command(
+            "UID", "FETCH", join_message_ids(self.uids), seq_to_parenstr_upper(items)
+        )
+
+    def result(self) -> dict[int, Any]:
+        imap = self.client._imap
+        typ, data = imap._command_complete("FETCH", self._tag)
+        self.client._checkok("fetch", typ, data)
+        typ, data = imap._untagged_response(typ, data, "FETCH")
+        response = parse_fetch_response(data, self.client.normalise_times, True)
+        # Like IMAPClient.fetch: drop unsolicited FETCH responses for other messages.
+        return {uid: response[uid] for uid in self.uids if uid in response}
+
+    def discard(self) -> None:
+        """Read the response and drop it (the caller stopped early)."""
+        try:
+            self.result()
+        except Exception:  # the connection is being abandoned anyway
+            logger.debug("Dropping a pending FETCH failed", exc_info=True)
+
+
+def start_fetch(client: imapclient.IMAPClient, uids: Sequence[int], *, gmail: bool) -> PendingFetch:
+    """Send a batch's header FETCH; read it later with ``fetch_batch(..., pending)``."""
+    return PendingFetch(client, uids, gmail)
+
+
 def fetch_batch(
     client: imapclient.IMAPClient,
     uids: Sequence[int],
     *,
     gmail: bool,
     excerpt_chars: int,
+    pending: PendingFetch | None = None,
 ) -> dict[int, Fetched]:
-    """Download one batch; a UID missing from the result was expunged meanwhile."""
-    fetched = client.fetch(uids, BASE_ITEMS + GMAIL_ITEMS if gmail else BASE_ITEMS)
+    """Download one batch; a UID missing from the result was expunged meanwhile.
+
+    ``pending`` is this batch's header FETCH sent earlier by ``start_fetch``.
+    """
+    if pending is None:
+        pending = start_fetch(client, uids, gmail=gmail)
+    fetched = pending.result()
     structures: dict[int, Structure] = {}
     by_section: dict[str, list[int]] = {}
     for uid in uids:
