@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -286,16 +287,32 @@ def test_password_is_never_logged(
     assert mail_user.password not in caplog.text
 
 
-def test_stopping_early_closes_the_connection_and_resumes(
-    dovecot_server: Dovecot, mail_user: MailUser
+def test_next_batch_is_requested_before_this_one_is_handed_over(
+    dovecot_server: Dovecot,
+    mail_user: MailUser,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     dovecot_server.deliver(mail_user, "INBOX", [make_message(i) for i in range(60)])
     source = make_source(dovecot_server, mail_user, batch_size=10)
+    caplog.set_level(logging.DEBUG, logger="imapclient")
 
     batches = source.sync({})
     first = next(batches)
-    batches.close()  # the caller stops (Ctrl-C, an error in the store...)
+    sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("> ")]
+    header_fetches = [
+        re.search(r"UID FETCH (\S+) ", m).group(1)  # type: ignore[union-attr]
+        for m in sent
+        if "BODYSTRUCTURE" in m
+    ]
+    # Batch 1's headers, then batch 2's already in flight while batch 1 is stored.
+    assert header_fetches == [
+        ",".join(str(uid) for uid in range(1, 11)),
+        ",".join(str(uid) for uid in range(11, 21)),
+    ]
 
-    assert source._client is None  # logged out
+    batches.close()  # the caller stops (Ctrl-C, an error in the store...)
+    assert commands_sent(caplog.records)[-1] == "LOGOUT"
+    assert source._client is None
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     rest, _ = run_sync(source, {"INBOX": first.checkpoint})
     assert [r.uid for r in records(rest, "INBOX")] == [str(uid) for uid in range(11, 61)]
