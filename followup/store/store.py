@@ -80,7 +80,12 @@ class Store:
             Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
             engine = create_engine(url)
-        except (SQLAlchemyError, ImportError, ValueError) as e:
+        except ImportError as e:
+            raise StoreError(
+                f"No driver for the database in [storage] url ({e.name}): "
+                "for PostgreSQL, pip install 'followup[postgres]'"
+            ) from e
+        except (SQLAlchemyError, ValueError) as e:
             raise StoreError(f"Cannot use the database URL in [storage] url: {e}") from e
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
