@@ -6,14 +6,17 @@ folder costs that one round trip. Otherwise it ``EXAMINE``\\s the folder (read-o
 select), searches the UIDs above ``last_uid`` (and ``SINCE`` the configured date), and
 fetches them in batches of explicit UIDs:
 
-1. header fields + BODYSTRUCTURE + INTERNALDATE + RFC822.SIZE (+ Gmail thread/labels),
-2. only the first few KB of the chosen text part (``BODY.PEEK[1.1]<0.4096>``),
+1. header fields + BODYSTRUCTURE + RFC822.SIZE (+ Gmail thread id and labels), sent
+   before the previous batch is parsed and stored, so the server works meanwhile;
+2. only the first few KB of the chosen text part (``BODY.PEEK[1.1]<0.4096>``);
+3. rarely, INTERNALDATE (no Date header) or the body start (no Message-ID),
 
-so attachments are never downloaded. Every fetch uses ``BODY.PEEK``; nothing sets a
-flag, and no command that changes the mailbox is ever sent. Each batch carries the
-folder's new checkpoint, so the caller commits records and checkpoint together and a
-killed run resumes after the last committed batch. A changed UIDVALIDITY re-reads the
-folder (first batch marked ``uidvalidity_changed``); the store dedupes by Message-ID.
+so attachments are never downloaded (see ``imap_fetch``). Every fetch uses
+``BODY.PEEK``; nothing sets a flag, and no command that changes the mailbox is sent.
+Each batch carries the folder's new checkpoint, so the caller commits records and
+checkpoint together and a killed run resumes after the last committed batch. A changed
+UIDVALIDITY re-reads the folder (first batch marked ``uidvalidity_changed``); the store
+dedupes by Message-ID.
 """
 
 from __future__ import annotations
