@@ -7,7 +7,8 @@ nothing and duplicates nothing: the next run continues from the last commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,6 +85,32 @@ def build_source(
     return cls.from_config(settings.name, options)
 
 
+@contextmanager
+def _source_errors(report: SourceReport, settings: SourceSettings) -> Iterator[list[Any]]:
+    """Run a source's work, turning its failure into the report's one-line error, closing
+    the source however it ends, and recording the outcome on the source row.
+
+    The caller appends the source it opened to the yielded list, so it gets closed.
+    """
+    opened: list[Any] = []
+    try:
+        yield opened
+    except ConnectorError as e:
+        report.error = str(e)
+        report.retryable = e.retryable
+    except OSError as e:
+        report.error = f"{settings.name}: {e.strerror or e}"
+        report.retryable = True
+    finally:
+        for source in opened:
+            try:
+                source.close()
+            except Exception:  # closing must not hide the real outcome
+                logger.debug("closing %s failed", settings.name, exc_info=True)
+    if report.error:
+        logger.error("%s", report.error)
+
+
 def sync_mail(
     store: Store,
     settings: SourceSettings,
@@ -94,9 +121,9 @@ def sync_mail(
 ) -> SourceReport:
     """Sync one mailbox. Errors are caught and reported in the SourceReport."""
     report = SourceReport(settings.name, settings.kind)
-    source = None
-    try:
+    with _source_errors(report, settings) as opened:
         source = build_source(settings, overrides={"since": since} if since else None)
+        opened.append(source)
         checkpoints = store.checkpoints(settings.name)
         for batch in source.sync(checkpoints):
             fr = report.folders.setdefault(batch.folder, FolderReport(batch.folder, batch.role))
@@ -111,22 +138,8 @@ def sync_mail(
                 )
             if progress:
                 progress(f"{settings.name}/{batch.folder}", fr.seen, 0)
-    except ConnectorError as e:
-        report.error = str(e)
-        report.retryable = e.retryable
-    except OSError as e:
-        report.error = f"{settings.name}: {e.strerror or e}"
-        report.retryable = True
-    finally:
-        if source is not None:
-            try:
-                source.close()
-            except Exception:  # closing must not hide the real outcome
-                logger.debug("closing %s failed", settings.name, exc_info=True)
     store.touch_source(settings.name, settings.kind, error=report.error)
-    if report.error:
-        logger.error("%s", report.error)
-    else:
+    if not report.error:
         logger.info(
             "%s: %d new, %d skipped in %d folders",
             settings.name,
@@ -138,22 +151,14 @@ def sync_mail(
 
 
 def sync_calendar(store: Store, settings: SourceSettings, now: datetime) -> SourceReport:
+    """Mirror one calendar's events around ``now`` into the store."""
     report = SourceReport(settings.name, settings.kind)
-    source = None
-    try:
+    with _source_errors(report, settings) as opened:
         source = build_source(settings, calendar=True)
+        opened.append(source)
         start, end = now - CALENDAR_PAST, now + CALENDAR_FUTURE
         events = list(source.events_between(start, end))
         report.events = store.replace_events(settings.name, events, start, end)
-    except ConnectorError as e:
-        report.error = str(e)
-        report.retryable = e.retryable
-    except OSError as e:
-        report.error = f"{settings.name}: {e.strerror or e}"
-        report.retryable = True
-    finally:
-        if source is not None:
-            source.close()
     store.touch_source(settings.name, settings.kind, error=report.error)
     return report
 

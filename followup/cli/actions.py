@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def _set_each(app: AppContext, refs: tuple[str, ...], state: str, label: str) -> None:
+    from followup.store.nudges import set_state
+
+    for ref in refs:
+        o = set_state(app.store, ref, state)
+        click.echo(f"{label}: [{o.number}] {o.nudge.title}")
+
+
 @click.command()
 @click.argument("nudges", nargs=-1, required=True, metavar="NUMBER...")
 @pass_app
@@ -31,11 +39,7 @@ def done(app: AppContext, nudges: tuple[str, ...]) -> None:
         followup done 3
         followup done 3 5
     """
-    from followup.store.nudges import set_state
-
-    for ref in nudges:
-        o = set_state(app.store, ref, "done")
-        click.echo(f"Done: [{o.number}] {o.nudge.title}")
+    _set_each(app, nudges, "done", "Done")
 
 
 @click.command()
@@ -48,11 +52,7 @@ def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
     Example usage:
         followup dismiss 4
     """
-    from followup.store.nudges import set_state
-
-    for ref in nudges:
-        o = set_state(app.store, ref, "dismissed")
-        click.echo(f"Dismissed: [{o.number}] {o.nudge.title}")
+    _set_each(app, nudges, "dismissed", "Dismissed")
 
 
 @click.command()
@@ -60,11 +60,7 @@ def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
 @pass_app
 def reopen(app: AppContext, nudges: tuple[str, ...]) -> None:
     """Reopen nudges marked done, dismissed or snoozed."""
-    from followup.store.nudges import set_state
-
-    for ref in nudges:
-        o = set_state(app.store, ref, "open")
-        click.echo(f"Reopened: [{o.number}] {o.nudge.title}")
+    _set_each(app, nudges, "open", "Reopened")
 
 
 @click.command()

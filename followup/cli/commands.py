@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
+from followup.cli.context import (
+    AppContext,
+    format_option,
+    json_option,
+    now_option,
+    parse_now,
+    pass_app,
+)
 from followup.cli.output import console, print_digest, progress_reporter
 from followup.config import default_config_path, parse_since
 from followup.errors import UserError
@@ -97,13 +104,7 @@ def sync(
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json", "html", "plain"]),
-    default="text",
-    help="Output format.",
-)
+@format_option
 @json_option
 @click.option("--all", "show_all", is_flag=True, help="Also list done, snoozed and dismissed.")
 @click.option("--limit", type=int, help="Show at most this many items.")

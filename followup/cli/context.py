@@ -69,3 +69,10 @@ now_option = click.option(
     help="Pretend it is this moment (reproducible output); naive times are in [me] timezone.",
 )
 json_option = click.option("json_", "--json", is_flag=True, help="Output as JSON.")
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "html", "plain"]),
+    default="text",
+    help="Output format (text: for a terminal; plain: the email's text part).",
+)

@@ -7,18 +7,19 @@ import shutil
 import click
 
 from followup.cli.commands import emit_digest
-from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
+from followup.cli.context import (
+    AppContext,
+    format_option,
+    json_option,
+    now_option,
+    parse_now,
+    pass_app,
+)
 from followup.cli.output import progress_reporter
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json", "html", "plain"]),
-    default="text",
-    help="Output format.",
-)
+@format_option
 @click.option("--keep", is_flag=True, help="Keep the demo's database from the last run.")
 @now_option
 @json_option
