@@ -37,12 +37,32 @@ _QUOTE_START = re.compile(
 )
 
 
+# Cheap substrings one of which every _BULK_TEXT match contains: most mail has none,
+# and then no regular expression runs at all (this is on the sync's hot path).
+_BULK_HINTS = (
+    "unsubscri",
+    "opt-out",
+    "opt out",
+    "receiv",
+    "automat",
+    "auto-gen",
+    "do not re",
+    "browser",
+    "manage your",
+)
+
+
 def bulk_text_reason(text: str) -> str | None:
     """Why the message's own text (quoted parts excluded) reads as bulk/automated mail."""
+    lower = text.lower()
+    if not any(h in lower for h in _BULK_HINTS):
+        return None
     m = _QUOTE_START.search(text)
     own = text[: m.start()] if m else text
     hit = _BULK_TEXT.search(own)
     return f"bulk text: {hit.group(0).lower()!r}" if hit else None
+
+
 _DAEMON_LOCAL = re.compile(r"^(?:mailer[-_.]?daemon|postmaster)(?:[-+_.].*)?$")
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|autoreply|auto"

@@ -147,15 +147,19 @@ class Store:
         with self.begin() as conn:
             if records and self._has_other_uidvalidity(conn, source, batch.folder, records[0]):
                 self._rebase_uidvalidity(conn, source, batch.folder, records)
-            existing = 0
+            new = 0
             if records:
-                before = self._ids_for(conn, source, batch.folder, records)
-                existing = sum(1 for r in records if (r.uidvalidity, r.uid) in before)
                 rows = [_message_row(source, r, me_set) for r in records]
                 stmt = self._insert(M).on_conflict_do_nothing(
                     index_elements=["source", "folder", "uidvalidity", "uid"]
                 )
-                conn.execute(stmt, rows)
+                if self.dialect == "sqlite":
+                    # sqlite3 sums executemany's rowcount; skipped conflicts count 0.
+                    new = conn.execute(stmt, rows).rowcount
+                else:  # psycopg reports no total for executemany: count beforehand
+                    before = self._ids_for(conn, source, batch.folder, records)
+                    conn.execute(stmt, rows)
+                    new = sum(1 for r in records if (r.uidvalidity, r.uid) not in before)
                 ids = self._ids_for(conn, source, batch.folder, records)
                 part_rows: list[dict[str, Any]] = []
                 names: dict[str, str] = {}
@@ -191,7 +195,7 @@ class Store:
                         where=(A.c.name == "") & (stmt.excluded.name != ""),
                     )
                     conn.execute(stmt, [{"email": e, "name": n} for e, n in sorted(names.items())])
-            new = len(records) - existing
+            existing = len(records) - new
             cp = self._insert(CP).values(
                 source=source, folder=batch.folder, state=batch.checkpoint, updated_at=_now()
             )

@@ -74,8 +74,10 @@ class Message(SQLModel, table=True):
     uid: str
     message_id: str = Field(index=True)
     subject: str = ""
-    norm_subject: str = Field(default="", index=True)
-    from_email: str = Field(default="", index=True)
+    # Few indexes on purpose: each one costs every insert (sync speed), and the
+    # threading and planning reads scan by date and thread, not by these.
+    norm_subject: str = ""
+    from_email: str = ""
     from_name: str = ""
     date: datetime = Field(sa_column=_dt(nullable=False, index=True))
     in_reply_to: str | None = None
@@ -87,7 +89,7 @@ class Message(SQLModel, table=True):
     gmail_thread_id: str | None = None
     from_me: bool = False
     thread_id: int | None = None
-    analysed: bool = Field(default=False, index=True)
+    analysed: bool = False
 
 
 class Participant(SQLModel, table=True):
