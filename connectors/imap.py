@@ -807,6 +807,23 @@ class ImapMailSource:
             "missing": missing,
         }
 
+    # -- saving the digest ----------------------------------------------------------------
+
+    def append(self, folder: str, message: bytes, *, when: datetime | None = None) -> None:
+        """APPEND ``message`` to ``folder``, unread.
+
+        The one command followup ever sends that changes a mailbox, and only where the
+        user asked for it ([digest] imap_account: the digest saved instead of sent).
+        Sync never calls it.
+        """
+        client = self._connect()
+        try:
+            client.append(folder, message, flags=(), msg_time=when)
+        except Exception as e:
+            raise self._wrap(e, f"saving a message to {folder}") from e
+        finally:
+            _logout(client)
+
 
 _SPECIAL_USE = frozenset(
     {"\\all", "\\archive", "\\drafts", "\\flagged", "\\junk", "\\sent", "\\trash", "\\important"}

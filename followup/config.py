@@ -222,6 +222,13 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     rules = _parse_rules(_table(data, "rules", problem), problem)
     digest = _parse_digest(_table(data, "digest", problem), problem, me)
     nlp = _parse_nlp(_table(data, "nlp", problem), problem)
+    if digest.imap_account is not None and not any(
+        m.name == digest.imap_account and m.kind == "imap" for m in mail
+    ):
+        problem(
+            f"digest.imap_account = {digest.imap_account!r} names no [[mail]] account of "
+            'kind "imap"; use the name of one, or set [digest.smtp] instead'
+        )
 
     if problems:
         raise UserError(problems)

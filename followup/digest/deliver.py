@@ -14,8 +14,10 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.message import EmailMessage
 from typing import Any
 
+from connectors.errors import ConnectorError
 from followup.config import Config, SmtpSettings
 from followup.digest import ledger
 from followup.digest.items import sort_key
@@ -41,7 +43,8 @@ class DeliveryResult:
 
     def summary(self) -> str:
         if self.sent:
-            return f"Digest sent to {self.to} ({self.count} nudges)."
+            verb = "saved to" if self.reason == "saved" else "sent to"
+            return f"Digest {verb} {self.to} ({self.count} nudges)."
         if self.error:
             return f"Digest not sent: {self.error}"
         return f"Digest not sent: {self.reason}."
@@ -95,8 +98,10 @@ def deliver_digest(
     settings = config.digest
     if not settings.to:
         return DeliveryResult(False, "no recipient: set [digest] to")
-    if settings.smtp is None:
-        return DeliveryResult(False, "no SMTP server: set [digest.smtp]", to=settings.to)
+    if settings.smtp is None and settings.imap_account is None:
+        return DeliveryResult(
+            False, "no SMTP server: set [digest.smtp] or [digest] imap_account", to=settings.to
+        )
     tz = config.me.tz
     local = now.astimezone(tz)
     day = local.date()
@@ -123,6 +128,8 @@ def deliver_digest(
     )
     message_id = str(message["Message-ID"]).strip()
     keys = [n.nudge.key for n in open_[: settings.max_items]]
+    if settings.smtp is None:
+        return _save_to_imap(store, config, message, message_id, keys, day, now, len(open_))
     password = smtp_password(settings.smtp)
     recorded = False
 
@@ -153,4 +160,44 @@ def deliver_digest(
     logger.info("Digest for %s sent to %s with %d nudges", day, settings.to, len(keys))
     return DeliveryResult(
         True, "sent", day=day, to=settings.to, message_id=message_id, count=len(open_)
+    )
+
+
+def _save_to_imap(
+    store: Store,
+    config: Config,
+    message: EmailMessage,
+    message_id: str,
+    keys: list[str],
+    day: date,
+    now: datetime,
+    count: int,
+) -> DeliveryResult:
+    """For users without SMTP: APPEND the digest to a folder of one of their IMAP
+    accounts. Recorded first, like the SMTP path, so a crash cannot save it twice."""
+    from followup.sync import build_source
+
+    settings = config.digest
+    # The config checked that this names an IMAP account.
+    account = next(m for m in config.mail if m.name == settings.imap_account)
+    try:
+        ledger.record_digest(store, day, settings.to, message_id, keys, now)
+    except ledger.AlreadySentError:
+        return DeliveryResult(False, "already sent today", day=day, to=settings.to)
+    try:
+        source = build_source(account)
+        source.append(settings.imap_folder, bytes(message), when=now)
+    except ConnectorError as e:
+        ledger.mark_digest(store, message_id, "failed", now)
+        logger.error("%s", e)
+        return DeliveryResult(False, "failed", day=day, to=settings.to, error=str(e))
+    ledger.mark_digest(store, message_id, "sent", now)
+    logger.info("Digest for %s saved to %s/%s", day, account.name, settings.imap_folder)
+    return DeliveryResult(
+        True,
+        "saved",
+        day=day,
+        to=f"{account.name}/{settings.imap_folder}",
+        message_id=message_id,
+        count=count,
     )

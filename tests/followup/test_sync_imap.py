@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from imap_helpers import imap_table, invoke, write_config
 from mailgen import ME, PEOPLE, make_message
 from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
     Dovecot,
@@ -26,7 +26,6 @@ from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
     mail_user_fixture,
 )
 
-from followup.cli import cli
 from followup.config import SourceSettings
 from followup.store.store import Store
 from followup.sync import sync_mail
@@ -41,51 +40,6 @@ def private_dovecot() -> Iterator[Dovecot]:
         yield server
     finally:
         server.destroy()
-
-
-def imap_table(
-    name: str, server: Dovecot, user: MailUser, password: str | None = None, **extra: object
-) -> str:
-    lines = [
-        "[[mail]]",
-        f'name = "{name}"',
-        'kind = "imap"',
-        f'host = "{server.host}"',
-        f"port = {server.imap_port}",
-        'security = "starttls"',
-        f'ca_file = "{server.cert}"',
-        f'username = "{user.name}"',
-        f'password_command = ["printf", "%s", "{password or user.password}"]',
-        "timeout = 10",
-    ]
-    for key, value in extra.items():
-        lines.append(f"{key} = {json.dumps(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def write_config(tmp_path: Path, *tables: str, db: str = "state.db") -> Path:
-    path = tmp_path / f"config-{db}.toml"
-    path.write_text(
-        f"""
-[me]
-name = "Penny Example"
-addresses = ["{ME[1]}"]
-timezone = "UTC"
-
-[storage]
-url = "sqlite:///{tmp_path / db}"
-
-[nlp]
-pipeline = "rules"
-
-"""
-        + "\n".join(tables)
-    )
-    return path
-
-
-def invoke(config: Path, *args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
 
 def stored(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
