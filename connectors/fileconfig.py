@@ -107,6 +107,7 @@ def batches(
     checkpoint: Callable[[bool], str],
     *,
     size: int = BATCH_SIZE,
+    total: int = 0,
 ) -> Iterator[MailBatch]:
     """Group a folder's parse results into MailBatches of at most ``size`` records.
 
@@ -125,6 +126,10 @@ def batches(
         elif isinstance(item, Skipped):
             skipped.append(item)
         if len(records) + len(skipped) >= size:
-            yield MailBatch(folder, role, tuple(records), tuple(skipped), checkpoint(False), seen)
+            yield MailBatch(
+                folder, role, tuple(records), tuple(skipped), checkpoint(False), seen, total=total
+            )
             records, skipped, seen = [], [], 0
-    yield MailBatch(folder, role, tuple(records), tuple(skipped), checkpoint(True), seen)
+    yield MailBatch(
+        folder, role, tuple(records), tuple(skipped), checkpoint(True), seen, total=total
+    )

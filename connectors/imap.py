@@ -658,6 +658,7 @@ class ImapMailSource:
                     checkpoint=cp.dumps(),
                     seen=len(chunk),
                     uidvalidity_changed=changed and index == 0,
+                    total=len(uids),
                 )
         finally:
             if pending is not None:  # stopped early: free the connection for LOGOUT

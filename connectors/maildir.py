@@ -215,7 +215,9 @@ class MaildirSource:
             return f"{_CHECKPOINT_VERSION} - - {progress['ctime']}"
 
         items = self._items(folder, path, role, entries, progress)
-        yield from batches(folder, role, items, checkpoint_after, size=self.batch_size)
+        yield from batches(
+            folder, role, items, checkpoint_after, size=self.batch_size, total=len(entries)
+        )
 
     def _items(
         self,

@@ -74,6 +74,9 @@ class MailBatch:
     checkpoint: str = ""
     seen: int = 0
     uidvalidity_changed: bool = False
+    # How many messages this folder's sync reads in all, where known (0 = unknown):
+    # what a progress bar needs for its ETA.
+    total: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,7 @@ def sync_mail(
                     "%s/%s: skipped message %s: %s", settings.name, s.folder, s.uid, s.reason
                 )
             if progress:
-                progress(f"{settings.name}/{batch.folder}", fr.seen, 0)
+                progress(f"{settings.name}/{batch.folder}", fr.seen, batch.total)
     store.touch_source(settings.name, settings.kind, error=report.error)
     if not report.error:
         logger.info(
