@@ -42,6 +42,7 @@ from connectors.imap_auth import access_token
 from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
 from connectors.mime import ParsedHeaders, build_record, parse_headers, text_excerpt
+from connectors.oauth_client import OAUTH_KEYS, oauth_option_problems
 from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
 from connectors.secrets import PasswordSpec, password_spec_from_options, resolve_password
 
@@ -211,6 +212,7 @@ def settings_from_options(name: str, options: Mapping[str, Any]) -> ImapSettings
             problems.append('auth = "xoauth2" needs oauth_token_file (the OAuth2 token JSON)')
         else:
             token_file = Path(raw).expanduser()
+        problems.extend(oauth_option_problems(options))  # used by `followup auth` only
     elif not password.configured:
         problems.append(
             'no password source: set password_command (e.g. "pass show mail/work"), '
@@ -337,6 +339,7 @@ class ImapMailSource:
             "batch_size",
             "ca_file",
             "timeout",
+            *OAUTH_KEYS,
         }
     )
 

@@ -44,7 +44,9 @@ def test_every_problem_is_reported_at_once() -> None:
         colour="blue",
     ) == [
         "unknown option(s) colour; known: allow_insecure, auth, batch_size, ca_file, folders, "
-        "host, oauth_token_file, password_command, password_env, password_keyring, port, "
+        "host, oauth_auth_uri, oauth_client_file, oauth_client_id, "
+        "oauth_client_secret_command, oauth_provider, oauth_scope, oauth_token_file, "
+        "oauth_token_uri, password_command, password_env, password_keyring, port, "
         "security, sent, since, timeout, username",
         'host is required (e.g. host = "imap.example.com")',
         "username is required",

@@ -1,0 +1,208 @@
+"""The OAuth2 client an IMAP account authorises with, from its ``[[mail]]`` options.
+
+Keys (all optional; only ``followup auth`` needs them, a sync reads the token file):
+
+- ``oauth_provider``: ``"google"`` or ``"microsoft"``; guessed from ``host``.
+- ``oauth_client_id``: the app's client ID (registered with the provider).
+- ``oauth_client_secret_command``: prints the client secret (Google installed apps have
+  one; Microsoft public clients have none), run like ``password_command``.
+- ``oauth_client_file``: Google's downloaded ``client_secret.json`` (ID + secret).
+- ``oauth_auth_uri``, ``oauth_token_uri``, ``oauth_scope``: override the provider's
+  endpoints and scope, for testing or for another provider.
+
+The secret is read when the flow starts, never logged, and ends up only in the 0600
+token file (the refresh needs it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import SourceConfigError
+from connectors.oauth_flow import HOST_PROVIDERS, PROVIDERS, OAuthClient
+
+OAUTH_KEYS = frozenset(
+    {
+        "oauth_provider",
+        "oauth_client_id",
+        "oauth_client_secret_command",
+        "oauth_client_file",
+        "oauth_auth_uri",
+        "oauth_token_uri",
+        "oauth_scope",
+    }
+)
+# A password manager may ask for a passphrase first (like password_command).
+COMMAND_TIMEOUT = 120.0
+
+
+def _is_command(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return (
+        isinstance(value, Sequence) and bool(value) and all(isinstance(part, str) for part in value)
+    )
+
+
+def _endpoint_ok(url: str) -> bool:
+    """https anywhere; plain http only to a loopback host (a test or local server)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def oauth_option_problems(options: Mapping[str, Any]) -> list[str]:
+    """Check the oauth_* keys' types and values (nothing is run or read); one line each."""
+    problems: list[str] = []
+    provider = options.get("oauth_provider")
+    if provider is not None and provider not in PROVIDERS:
+        problems.append(
+            f"oauth_provider must be one of {', '.join(sorted(PROVIDERS))}, not {provider!r}"
+        )
+    for key in ("oauth_client_id", "oauth_client_file", "oauth_scope"):
+        value = options.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"{key} must be a non-empty string")
+    command = options.get("oauth_client_secret_command")
+    if command is not None and not _is_command(command):
+        problems.append("oauth_client_secret_command must be a non-empty string or list of strings")
+    if command is not None and options.get("oauth_client_file") is not None:
+        problems.append(
+            "set only one of oauth_client_secret_command, oauth_client_file "
+            "(the file holds the secret)"
+        )
+    for key in ("oauth_auth_uri", "oauth_token_uri"):
+        value = options.get(key)
+        if value is not None and (not isinstance(value, str) or not _endpoint_ok(value)):
+            problems.append(f"{key} must be an https:// URL (http:// only to a loopback host)")
+    return problems
+
+
+def guess_provider(host: str) -> str | None:
+    return HOST_PROVIDERS.get(host.strip().lower().rstrip("."))
+
+
+def oauth_client_from_options(source: str, options: Mapping[str, Any]) -> OAuthClient:
+    """The client to authorise ``source`` with: reads the client file, runs the secret
+    command. ``SourceConfigError`` listing what is missing, one line each."""
+    problems = oauth_option_problems(options)
+    if problems:
+        raise SourceConfigError(source, "\n".join(problems))
+    host = str(options.get("host") or "")
+    name = options.get("oauth_provider") or guess_provider(host)
+    provider = PROVIDERS.get(name) if name else None
+    from_file: dict[str, Any] = {}
+    if options.get("oauth_client_file"):
+        from_file = _read_client_file(source, Path(str(options["oauth_client_file"])).expanduser())
+
+    def pick(key: str, file_key: str, default: str | None) -> str | None:
+        value = options.get(key) or from_file.get(file_key) or default
+        return str(value) if value else None
+
+    auth_uri = pick("oauth_auth_uri", "auth_uri", provider.auth_uri if provider else None)
+    token_uri = pick("oauth_token_uri", "token_uri", provider.token_uri if provider else None)
+    scope = pick("oauth_scope", "", provider.scope if provider else None)
+    client_id = pick("oauth_client_id", "client_id", None)
+    if provider is None and not (auth_uri and token_uri and scope):
+        problems.append(
+            f'cannot tell the OAuth2 provider from host {host!r}: set oauth_provider = "google" '
+            'or "microsoft" (or oauth_auth_uri, oauth_token_uri and oauth_scope)'
+        )
+    for key, value in (("oauth_auth_uri", auth_uri), ("oauth_token_uri", token_uri)):
+        if value and not _endpoint_ok(value):  # from the client file
+            problems.append(f"{key} {value!r} must be an https:// URL")
+    if not client_id:
+        problems.append(
+            "oauth_client_id is required to authorise: register an app with the provider "
+            "(Google: a Desktop app client; Microsoft: a public client with the redirect "
+            'URI http://localhost), or for Google set oauth_client_file = "client_secret.json"'
+        )
+    if problems:
+        raise SourceConfigError(source, "\n".join(problems))
+    assert auth_uri and token_uri and scope and client_id
+    secret: str | None = from_file.get("client_secret") or None
+    if options.get("oauth_client_secret_command") is not None:
+        secret = _run_secret_command(source, options["oauth_client_secret_command"])
+    return OAuthClient(
+        provider=name or urllib.parse.urlsplit(auth_uri).hostname or "oauth2",
+        auth_uri=auth_uri,
+        token_uri=token_uri,
+        scope=scope,
+        client_id=client_id,
+        client_secret=secret,
+        redirect_host=provider.redirect_host if provider else "127.0.0.1",
+        extra_params=provider.extra_params if provider else (),
+    )
+
+
+def _read_client_file(source: str, path: Path) -> dict[str, Any]:
+    """Google's client_secret.json: ``{"installed": {"client_id", "client_secret",
+    "auth_uri", "token_uri", ...}}`` (or ``"web"``)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise SourceConfigError(source, f"oauth_client_file {path} does not exist") from e
+    except (OSError, ValueError) as e:
+        raise SourceConfigError(source, f"oauth_client_file {path} is not readable JSON") from e
+    inner = (data.get("installed") or data.get("web")) if isinstance(data, dict) else None
+    if not isinstance(inner, dict) or not inner.get("client_id"):
+        raise SourceConfigError(
+            source,
+            f"oauth_client_file {path} has no installed.client_id: download the JSON of a "
+            "Desktop app client from the Google Cloud console",
+        )
+    return inner
+
+
+def _run_secret_command(source: str, command: str | Sequence[str]) -> str:
+    shown = command if isinstance(command, str) else " ".join(command)
+    try:
+        # A string goes through the shell (like password_command); a list does not.
+        result = subprocess.run(
+            command if isinstance(command, str) else list(command),
+            shell=isinstance(command, str),
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise SourceConfigError(
+            source, f"oauth_client_secret_command {shown!r} not found: check the program name"
+        ) from e
+    except subprocess.TimeoutExpired as e:
+        raise SourceConfigError(
+            source,
+            f"oauth_client_secret_command {shown!r} did not finish in {COMMAND_TIMEOUT:.0f} s",
+        ) from e
+    if result.returncode != 0:
+        # stderr is safe to show (a password manager's complaint), stdout never is.
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        hint = f": {detail[-1]}" if detail else ""
+        raise SourceConfigError(
+            source,
+            f"oauth_client_secret_command {shown!r} failed with exit status "
+            f"{result.returncode}{hint}",
+        )
+    lines = result.stdout.decode(errors="replace").splitlines()
+    if not lines or not lines[0].strip():
+        raise SourceConfigError(
+            source,
+            f"oauth_client_secret_command {shown!r} printed nothing: it must print the secret",
+        )
+    return lines[0].strip()
