@@ -158,9 +158,15 @@ class _Handler(BaseHTTPRequestHandler):
         if "code" not in params and "error" not in params:
             self._reply(400, "This is not an authorization response.")
             return
-        first = self.server.deliver(params)
+        first = self.server.claim(params)
         ok = first and "code" in params and self.server.state_matches(params.get("state"))
-        self._reply(200, _PAGE_OK if ok else _PAGE_FAILED)
+        try:
+            self._reply(200, _PAGE_OK if ok else _PAGE_FAILED)
+        finally:
+            # Only now wake the flow: it may end the process, and the browser should
+            # get its page first.
+            if first:
+                self.server.arrived.set()
 
     def _reply(self, status: int, text: str) -> None:
         body = (text + "\n").encode("utf-8")
@@ -186,13 +192,12 @@ class _LoopbackServer(ThreadingHTTPServer):
         self.arrived = threading.Event()
         self._lock = threading.Lock()
 
-    def deliver(self, params: dict[str, str]) -> bool:
+    def claim(self, params: dict[str, str]) -> bool:
         """Keep the first authorization response; False for any later one."""
         with self._lock:
             if self.answer is not None:
                 return False
             self.answer = params
-        self.arrived.set()
         return True
 
     def state_matches(self, state: str | None) -> bool:
