@@ -97,19 +97,12 @@ def _register() -> None:
         actions.person,
     ):
         cli.add_command(cmd)
-    try:  # commands other slices provide; each imports its heavy parts lazily
-        from followup.cli.nlp_commands import evaluate, extract
+    from followup.cli.auth_command import auth
+    from followup.cli.daemon_command import daemon
+    from followup.cli.nlp_commands import evaluate, extract
 
-        cli.add_command(extract)
-        cli.add_command(evaluate)
-    except ImportError:
-        pass
-    try:
-        from followup.cli.daemon_command import daemon
-
-        cli.add_command(daemon)
-    except ImportError:
-        pass
+    for cmd in (auth, daemon, extract, evaluate):
+        cli.add_command(cmd)
 
 
 _register()
