@@ -19,7 +19,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.patterns import build_patterns
-from nlp.rules import action_phrase, judge
+from nlp.rules import action_phrase, feature_tokens, judge
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class SentenceVerdict:
     rule_commitment: bool = False
     veto_request: bool = False
     veto_commitment: bool = False
+    task_score: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +52,36 @@ class Thresholds:
     """How rules and classifier scores combine (tuned on the development data).
 
     A sentence is a request when the rules say so and the classifier's score is at least
-    ``rule_floor``, or when the score alone reaches ``alone``; likewise commitments.
+    ``rule_floor``, or when the score alone reaches ``alone``; likewise commitments. A
+    sentence that is neither but whose TASK score (Lin's "a task for someone") reaches
+    ``task_alone`` becomes the kind the rules found in it. The rules' blocks overrule
+    all of these.
     """
 
     request_rule_floor: float = 0.0
     request_alone: float = 1.01
     commitment_rule_floor: float = 0.0
     commitment_alone: float = 1.01
+    task_alone: float = 1.01
+
+    def decide(self, j: Any, p_req: float, p_cmt: float, p_task: float) -> tuple[bool, bool]:
+        """(is request, is commitment) for one sentence's judgement and scores."""
+        is_req = not j.block_request and (
+            (j.request and p_req >= self.request_rule_floor)
+            or (p_req >= self.request_alone and not j.veto_request)
+        )
+        is_cmt = not j.block_commitment and (
+            (j.commitment and p_cmt >= self.commitment_rule_floor)
+            or (p_cmt >= self.commitment_alone and not j.veto_commitment)
+        )
+        if not (is_req or is_cmt) and p_task >= self.task_alone:
+            # Sure it is a task, unsure which kind: the kind the rules found (a hedge or
+            # a report the rules found nothing in stays out).
+            if j.request and not j.block_request and (p_req >= p_cmt or not j.commitment):
+                is_req = True
+            elif j.commitment and not j.block_commitment:
+                is_cmt = True
+        return is_req, is_cmt
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thresholds:
@@ -88,6 +112,7 @@ class FindingsComponent:
         self.textcat: Any = None  # a loaded textcat pipe (shares nothing but hashes)
         self.textcat_nlp: Language | None = None
         self.thresholds = Thresholds()
+        self.use_features = False
         # Training/tuning only: keep every sentence's verdict, not just the findings.
         self.record_all = False
 
@@ -95,6 +120,8 @@ class FindingsComponent:
         self.textcat_nlp = textcat_nlp
         self.textcat = textcat_nlp.get_pipe("textcat_multilabel") if textcat_nlp else None
         self.thresholds = thresholds
+        # Models trained with the rules' cues as extra tokens say so in their meta.
+        self.use_features = bool(textcat_nlp and textcat_nlp.meta.get("followup_features"))
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -109,32 +136,33 @@ class FindingsComponent:
         if batch:
             yield from self._process(batch)
 
+    def judge_doc(self, doc: Doc) -> list[tuple[int, int, Any, list[str], Any]]:
+        """Each sentence's (start, end, judgement, lower-cased words, cue matches)."""
+        strings = self.matcher.vocab.strings
+        spans: list[tuple[str, int, int]] = [
+            (strings[mid], s, e) for mid, s, e in self.matcher(doc)
+        ] + [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]
+        out = []
+        for sent in doc.sents:
+            n = sent.end - sent.start
+            if n < MIN_TOKENS or n > MAX_TOKENS:
+                continue
+            inside = [(lab, s - sent.start, e - sent.start) for lab, s, e in spans
+                      if sent.start <= s and e <= sent.end]  # fmt: skip
+            words = [t.lower_ for t in sent]
+            out.append((sent.start, sent.end, judge(words, inside), words, inside))
+        return out
+
     def _process(self, docs: list[Doc]) -> list[Doc]:
-        pending: list[tuple[Doc, int, int, Any]] = []
+        pending: list[tuple[Doc, int, int, Any, list[str], Any]] = []
         for doc in docs:
-            strings = self.matcher.vocab.strings
-            spans: list[tuple[str, int, int]] = [
-                (strings[mid], s, e) for mid, s, e in self.matcher(doc)
-            ] + [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]
-            for sent in doc.sents:
-                n = sent.end - sent.start
-                if n < MIN_TOKENS or n > MAX_TOKENS:
-                    continue
-                inside = [(lab, s - sent.start, e - sent.start) for lab, s, e in spans
-                          if sent.start <= s and e <= sent.end]  # fmt: skip
-                pending.append((doc, sent.start, sent.end, inside))
+            pending.extend((doc, *sent) for sent in self.judge_doc(doc))
             doc.user_data[USER_DATA_KEY] = []
-        scores = self._scores([doc[s:e] for doc, s, e, _ in pending])
-        for (doc, start, end, inside), (p_req, p_cmt) in zip(pending, scores, strict=True):
-            words = [t.lower_ for t in doc[start:end]]
-            j = judge(words, inside)
-            t = self.thresholds
-            is_req = (j.request and p_req >= t.request_rule_floor) or (
-                p_req >= t.request_alone and not j.veto_request
-            )
-            is_cmt = (j.commitment and p_cmt >= t.commitment_rule_floor) or (
-                p_cmt >= t.commitment_alone and not j.veto_commitment
-            )
+        scores = self._scores(pending)
+        for (doc, start, end, j, words, _), (p_req, p_cmt, p_task) in zip(
+            pending, scores, strict=True
+        ):
+            is_req, is_cmt = self.thresholds.decide(j, p_req, p_cmt, p_task)
             if not (is_req or is_cmt or self.record_all):
                 continue
             a0, a1 = action_phrase(words, j.action_start)
@@ -151,28 +179,51 @@ class FindingsComponent:
                     (start + c0, start + c1),
                     j.request,
                     j.commitment,
-                    j.veto_request,
-                    j.veto_commitment,
+                    j.veto_request or j.block_request,
+                    j.veto_commitment or j.block_commitment,
+                    p_task,
                 )
             )
         return docs
 
-    def _scores(self, sents: list[Any]) -> list[tuple[float, float]]:
-        if self.textcat is None or self.textcat_nlp is None or not sents:
-            return [(1.0, 1.0)] * len(sents)
-        # The classifier sees the sentence alone, as it was trained (a new Doc from the
-        # words is much cheaper than Span.as_doc, which copies vectors and annotations).
-        # The main vocab already holds these words' lexemes; the classifier only reads
-        # their hashes.
-        vocab = sents[0].doc.vocab
+    def _scores(self, pending: list[Any]) -> list[tuple[float, float, float]]:
+        if self.textcat is None or self.textcat_nlp is None or not pending:
+            return [(1.0, 1.0, 0.0)] * len(pending)
+        # The classifier sees the sentence alone, as it was trained, plus the rules' cues
+        # as extra tokens (a new Doc from the words is much cheaper than Span.as_doc).
+        # It only reads the words' hashes, so the main vocab serves.
+        vocab = pending[0][0].vocab
         sent_docs = [
-            Doc(vocab, words=[t.text for t in s], spaces=[bool(t.whitespace_) for t in s])
-            for s in sents
+            textcat_doc(vocab, doc, start, end, j, words, inside, self.use_features)
+            for doc, start, end, j, words, inside in pending
         ]
         out = []
         for d in self.textcat.pipe(sent_docs, batch_size=256):
-            out.append((d.cats.get("REQUEST", 0.0), d.cats.get("COMMITMENT", 0.0)))
+            cats = d.cats
+            out.append(
+                (cats.get("REQUEST", 0.0), cats.get("COMMITMENT", 0.0), cats.get("TASK", 0.0))
+            )
         return out
+
+
+def textcat_doc(
+    vocab: Any,
+    doc: Doc,
+    start: int,
+    end: int,
+    j: Any,
+    words: list[str],
+    inside: Any,
+    features: bool,
+) -> Doc:
+    """The classifier's input for one sentence: its words, then the rules' cue tokens."""
+    toks = [t.text for t in doc[start:end]]
+    spaces = [bool(t.whitespace_) for t in doc[start:end]]
+    if features:
+        extra = feature_tokens(words, inside, j)
+        toks += extra
+        spaces = [True] * len(toks)
+    return Doc(vocab, words=toks, spaces=spaces)
 
 
 _MAX_PHRASES = 400

@@ -274,6 +274,32 @@ COURTESY_QUESTIONS = [
     ["how", "are", "ya"], ["how", "r", "u"], ["how", "was", "your", "trip"],
     ["how", "is", "everyone"], ["how", "'s", "everyone"], ["how", "are", "you", "all"],
 ]  # fmt: skip
+# Words that open a sentence as an interjection, not as the addressee's name.
+INTERJECTIONS = [
+    "great", "ok", "okay", "thanks", "sure", "yes", "no", "fine", "good", "cool", "perfect",
+    "excellent", "wonderful", "well", "oh", "hi", "hello", "hey", "sounds", "yeah", "right",
+    "alright", "anyway", "again", "also", "otherwise", "sorry", "awesome", "terrific", "super",
+]  # fmt: skip
+# Sentences that look like asks but tell or greet: notices, news, agreement, farewells.
+NOT_REQUEST = [
+    ["see", "you", "then"], ["see", "you", "there"], ["see", "you", "soon"],
+    ["see", "you", "tomorrow"], ["see", "you", "later"], ["see", "you", "next"],
+    ["see", "you", "at"], ["see", "you", "on"], ["see", "you", "in"], ["see", "ya"],
+    ["let", "'s", "do", "it"], ["let", "'s", "do", "that"], ["let", "'s", "go", "for", "it"],
+    ["want", "to", "let", "you", "know"], ["wanted", "to", "let", "you", "know"],
+    ["like", "to", "let", "you", "know"], ["just", "to", "let", "you", "know"],
+    ["want", "to", "inform", "you"], ["wanted", "to", "inform", "you"],
+    ["like", "to", "inform", "you"], ["pleased", "to", "inform"], ["pleased", "to", "announce"],
+    ["happy", "to", "announce"], ["sad", "to", "report"], ["regret", "to", "inform"],
+    ["you", "have", "received", "this"], ["you", "are", "receiving", "this"],
+    ["you", "received", "this"], ["you", "are", "listed", "as"], ["you", "'re", "receiving"],
+    ["this", "email", "because"], ["this", "e-mail", "because"], ["this", "message", "because"],
+    ["if", "you", "are", "not", "the", "intended"], ["we", "should", "be", "able"],
+    ["you", "should", "be", "able"], ["have", "a", "great", "weekend"],
+    ["have", "a", "nice", "weekend"], ["have", "a", "good", "weekend"],
+    ["have", "a", "great", "day"], ["have", "a", "nice", "day"], ["have", "a", "good", "day"],
+    ["have", "a", "good", "one"], ["have", "fun"], ["enjoy", "your"], ["take", "care"],
+]  # fmt: skip
 TAG_QUESTIONS = ["ok", "okay", "right", "no", "yes", "huh", "eh", "yeah", "agreed"]
 FYI = [
     ["please", "see", "attached"], ["please", "see", "the", "attached"],
@@ -385,7 +411,6 @@ def build_patterns() -> dict[str, list[Pattern]]:
                             "the",
                             "a",
                             "an",
-                            "to",
                             "this",
                             "that",
                             "these",
@@ -434,16 +459,11 @@ def build_patterns() -> dict[str, list[Pattern]]:
                     }
                 },
             ],
-            [{"LOWER": {"IN": ["need", "needs"]}}, {"LOWER": "to"}, {"LOWER": "be"}],
         ],
         "REQ_YOU_MUST": [
             [
                 you,
-                {
-                    "LOWER": {
-                        "IN": ["need", "needs", "must", "should", "have", "'ll", "will", "ought"]
-                    }
-                },
+                {"LOWER": {"IN": ["need", "needs", "must", "should", "'ll", "will", "ought"]}},
                 {
                     "LOWER": {
                         "IN": ["to", "need", "have", "be", "want", "probably", "also", "please"]
@@ -451,6 +471,8 @@ def build_patterns() -> dict[str, list[Pattern]]:
                     "OP": "?",
                 },
             ],
+            # "you have to", not "you have received"
+            [you, {"LOWER": {"IN": ["have", "'ve"]}}, {"LOWER": "got", "OP": "?"}, {"LOWER": "to"}],
             [{"LOWER": {"IN": ["make", "be"]}}, {"LOWER": "sure"}],
             [{"LOWER": "do"}, {"LOWER": "n't"}, {"LOWER": {"IN": ["forget", "hesitate"]}}],
             [{"LOWER": "remember"}, {"LOWER": "to"}],
@@ -463,7 +485,7 @@ def build_patterns() -> dict[str, list[Pattern]]:
             [{"IS_SENT_START": True, "LOWER": {"IN": IMPERATIVE_VERBS}}],
             # "Dana, please ..." / "Also, send ..." / "Then check ..."
             [
-                {"IS_SENT_START": True, "IS_TITLE": True},
+                {"IS_SENT_START": True, "IS_TITLE": True, "LOWER": {"NOT_IN": INTERJECTIONS}},
                 {"LOWER": ","},
                 {"LOWER": {"IN": IMPERATIVE_VERBS}},
             ],
@@ -662,6 +684,7 @@ def build_patterns() -> dict[str, list[Pattern]]:
         ],
         "NEG_COURTESY_Q": [_seq(words) for words in COURTESY_QUESTIONS],
         "NEG_FYI": [_seq(words) for words in FYI],
+        "NEG_NOT_REQ": [_seq(words) for words in NOT_REQUEST],
         "NEG_MARKETING": [[{"LOWER": {"IN": MARKETING}}]],
         "NEG_PAST": [
             [

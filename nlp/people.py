@@ -17,10 +17,13 @@ from nlp.findings import PersonMention
 
 _NAME_WORD = r"[A-Z][a-zA-Z'\-]+\.?"
 _NAME = rf"{_NAME_WORD}(?:\s+(?:[A-Z]\.\s*)?{_NAME_WORD}){{0,2}}(?:\s+[A-Z]\.(?!\w))?"
+# Initials that sign a message ("TK", "SPR"): only where a signature is expected.
+_INITIALS = r"[A-Z]{2,3}"
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # "From: Dana Example <dana@example.com>", "To : Example , Dana", "X - From : Example, Dana"
 _HEADER_LINE = re.compile(
-    r"^\s*(?:X\s*-\s*)?(?:From|To|Cc|Bcc|Reply-To)\s*:\s*(?P<value>.+)$", re.IGNORECASE | re.M
+    r"^[ \t]*(?:X[ \t]*-[ \t]*)?(?:From|To|Cc|Bcc|Reply-To)[ \t]*:[ \t]*(?P<value>.+)$",
+    re.IGNORECASE | re.M,
 )
 _GREETING = re.compile(
     rf"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|morning|greetings)"
@@ -30,8 +33,8 @@ _GREETING = re.compile(
 _BARE_GREETING = re.compile(rf"^[ \t]*(?P<name>{_NAME})[ \t]*[,:][ \t]*$", re.M)
 # A line that is only a name, closing the message (before a quote or at the end).
 _BARE_NAME_END = re.compile(
-    rf"^[ \t]*(?P<name>{_NAME})[ \t]*\n(?=\s*(?:\Z|-*\s*Original Message|-+\s*Forwarded|"
-    rf"On .* wrote|From\s*:))",
+    rf"^[ \t]*(?P<name>{_NAME}|{_INITIALS})[ \t]*(?:\n(?=\s*(?:\Z|-*\s*Original Message|"
+    rf"-+\s*Forwarded|On .* wrote|From\s*:))|\Z)",
     re.M,
 )
 _CLOSING = re.compile(
@@ -40,9 +43,42 @@ _CLOSING = re.compile(
     re.IGNORECASE,
 )
 _CLOSING_WITH_NAME = re.compile(
-    rf"^\s*(?:thanks|thank you|regards|best|cheers)\s*[,-]\s*(?P<name>{_NAME})\s*[.!]?\s*$",
+    rf"^\s*(?:thanks|thank you|regards|best regards|kind regards|best|cheers)\s*[,-]?\s*"
+    rf"(?-i:(?P<name>{_NAME}|{_INITIALS}))\s*[.!]?\s*$",
     re.IGNORECASE | re.M,
 )
+# "Dana ," / "Dana - please ..." / "Dana / Robin :" / "Dana & Robin ," opening a line.
+# What follows is the message ("Dana , please ...", "Dana - can you"), not a place or a
+# field value ("Houston , Texas", "Price : $ 850").
+_VOCATIVE = re.compile(
+    rf"^[ \t]*(?P<names>{_NAME_WORD}(?:[ \t]*(?:/|&|,|and)[ \t]*(?:{_NAME_WORD}|{_INITIALS}))*)"
+    rf"[ \t]*(?:[,:-][ \t]*$|[,-][ \t]+(?-i:[a-z]|(?:Please|Can|Could|Would|Will|Do|Did|Are|"
+    rf"Is|Have|I|We|Thanks|Thank|Here|Attached|As|The|This|Just|Let|FYI|Per|Your|My|Our|What|"
+    rf"When|How|Where|Who|Why|Hope|Good|Great|Sorry|Congratulations)\b))",
+    re.M,
+)
+# Lotus Notes: "Forwarded by Dana Example / HOU / ECT on 05/25/2001 12:42 PM".
+_LOTUS = re.compile(rf"Forwarded\s+by\s+(?P<name>{_NAME})\s*/")
+# Sentence starters that a vocative pattern would otherwise take for a name.
+_NOT_VOCATIVE = frozenset(
+    [
+        "actually", "additionally", "address", "again", "agenda", "all", "also", "and", "answer",
+        "anyway", "april", "as", "at", "attached", "august", "background", "basically", "bcc",
+        "besides", "but", "by", "cc", "cell", "contact", "cool", "currently", "date", "dear",
+        "december", "dimensions", "email", "everyone", "fax", "february", "finally", "fine",
+        "first", "folks", "for", "friday", "from", "further", "furthermore", "fw", "fwd", "fyi",
+        "generally", "gentlemen", "good", "great", "guys", "hello", "hence", "hi", "hopefully",
+        "how", "however", "if", "importance", "in", "instead", "item", "january", "july", "june",
+        "ladies", "location", "march", "may", "meanwhile", "mobile", "monday", "moreover", "name",
+        "no", "note", "november", "now", "obviously", "october", "office", "ok", "okay", "on",
+        "or", "otherwise", "overall", "path", "perfect", "personally", "phone", "please", "plus",
+        "price", "purpose", "question", "re", "regardless", "return", "saturday", "second", "sent",
+        "september", "sir", "so", "sorry", "still", "subject", "summary", "sunday", "sure", "team",
+        "tel", "thanks", "then", "therefore", "third", "thursday", "thus", "time", "title", "to",
+        "today", "tomorrow", "total", "tuesday", "unfortunately", "update", "wednesday", "well",
+        "what", "when", "where", "who", "why", "with", "yes", "yesterday",
+    ]
+)  # fmt: skip
 _SIGNATURE_NAME = re.compile(rf"^\s*(?P<name>{_NAME})\s*$")
 # Words that look like names at the start of a line but are not.
 _NOT_NAMES = frozenset(
@@ -123,6 +159,12 @@ _NER_SLIPS = frozenset(
         "suite",
     ]
 )
+# "dana . example@..." (a tokenised address) and "2929 Example Parkway , Suite 200".
+_IN_ADDRESS = re.compile(r"\s?\.\s?[\w.-]+@")
+_STREET = re.compile(
+    r"^\s*\d+\s+(?:[A-Z]\w+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Parkway|Pkwy|Blvd|"
+    r"Boulevard|Drive|Dr|Lane|Ln|Way|Place|Pl|Court|Ct|Suite)\b"
+)
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 _ENTITY_BLACKLIST = frozenset(["enron", "ferc", "ees", "ena", "eol", "hou", "ect", "corp"])
 
@@ -142,9 +184,16 @@ def rule_spans(text: str) -> list[NameSpan]:
     found: list[NameSpan] = []
     for m in _HEADER_LINE.finditer(text):
         found.extend(_header_names(m.group("value"), m.start("value")))
-    for pattern in (_GREETING, _BARE_GREETING, _CLOSING_WITH_NAME, _BARE_NAME_END):
+    for pattern in (_GREETING, _BARE_GREETING, _CLOSING_WITH_NAME, _BARE_NAME_END, _LOTUS):
         for m in pattern.finditer(text):
-            _add(found, m.start("name"), m.end("name"), m.group("name"))
+            _add(found, m.start("name"), m.end("name"), m.group("name"), initials=True)
+    for m in _VOCATIVE.finditer(text):
+        base = m.start("names")
+        for w in re.finditer(r"[A-Za-z][\w'\-]*", m.group("names")):
+            word = w.group(0)
+            if word == "and" or word.lower() in _NOT_VOCATIVE or word.lower().endswith("ly"):
+                continue
+            _add(found, base + w.start(), base + w.end(), word, initials=True)
     lines = text.split("\n")
     offset = 0
     offsets = []
@@ -192,11 +241,36 @@ def _tidy(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip(" .,")
 
 
-def _add(found: list[NameSpan], start: int, end: int, name: str) -> None:
+def _add(found: list[NameSpan], start: int, end: int, name: str, initials: bool = False) -> None:
     words = name.split()
-    if not words or words[0].lower().strip(",.") in _NOT_NAMES or not _plausible_name(name):
+    if not words or words[0].lower().strip(",.") in _NOT_NAMES:
+        return
+    if not (_plausible_name(name) or (initials and re.fullmatch(_INITIALS, name))):
         return
     found.append(NameSpan(start, end, _tidy(name)))
+
+
+def known_name_spans(text: str, spans: Iterable[NameSpan]) -> list[NameSpan]:
+    """Every other place ``text`` uses a name already found (and a full name's first
+    word): "Dana" in the body once the signature has given "Dana Example"."""
+    names: set[str] = set()
+    for span in spans:
+        if span.name.isupper() and len(span.name) <= 3:
+            names.add(span.name)
+            continue
+        words = span.name.split()
+        if not words:
+            continue
+        names.add(span.name)
+        if words[0].lower() not in _NOT_VOCATIVE and len(words[0]) > 2:
+            names.add(words[0])
+    out = []
+    for name in sorted(names, key=len, reverse=True):
+        for m in re.finditer(
+            rf"(?<![\w@.]){re.escape(name)}(?![\w@]|\.\w|\s?\.\s?\w+@|\s\S*@)", text
+        ):
+            out.append(NameSpan(m.start(), m.end(), name))
+    return out
 
 
 def ner_candidate_lines(text: str) -> Iterable[tuple[int, str]]:
@@ -214,9 +288,11 @@ def ner_spans(text: str, ner: Callable[[list[str]], list[list[tuple[int, int]]]]
     candidates = list(ner_candidate_lines(text))
     spans: list[NameSpan] = []
     for (base, line), ents in zip(candidates, ner([line for _, line in candidates]), strict=True):
+        if _STREET.search(line):
+            continue
         for s, e in ents:
             name = _tidy(line[s:e])
-            if not _plausible_name(name):
+            if not _plausible_name(name) or _IN_ADDRESS.match(line, e):
                 continue
             spans.append(NameSpan(base + s, base + e, name))
     return spans

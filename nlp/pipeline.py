@@ -19,7 +19,7 @@ from typing import Any
 
 from nlp.dates import resolve_due
 from nlp.findings import Extraction, Finding, TextItem
-from nlp.people import merge_spans, ner_spans, rule_spans, to_people
+from nlp.people import known_name_spans, merge_spans, ner_spans, rule_spans, to_people
 from nlp.quoting import split_body
 
 logger = logging.getLogger(__name__)
@@ -44,8 +44,15 @@ class Pipeline:
         self.ner = ner
         self.name = name
 
-    def extract_many(self, items: Iterable[TextItem], batch_size: int = 64) -> Iterator[Extraction]:
-        """One ``Extraction`` per item, in order; texts are cleaned before the pipeline."""
+    def extract_many(
+        self, items: Iterable[TextItem], batch_size: int = 64, *, people: bool = True
+    ) -> Iterator[Extraction]:
+        """One ``Extraction`` per item, in order; texts are cleaned before the pipeline.
+
+        ``people=False`` skips the statistical NER, the slow step (bulk runs that do not
+        store names from running text): people then come from the rules alone (header
+        lines, greetings, signatures).
+        """
         from nlp.components import USER_DATA_KEY
 
         item_iter = iter(items)
@@ -57,8 +64,10 @@ class Pipeline:
             docs = self.nlp.pipe((p.body for p in parts), batch_size=batch_size)
             for item, part, doc in zip(chunk, parts, docs, strict=True):
                 findings = self._findings(doc, doc.user_data.get(USER_DATA_KEY, []), item)
-                people = self._people(part.body, part.signature, part.quoted, item.sender_name)
-                yield Extraction(findings=findings, people=people, clean_text=part.body)
+                found = self._people(
+                    part.body, part.signature, part.quoted, item.sender_name, ner=people
+                )
+                yield Extraction(findings=findings, people=found, clean_text=part.body)
 
     def _findings(self, doc: Any, verdicts: list[Any], item: TextItem) -> tuple[Finding, ...]:
         sent_at = item.sent_at or datetime.now(UTC)
@@ -82,21 +91,27 @@ class Pipeline:
                         owner="reader" if kind == "request" else "writer",
                         due=due_at,
                         due_text=due_text,
-                        score=round(float(score), 3),
+                        # The TASK head's score counts too: it is how sure the classifier
+                        # is that the sentence asks or promises anything.
+                        score=round(float(max(score, v.task_score)), 3),
                     )
                 )
         return tuple(out)
 
-    def _people(self, body: str, signature: str, quoted: str, sender: str) -> tuple[Any, ...]:
+    def _people(
+        self, body: str, signature: str, quoted: str, sender: str, *, ner: bool = True
+    ) -> tuple[Any, ...]:
         text = "\n".join(t for t in (body, signature, quoted) if t)
-        return to_people(self.person_spans(text), sender_name=sender)
+        return to_people(self.person_spans(text, ner=ner), sender_name=sender)
 
-    def person_spans(self, text: str) -> list[Any]:
-        """Name spans in ``text`` (rules first, then NER where the model is loaded)."""
-        rules = rule_spans(text)
-        if self.ner is None:
-            return merge_spans(rules)
-        return merge_spans(rules, ner_spans(text, self._ner_person_spans))
+    def person_spans(self, text: str, *, ner: bool = True) -> list[Any]:
+        """Name spans in ``text`` (rules first, then NER where the model is loaded and
+        ``ner`` is True)."""
+        found = merge_spans(rule_spans(text))
+        if self.ner is not None and ner:
+            found = merge_spans(found, ner_spans(text, self._ner_person_spans))
+        # A name found once counts wherever the text uses it again.
+        return merge_spans(found, known_name_spans(text, found))
 
     def _ner_person_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         out = []

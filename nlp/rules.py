@@ -35,6 +35,10 @@ class Judgement:
     # conditions, past reports.
     veto_request: bool = False
     veto_commitment: bool = False
+    # Overrule everything, rules and classifier: notices, news, farewells, broadcast
+    # instructions ("If you are on the old server, you have to ...").
+    block_request: bool = False
+    block_commitment: bool = False
 
 
 def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
@@ -60,7 +64,11 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
         # clause ("let me know", "you need"), keep an ask made before it.
         start = min(s for label, s, _ in matches if label == "NEG_COURTESY_LMK")
         strong = [m for m in strong if m[1] < start - 3]
-    weak = [m for m in matches if m[0] in _WEAK_REQ]
+    # "Let me check" is the writer's promise, not an order ("Let Dana know" is one).
+    weak = [
+        m for m in matches
+        if m[0] in _WEAK_REQ and not (words[m[1]] == "let" and words[m[1] + 1 : m[1] + 2] == ["me"])
+    ]  # fmt: skip
     if fyi or courtesy_lmk or conditional_offer:
         weak = []
     if marketing:
@@ -91,7 +99,31 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
             j.cmt_action_start = first[2] - 1 if first[0] != "CMT_FIXED" else first[1]
     # A plain promise is not also an ask just because the classifier leans that way.
     j.veto_request = j.veto_request or (j.commitment and not j.request)
+    direct_ask = any(m[0] == "REQ_MODAL_YOU" for m in matches) or (question and not courtesy_q)
+    j.block_request = not direct_ask and (
+        "NEG_NOT_REQ" in labels or (courtesy_lmk and not strong) or _broadcast_instruction(words)
+    )
+    if j.block_request:
+        j.request = False
     return j
+
+
+def _broadcast_instruction(words: list[str]) -> bool:
+    """ "If you are on the old server, you have to delete ...": an instruction to whoever
+    it concerns (a notice), not an ask of this reader."""
+    if words[:2] != ["if", "you"] or len(words) < 3:
+        return False
+    if words[2] not in ("are", "'re", "were", "use", "do", "did", "own", "have", "'ve"):
+        return False
+    if words[2] in ("have", "'ve") and len(words) > 3 and words[3] in ("any", "questions"):
+        return True
+    text = " ".join(words)
+    if "let me know" in text or "let us know" in text:
+        return False
+    return any(
+        f"you {verb}" in text
+        for verb in ("have to", "need to", "must", "should", "will need to", "can", "may")
+    )
 
 
 def action_phrase(words: list[str], start: int) -> tuple[int, int]:
@@ -156,3 +188,30 @@ def _action_start(match: tuple[str, int, int], words: list[str]) -> int:
     while pos < len(words) and words[pos] in ("please", "kindly", ",", "just", "also"):
         pos += 1
     return pos
+
+
+FEATURE_PREFIX = "xxf"
+
+
+def feature_tokens(
+    words: list[str], matches: list[tuple[str, int, int]], j: Judgement
+) -> list[str]:
+    """The rules' view of a sentence as extra tokens for the bag-of-words classifier.
+
+    The classifier sees the words in no order; these tokens give it the cues the
+    Matcher found, the rules' decisions and where the sentence starts and ends.
+    """
+    out = [f"{FEATURE_PREFIX}{label.lower()}" for label in sorted({m[0] for m in matches})]
+    flags = (
+        ("rreq", j.request), ("rcmt", j.commitment), ("vreq", j.veto_request),
+        ("vcmt", j.veto_commitment), ("q", _is_question(words)),
+    )  # fmt: skip
+    out.extend(f"{FEATURE_PREFIX}{name}" for name, on in flags if on)
+    core = [w for w in words if w.strip() and w not in ('"', "'", "(", "-", "*", ">")]
+    if core:
+        out.append(f"{FEATURE_PREFIX}first_{core[0]}")
+        if len(core) > 1:
+            out.append(f"{FEATURE_PREFIX}second_{core[1]}")
+    n = len(core)
+    out.append(f"{FEATURE_PREFIX}len{0 if n < 5 else 1 if n < 10 else 2 if n < 20 else 3}")
+    return out

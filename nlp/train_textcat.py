@@ -10,23 +10,32 @@ MIT, the project's own labels); BC3 and MailEx (CC BY-SA) are never trained on. 
 held-out part of each corpus (``corpora.is_heldout``) is left out, so ``followup
 evaluate`` can report honest figures on it.
 
-The model is a bag-of-words ``textcat_multilabel`` (uni- and bigrams, hashed), with two
-labels, REQUEST and COMMITMENT. Corpora label different things, so each example gives
-only the labels its corpus knows: Parakweet's "intent" is REQUEST (its negatives are
-neither); Lin's non-task sentences are neither (its tasks leave both labels missing);
-commitments_dev gives both. Then the rule/score combination thresholds are chosen on a
-validation fold of the training part and written to ``thresholds.json``; the final
-model is trained on the whole training part. Deterministic for a given seed.
+The model is a bag-of-words ``textcat_multilabel`` (uni- and bigrams, hashed) that reads
+each sentence's words plus the rule pipeline's cues as extra tokens (``rules.
+feature_tokens``: the Matcher's labels, the rules' decisions, the first words). Three
+labels: REQUEST, COMMITMENT and TASK (Lin's "a task for someone"). Corpora label
+different things, so each example gives only the labels its corpus knows: Parakweet's
+"intent" is REQUEST and TASK; Lin gives TASK (its non-tasks are neither request nor
+commitment; its tasks get silver labels from the rules, see ``labels_for``);
+commitments_dev gives all three.
+
+Epochs and the thresholds that turn scores into findings are chosen on out-of-fold
+scores (5 folds of the training part, whole emails on one side): the request thresholds
+maximise F1 while keeping precision at or above ``REQUEST_MIN_PRECISION``, since a wrong
+"asked ..." in the digest costs more than a missed one. The final model is trained on the
+whole training part. Deterministic for a given seed.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import random
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,30 +43,84 @@ from nlp.corpora import CORPORA, Example, load
 
 logger = logging.getLogger(__name__)
 
-LABELS = ("REQUEST", "COMMITMENT")
+LABELS = ("REQUEST", "COMMITMENT", "TASK")
 TRAIN_FILES = [name for name, (_, trainable) in CORPORA.items() if trainable]
 DEFAULT_OUT = Path(__file__).resolve().parent / "models" / "textcat_findings"
-# Hashed feature table: 2**17 rows x 2 labels of float32 = 1 MB on disk.
+# Hashed feature table: 2**17 rows x 3 labels of float32 = 1.5 MB on disk.
 BOW_LENGTH = 2**17
+FOLDS = 5
+REQUEST_MIN_PRECISION = 0.85
+GRID = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
+OFF = 1.01
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One example as the classifier sees it: per sentence, the judgement and tokens."""
+
+    example: Example
+    sentences: list[tuple[Any, list[str]]]  # (rules.Judgement, classifier tokens)
+
+    def words(self) -> list[str]:
+        out = [tok for _, toks in self.sentences for tok in toks]
+        return out or self.example.text.split() or ["."]
 
 
 def cats_for(ex: Example) -> dict[str, float]:
     """The labels an example's corpus knows (missing ones are left out)."""
     if ex.corpus == "parakweet":
-        return {"REQUEST": 1.0} if "request" in ex.gold else {"REQUEST": 0.0, "COMMITMENT": 0.0}
+        if "request" in ex.gold:
+            return {"REQUEST": 1.0, "TASK": 1.0}
+        return {"REQUEST": 0.0, "COMMITMENT": 0.0, "TASK": 0.0}
     if ex.corpus == "lin":
-        return {} if "task" in ex.gold else {"REQUEST": 0.0, "COMMITMENT": 0.0}
+        if "task" in ex.gold:
+            return {"TASK": 1.0}
+        return {"REQUEST": 0.0, "COMMITMENT": 0.0, "TASK": 0.0}
     return {
         "REQUEST": float("request" in ex.gold),
         "COMMITMENT": float("commitment" in ex.gold),
+        "TASK": float(bool(ex.gold)),
     }
+
+
+def labels_for(p: Prepared, silver: bool = True) -> dict[str, float]:
+    """``cats_for``, plus silver labels for Lin's tasks: where the rules find a firm
+    promise (or, without one, an ask) in a task sentence, that is what the task is.
+    Without them the COMMITMENT head would learn from a few dozen sentences only."""
+    cats = cats_for(p.example)
+    if silver and p.example.corpus == "lin" and "task" in p.example.gold:
+        judgements = [j for j, _ in p.sentences]
+        if any(j.commitment and not j.veto_commitment for j in judgements):
+            cats["COMMITMENT"] = 1.0
+        elif any(j.request and not j.veto_request for j in judgements):
+            cats["REQUEST"] = 1.0
+    return cats
+
+
+def prepare(examples: Sequence[Example]) -> list[Prepared]:
+    """Run the rule pipeline over the examples, cleaned as ``extract_many`` cleans them."""
+    from nlp.components import textcat_doc
+    from nlp.pipeline import _normalise, build_rule_nlp
+    from nlp.quoting import split_body
+
+    nlp = build_rule_nlp(textcat=False)
+    component = nlp.get_pipe("followup_findings")
+    texts = (split_body(_normalise(ex.text)).body for ex in examples)
+    out = []
+    for ex, doc in zip(examples, nlp.pipe(texts, batch_size=256), strict=True):
+        sentences = []
+        for start, end, j, words, inside in component.judge_doc(doc):
+            tc_doc = textcat_doc(nlp.vocab, doc, start, end, j, words, inside, True)
+            sentences.append((j, [t.text for t in tc_doc]))
+        out.append(Prepared(ex, sentences))
+    return out
 
 
 def build_nlp() -> Any:
     import spacy
 
     nlp = spacy.blank("en")
-    nlp.add_pipe(
+    textcat = nlp.add_pipe(
         "textcat_multilabel",
         config={
             "threshold": 0.5,
@@ -70,115 +133,161 @@ def build_nlp() -> Any:
             },
         },
     )
+    for label in LABELS:
+        textcat.add_label(label)
     return nlp
 
 
-def train(examples: Sequence[Example], seed: int, epochs: int) -> Any:
-    """Train a fresh classifier on ``examples``."""
+def train(
+    data: Sequence[Prepared],
+    seed: int,
+    epochs: int,
+    on_epoch: Any = None,
+    silver: bool = True,
+) -> Any:
+    """Train a fresh classifier on ``data``; ``on_epoch(epoch, nlp)`` after each epoch."""
     import spacy
+    from spacy.tokens import Doc
     from spacy.training import Example as SpacyExample
     from spacy.util import minibatch
 
     spacy.util.fix_random_seed(seed)
     rng = random.Random(seed)
     nlp = build_nlp()
-    textcat = nlp.get_pipe("textcat_multilabel")
-    for label in LABELS:
-        textcat.add_label(label)
-    data = [
-        SpacyExample.from_dict(nlp.make_doc(ex.text), {"cats": cats})
-        for ex in examples
-        if (cats := cats_for(ex))
+    examples = [
+        SpacyExample.from_dict(Doc(nlp.vocab, words=p.words()), {"cats": labels_for(p, silver)})
+        for p in data
     ]
-    optimizer = nlp.initialize(lambda: data[:200])
+    optimizer = nlp.initialize(lambda: examples[:200])
     for epoch in range(epochs):
-        rng.shuffle(data)
+        rng.shuffle(examples)
         losses: dict[str, float] = {}
-        for batch in minibatch(data, size=32):
+        for batch in minibatch(examples, size=32):
             nlp.update(batch, sgd=optimizer, drop=0.2, losses=losses)
-        logger.info("epoch %d loss %.3f", epoch, losses.get("textcat_multilabel", 0.0))
+        logger.debug("epoch %d loss %.3f", epoch, losses.get("textcat_multilabel", 0.0))
+        if on_epoch is not None:
+            on_epoch(epoch, nlp)
     return nlp
 
 
-def _split_validation(examples: list[Example]) -> tuple[list[Example], list[Example]]:
-    # A second, independent CRC keeps whole units (emails) on one side.
-    def unit(ex: Example) -> str:
-        if ex.corpus == "lin":
-            return ex.id.split(":")[1].split(".")[0]
-        if ex.corpus == "commitments":
-            return ex.id.rsplit(":", 1)[0]
-        return ex.id
+def sentence_scores(nlp: Any, data: Sequence[Prepared]) -> list[list[tuple[float, ...]]]:
+    """(REQUEST, COMMITMENT, TASK) per sentence, per example."""
+    from spacy.tokens import Doc
 
-    val = [ex for ex in examples if zlib.crc32(("val" + unit(ex)).encode()) % 5 == 0]
-    fit = [ex for ex in examples if zlib.crc32(("val" + unit(ex)).encode()) % 5 != 0]
-    return fit, val
-
-
-def sentence_verdicts(textcat_nlp: Any, texts: Sequence[str]) -> list[list[Any]]:
-    """Every sentence's rule flags and classifier scores, per text (for tuning)."""
-    from nlp.components import USER_DATA_KEY, Thresholds
-    from nlp.pipeline import build_rule_nlp
-    from nlp.quoting import clean_body
-
-    nlp = build_rule_nlp(textcat=False)
-    component = nlp.get_pipe("followup_findings")
-    component.set_textcat(textcat_nlp, Thresholds())
-    component.record_all = True
-    docs = nlp.pipe((clean_body(t) for t in texts), batch_size=256)
-    return [list(doc.user_data.get(USER_DATA_KEY, [])) for doc in docs]
+    textcat = nlp.get_pipe("textcat_multilabel")
+    docs = [Doc(nlp.vocab, words=toks) for p in data for _, toks in p.sentences]
+    flat = [tuple(d.cats.get(label, 0.0) for label in LABELS) for d in textcat.pipe(docs)]
+    out, i = [], 0
+    for p in data:
+        out.append(flat[i : i + len(p.sentences)])
+        i += len(p.sentences)
+    return out
 
 
-GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]
-ALONE_GRID = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01]
+def _unit(ex: Example) -> str:
+    if ex.corpus == "lin":
+        return ex.id.split(":")[1].split(".")[0]
+    if ex.corpus == "commitments":
+        return ex.id.rsplit(":", 1)[0]
+    return ex.id
 
 
-def choose_thresholds(examples: Sequence[Example], verdicts: list[list[Any]]) -> dict[str, float]:
-    """The thresholds that maximise the mean F1 over the corpora's targets."""
+def fold_of(ex: Example) -> int:
+    # Independent of the held-out CRC; whole emails stay in one fold.
+    return zlib.crc32(("fold" + _unit(ex)).encode()) % FOLDS
+
+
+def out_of_fold(data: list[Prepared], seed: int, max_epochs: int) -> list[list[list[Any]]]:
+    """Out-of-fold sentence scores after each epoch: [epoch][example][sentence]."""
+    per_epoch: list[list[list[Any]]] = [[[] for _ in data] for _ in range(max_epochs)]
+    for fold in range(FOLDS):
+        fit = [p for p in data if fold_of(p.example) != fold]
+        held = [i for i, p in enumerate(data) if fold_of(p.example) == fold]
+        held_data = [data[i] for i in held]
+
+        def record(epoch: int, nlp: Any, held: list[int] = held, hd: Any = held_data) -> None:
+            for i, scores in zip(held, sentence_scores(nlp, hd), strict=True):
+                per_epoch[epoch][i] = scores
+
+        train(fit, seed, max_epochs, on_epoch=record)
+        logger.info("fold %d done", fold)
+    return per_epoch
+
+
+def predict(th: Any, p: Prepared, scores: list[Any]) -> tuple[bool, bool]:
+    """Whether the example holds a request / a commitment, as the component decides."""
+    req = cmt = False
+    for (j, _), s in zip(p.sentences, scores, strict=True):
+        r, c = th.decide(j, *s)
+        req, cmt = req or r, cmt or c
+    return req, cmt
+
+
+def _scores_for(th: Any, data: Sequence[Prepared], scores: list[Any]) -> dict[str, Any]:
     from nlp.evaluate import Score
 
-    def predict(vs: list[Any], floor: float, alone: float, kind: str) -> bool:
-        rule = "rule_request" if kind == "request" else "rule_commitment"
-        score = "request_score" if kind == "request" else "commitment_score"
-        veto = "veto_request" if kind == "request" else "veto_commitment"
-        return any(
-            (getattr(v, rule) and getattr(v, score) >= floor)
-            or (getattr(v, score) >= alone and not getattr(v, veto))
-            for v in vs
-        )
+    out = {"parakweet": Score(), "req": Score(), "cmt": Score(), "lin": Score()}
+    for p, s in zip(data, scores, strict=True):
+        req, cmt = predict(th, p, s)
+        gold = p.example.gold
+        if p.example.corpus == "parakweet":
+            out["parakweet"].add(req, "request" in gold)
+            out["req"].add(req, "request" in gold)
+        elif p.example.corpus == "lin":
+            out["lin"].add(req or cmt, "task" in gold)
+        else:
+            out["req"].add(req, "request" in gold)
+            out["cmt"].add(cmt, "commitment" in gold)
+    return out
 
-    best: dict[str, float] = {}
-    # Requests first (Parakweet, commitments_dev), then commitments given them.
-    best_req = (-1.0, 0.0, 1.01)
-    for floor in GRID:
-        for alone in ALONE_GRID:
-            scores = {"parakweet": Score(), "commitments": Score()}
-            for ex, vs in zip(examples, verdicts, strict=True):
-                if ex.corpus in scores:
-                    scores[ex.corpus].add(
-                        predict(vs, floor, alone, "request"), "request" in ex.gold
-                    )
-            f = sum(s.f1 for s in scores.values()) / len(scores)
-            if f > best_req[0]:
-                best_req = (f, floor, alone)
-    best["request_rule_floor"], best["request_alone"] = best_req[1], best_req[2]
-    best_cmt = (-1.0, 0.0, 1.01)
-    for floor in GRID:
-        for alone in ALONE_GRID:
-            cmt, task = Score(), Score()
-            for ex, vs in zip(examples, verdicts, strict=True):
-                is_cmt = predict(vs, floor, alone, "commitment")
-                if ex.corpus == "commitments":
-                    cmt.add(is_cmt, "commitment" in ex.gold)
-                if ex.corpus == "lin":
-                    is_req = predict(vs, best_req[1], best_req[2], "request")
-                    task.add(is_req or is_cmt, "task" in ex.gold)
-            f = (cmt.f1 + task.f1) / 2
-            if f > best_cmt[0]:
-                best_cmt = (f, floor, alone)
-    best["commitment_rule_floor"], best["commitment_alone"] = best_cmt[1], best_cmt[2]
-    logger.info("thresholds %s (request mean F1 %.3f, commitment/task %.3f)",
-                best, best_req[0], best_cmt[0])  # fmt: skip
-    return best
+
+def choose(
+    data: Sequence[Prepared], per_epoch: list[list[list[Any]]]
+) -> tuple[int, dict[str, float]]:
+    """The epoch count and thresholds with the best out-of-fold figures."""
+    from nlp.components import Thresholds
+
+    best: tuple[float, int, dict[str, float]] = (-1.0, 0, {})
+    for epoch, scores in enumerate(per_epoch):
+        # Requests: best F1 (pooled Parakweet + commitments_dev) at the precision floor.
+        req_best: tuple[float, float, float] = (-1.0, 0.0, OFF)
+        for floor, alone in itertools.product(GRID, [*GRID, OFF]):
+            if alone < floor:
+                continue
+            s = _scores_for(Thresholds(floor, alone), data, scores)["req"]
+            key = s.f1 if s.precision >= REQUEST_MIN_PRECISION else s.precision - 1
+            if key > req_best[0]:
+                req_best = (key, floor, alone)
+        # Commitments: best mean of commitments_dev F1 and Lin task F1.
+        cmt_best: tuple[float, float, float] = (-1.0, 0.0, OFF)
+        for floor, alone in itertools.product(GRID, [*GRID, OFF]):
+            if alone < floor:
+                continue
+            th = Thresholds(req_best[1], req_best[2], floor, alone)
+            r = _scores_for(th, data, scores)
+            key = (r["cmt"].f1 + r["lin"].f1) / 2
+            if key > cmt_best[0]:
+                cmt_best = (key, floor, alone)
+        # The TASK path: only where it keeps the request precision floor.
+        task_best: tuple[float, float] = (-1.0, OFF)
+        for task in [0.5, 0.6, 0.7, 0.8, 0.9, OFF]:
+            th = Thresholds(req_best[1], req_best[2], cmt_best[1], cmt_best[2], task)
+            r = _scores_for(th, data, scores)
+            if r["req"].precision < REQUEST_MIN_PRECISION and task < OFF:
+                continue
+            key = (r["req"].f1 + r["cmt"].f1 + r["lin"].f1) / 3
+            if key > task_best[0]:
+                task_best = (key, task)
+        th = Thresholds(req_best[1], req_best[2], cmt_best[1], cmt_best[2], task_best[1])
+        r = _scores_for(th, data, scores)
+        total = (r["parakweet"].f1 + r["req"].f1 + r["cmt"].f1 + r["lin"].f1) / 4
+        logger.info(
+            "epochs %d: %s | %s", epoch + 1, th,
+            " ".join(f"{k} P{v.precision:.3f} R{v.recall:.3f} F{v.f1:.3f}" for k, v in r.items()),
+        )  # fmt: skip
+        if total > best[0]:
+            best = (total, epoch + 1, {k: getattr(th, k) for k in th.__dataclass_fields__})
+    return best[1], best[2]
 
 
 def save(nlp: Any, out: Path, thresholds: dict[str, float], meta: dict[str, Any]) -> None:
@@ -196,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("data_dir", type=Path, help="folder with the development JSONL")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the model")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--max-epochs", type=int, default=10)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -206,22 +315,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]  # fmt: skip
     if not examples:
         parser.error(f"no training data in {args.data_dir}")
-    fit, val = _split_validation(examples)
-    logger.info("training on %d sentences (%d to tune thresholds)", len(fit), len(val))
-    thresholds = choose_thresholds(
-        val, sentence_verdicts(train(fit, args.seed, args.epochs), [ex.text for ex in val])
-    )
-    final = train(examples, args.seed, args.epochs)
+    data = prepare(examples)
+    logger.info("training on %d sentences, %d folds", len(data), FOLDS)
+    epochs, thresholds = choose(data, out_of_fold(data, args.seed, args.max_epochs))
+    logger.info("chosen: %d epochs, %s", epochs, thresholds)
+    final = train(data, args.seed, epochs)
     save(
         final,
         args.out,
         thresholds,
         {
             "name": "followup_textcat_findings",
-            "version": "0.1.0",
-            "description": "Request/commitment sentence classifier for followup",
+            "version": "0.2.0",
+            "description": "Request/commitment/task sentence classifier for followup",
             "license": "MIT (trained on Parakweet Apache-2.0, Lin MIT, commitments_dev)",
             "seed": args.seed,
+            "epochs": epochs,
+            # The component feeds the rules' cue tokens to models that say so.
+            "followup_features": True,
         },
     )
     logger.info("wrote %s", args.out)

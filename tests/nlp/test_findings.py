@@ -62,6 +62,31 @@ NEITHER = [
     "The meeting went well.",
     "We are working on the new model.",
 ]
+# Sentences from real and demo mail that were once returned as requests: farewells,
+# agreement, the writer's own plans, news, system notices, broadcast instructions.
+NOT_REQUESTS = [
+    "Great, see you then.",
+    "We want to start with the Midwest region.",
+    "Let's do it.",
+    "If we all do this, we should be able to use the same list.",
+    "I want to let you know that Dana's father passed away yesterday morning.",
+    "You have received this email because you are listed as an alternate data approver.",
+    "The hedge associated with this deal needs to be re-evaluated.",
+    "If you are on the old server, you have to delete that printer from your printer set up.",
+    # courtesy closings: noise in a digest, whatever some corpora say
+    "Please let me know if you have any questions.",
+    "Let me know if you need anything else.",
+    "Feel free to call me if you have any questions.",
+    "If you have any questions, please call Robin Sample at 555-0100.",
+    "Have a great weekend!",
+]
+# Near neighbours of the traps above that are asks and must stay so.
+STILL_REQUESTS = [
+    "Can you see me then?",
+    "Let's meet at 3 to go over the numbers.",
+    "If you see any problems, let me know.",
+    "Can you let me know if you have any questions about the lease by Friday?",
+]
 
 
 def kinds(text: str, pipeline) -> set[str]:  # type: ignore[no-untyped-def]
@@ -81,6 +106,34 @@ def test_commitments(text: str, rules_pipeline) -> None:  # type: ignore[no-unty
 @pytest.mark.parametrize("text", NEITHER)
 def test_traps(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
     assert kinds(text, rules_pipeline) == set()
+
+
+@pytest.mark.parametrize("text", NOT_REQUESTS)
+def test_not_requests(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert "request" not in kinds(text, rules_pipeline)
+
+
+@pytest.mark.parametrize("text", NOT_REQUESTS)
+def test_not_requests_without_classifier(text: str) -> None:
+    # The rules alone (no shipped classifier) must not return them either.
+    from nlp.pipeline import Pipeline, build_rule_nlp
+
+    rules_only = Pipeline(build_rule_nlp(textcat=False), None, "rules only")
+    assert "request" not in kinds(text, rules_only)
+
+
+@pytest.mark.parametrize("text", STILL_REQUESTS)
+def test_still_requests(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert "request" in kinds(text, rules_pipeline)
+
+
+def test_scores_are_probabilities_and_rank(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    strong = nlp.extract("Can you send me the signed contract by Friday?", pipeline=rules_pipeline)
+    weak = nlp.extract("Thoughts on the plan?", pipeline=rules_pipeline)
+    (s,) = strong.findings
+    assert 0.0 < s.score <= 1.0
+    assert all(0.0 < f.score <= 1.0 for f in weak.findings)
+    assert all(f.score <= s.score for f in weak.findings)
 
 
 def test_finding_fields(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -144,6 +197,22 @@ def test_people_from_headers_greeting_and_signature(rules_pipeline) -> None:  # 
     assert "Sam Example" in [p.name for p in people]
     # "Dana" alone is folded into the full name the thread gives.
     assert "Dana" not in [p.name for p in people]
+
+
+def test_extract_many_people_false_skips_ner(model_pipeline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    text = "Hi Dana,\n\nCan you ask Robin Sample about the lease?\n\nThanks,\nSam Example\n"
+    item = nlp.TextItem(text=text, sent_at=WED)
+    (full,) = model_pipeline.extract_many([item])
+    assert "Robin Sample" in {p.name for p in full.people}
+
+    def no_ner(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("NER ran with people=False")
+
+    monkeypatch.setattr(model_pipeline.ner, "pipe", no_ner)
+    (fast,) = model_pipeline.extract_many([item], people=False)
+    assert fast.findings == full.findings
+    # Names from the greeting and signature still come from the rules.
+    assert {p.name for p in fast.people} == {"Dana", "Sam Example"}
 
 
 def test_rule_pipeline_name(rules_pipeline) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,64 @@
+"""People from the rules alone (spacy.blank): the places mail puts names, and traps."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.people import known_name_spans, rule_spans
+
+# (case, text, names that must be found, names that must not)
+CASES = [
+    (
+        "lotus forward line",
+        "Forwarded by Dana Example/HOU/ECT on 05/25/2001 12:42 PM\nSee below.",
+        {"Dana Example"},
+        set(),
+    ),
+    ("closing with name, no comma", "Noted.\nThanks Robin !\n", {"Robin"}, set()),
+    ("closing with name and comma", "Noted.\nregards , Robin\n", {"Robin"}, set()),
+    ("two names greeted", "Dana / Robin :\nThe file is attached.", {"Dana", "Robin"}, set()),
+    ("names joined by &", "Dana & Robin ,\nThe file is attached.", {"Dana", "Robin"}, set()),
+    ("vocative then ask", "Dana , please send the file.", {"Dana"}, set()),
+    ("vocative with dash", "Karon - please order two panels.", {"Karon"}, set()),
+    ("initials signing off", "I sent it.\nThanks , TK", {"TK"}, set()),
+    ("bare name at the very end", "Let me know.\nHeather", {"Heather"}, set()),
+    ("place, not a vocative", "Houston , Texas\nThe office moved.", set(), {"Houston"}),
+    ("field label", "Price : $ 850.00\nDimensions : 54 wide", set(), {"Price", "Dimensions"}),
+    ("sentence adverb", "However , we can wait.", set(), {"However"}),
+    (
+        "empty header value does not take the next line",
+        "X - bcc :\nOriginal Message\nFrom : Example , Dana\n",
+        {"Dana Example"},
+        {"Original Message"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "must", "must_not"), CASES, ids=[c[0] for c in CASES])
+def test_rule_names(case: str, text: str, must: set[str], must_not: set[str]) -> None:
+    names = {s.name for s in rule_spans(text)}
+    assert must <= names
+    assert not (must_not & names)
+
+
+def test_known_names_found_again_in_the_body() -> None:
+    text = "Dana will call on Monday.\nAsk Dana about it.\nThanks,\nDana Example"
+    found = rule_spans(text)
+    assert {s.name for s in found} == {"Dana Example"}
+    again = known_name_spans(text, found)
+    starts = sorted(s.start for s in again if s.name == "Dana")
+    assert starts == [0, text.index("Ask Dana") + 4, text.index("Dana Example")]
+
+
+def test_known_names_skip_addresses_and_file_names() -> None:
+    text = "Write to dana . example@example.com or Dana Example@ACME, see Dana.doc\n"
+    spans = known_name_spans(text, rule_spans("Thanks,\nDana Example\n"))
+    assert spans == []
+
+
+def test_pipeline_merges_rules_and_known_names(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    text = "Robin , can you call Dana ?\nThanks ,\nDana Example"
+    names = [(s.name, text[s.start : s.end]) for s in rules_pipeline.person_spans(text)]
+    assert ("Robin", "Robin") in names
+    assert ("Dana", "Dana") in names
+    assert ("Dana Example", "Dana Example") in names
