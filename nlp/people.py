@@ -264,13 +264,12 @@ def known_name_spans(text: str, spans: Iterable[NameSpan]) -> list[NameSpan]:
         names.add(span.name)
         if words[0].lower() not in _NOT_VOCATIVE and len(words[0]) > 2:
             names.add(words[0])
-    out = []
-    for name in sorted(names, key=len, reverse=True):
-        for m in re.finditer(
-            rf"(?<![\w@.]){re.escape(name)}(?![\w@]|\.\w|\s?\.\s?\w+@|\s\S*@)", text
-        ):
-            out.append(NameSpan(m.start(), m.end(), name))
-    return out
+    if not names:
+        return []
+    # One pass for all names, longest first ("Dana Example" before "Dana").
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = rf"(?<![\w@.])(?:{alternation})(?![\w@]|\.\w|\s?\.\s?\w+@|\s\S*@)"
+    return [NameSpan(m.start(), m.end(), m.group(0)) for m in re.finditer(pattern, text)]
 
 
 def ner_candidate_lines(text: str) -> Iterable[tuple[int, str]]:
