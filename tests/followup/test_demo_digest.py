@@ -118,3 +118,10 @@ def test_demo_is_deterministic_in_a_real_process(tmp_path):
         "Reconnect (",
     ):
         assert section in text
+
+
+def test_nothing_beyond_the_plan(demo_nudges):
+    """Background chatter, newsletters and answered threads add no nudge of their own."""
+    nudges, plan = demo_nudges
+    extra = [n["title"] for n in nudges if not any(_matches(n, w) for w in plan["expected"])]
+    assert extra == []
