@@ -18,6 +18,64 @@ _BULK_LOCAL = re.compile(
     r"^(?:news(?:letters?)?|marketing|promo(?:tions?)?|offers|deals|updates|digest|mailer"
     r"|customer[-_.]?(?:svc|service|care)|support\d*|greetings|e?mail[-_.]?(?:list|alerts?))$"
 )
+# The same, as one word of a longer local part ("book-news", "sap_security").
+_ROLE_WORDS = {
+    "news",
+    "newsletter",
+    "newsletters",
+    "marketing",
+    "promo",
+    "promotions",
+    "offers",
+    "deals",
+    "updates",
+    "digest",
+    "mailer",
+    "mailman",
+    "notifications",
+    "alerts",
+    "security",
+    "helpdesk",
+    "customersvc",
+    "customerservice",
+    "billing",
+    "orders",
+    "receipts",
+    "feedback",
+    "survey",
+    "surveys",
+    "arsystem",
+    "webmaster",
+}
+# Sending hosts of list servers and bulk senders: "x@mailman.corp.example".
+_BULK_HOST = {
+    "mailman",
+    "lists",
+    "list",
+    "bounce",
+    "bounces",
+    "news",
+    "newsletter",
+    "mailer",
+    "mkt",
+}
+
+
+def role_address_reason(email: str) -> str | None:
+    """Why ``email`` is a role or bulk-sending address rather than a person's, or None."""
+    local, _, domain = email.partition("@")
+    if _DAEMON_LOCAL.match(local):
+        return "mailer-daemon sender"
+    if _NOREPLY_LOCAL.match(local):
+        return "no-reply sender"
+    if _BULK_LOCAL.match(local) or _ROLE_WORDS.intersection(re.split(r"[-_.+]", local)):
+        return "role-account sender"
+    labels = domain.split(".")
+    if len(labels) >= 3 and labels[0] in _BULK_HOST:
+        return "list-server sender"
+    return None
+
+
 # Phrases bulk and machine mail carries in its own text (not in a quoted message).
 _BULK_TEXT = re.compile(
     r"\bunsubscribe\b|\bopt[- ]out\b"
@@ -120,13 +178,9 @@ def automated_reason(
         senders = parse_addresses(decode_header_value(fields.get("from", b"")))
         sender = senders[0] if senders else None
     if sender is not None:
-        local = sender.email.split("@", 1)[0]
-        if _DAEMON_LOCAL.match(local):
-            return "mailer-daemon sender"
-        if _NOREPLY_LOCAL.match(local):
-            return "no-reply sender"
-        if _BULK_LOCAL.match(local):
-            return "role-account sender"
+        reason = role_address_reason(sender.email)
+        if reason:
+            return reason
     if subject is None:
         subject = decode_header_value(fields.get("subject", b""))
     if _AUTO_SUBJECT.match(subject) or _AUTO_SUBJECT_EXACT.match(subject):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from connectors.automated import role_address_reason
 from followup.config import MeSettings, RuleSettings
 from followup.durations import Duration, ago
 from followup.nudges import Nudge
@@ -29,8 +30,8 @@ def plan_follow_up(
         if not asks and not outreach:
             continue
         target = first_other(state, last, outside=True)
-        if target is None or state.muted(target):
-            continue  # colleagues are chased in the hallway, not by the digest
+        if target is None or state.muted(target) or role_address_reason(target):
+            continue  # colleagues are chased in the hallway; feedback@ never answers
         threshold = rules.follow_up_after
         usual = waits.get(target)
         if usual is not None:
@@ -43,7 +44,8 @@ def plan_follow_up(
         if not threshold.elapsed(last.date, now, me.tz):
             continue
         who = person(state, target)
-        what = f"asked {quote(asks[0].text)}" if asks else f"no reply to {quote(last.subject)}"
+        subject = quote(last.subject) if last.subject.strip() else "your message (no subject)"
+        what = f"asked {quote(asks[0].text)}" if asks else f"no reply to {subject}"
         out.append(
             Nudge(
                 key=f"follow_up:{last.message_id}",

@@ -28,6 +28,8 @@ def plan_reconnect(
         if not c.important and (not st.two_way or st.exchanges < rules.reconnect_min_exchanges):
             continue
         gap = usual_gap(c)
+        if gap is None and not c.important:
+            continue  # too few conversations to know the relationship's rhythm
         silence = now - last
         threshold = max(
             gap * rules.reconnect_factor if gap else timedelta(0), rules.reconnect_min.delta

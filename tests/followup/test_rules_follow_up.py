@@ -61,3 +61,10 @@ def test_slow_responder_gets_more_time():
     assert kinds(plan(s, NOW, RULES, MY), "follow_up") == []
     later = NOW + timedelta(days=7)
     assert len(kinds(plan(s, later, RULES, MY), "follow_up")) == 1
+
+
+def test_role_addresses_are_not_chased():
+    m = msg(
+        ME, "feedback@vendor.example", NOW - timedelta(days=7), findings=(ask("Please remove me?"),)
+    )
+    assert kinds(plan(state(thread(m)), NOW, RULES, MY), "follow_up") == []

@@ -84,3 +84,9 @@ def test_muted_people_never_appear():
     meet = meeting("e1", NOW - timedelta(hours=20), 60, ["dana@acme.example"])
     s = state(thread(m), meetings=(meet,), muted=("dana@acme.example",))
     assert plan(s, NOW, RULES, MY) == []
+
+
+def test_many_days_in_one_conversation_are_no_rhythm():
+    # Eight days of contact, all within one week: a project, not a relationship's beat.
+    c = rhythm("pat@north.example", NOW - timedelta(weeks=6), timedelta(days=1), 8)
+    assert kinds(plan(state(contacts={c.email: c}), NOW, RULES, MY), "reconnect") == []
