@@ -227,6 +227,20 @@ COMMIT_VERBS = sorted(
         "reach",
         "ping",
         "loop",
+        "help",
+        "fill",
+        "collect",
+        "leave",
+        "load",
+        "build",
+        "clean",
+        "organize",
+        "host",
+        "invite",
+        "order",
+        "walk",
+        "explain",
+        "summarize",
     ]
 )
 
@@ -393,14 +407,19 @@ def build_patterns() -> dict[str, list[Pattern]]:
                         ]
                     }
                 },
-                {"LOWER": {"IN": ["you", "your", "everyone", "all"]}},
+                {"LOWER": {"IN": ["you", "your", "everyone", "all", "us"]}},
             ],
             [
                 {"LOWER": {"IN": ["i", "we"]}},
                 {"LOWER": {"IN": ["'d", "would"]}},
                 {"LOWER": {"IN": ["like", "love", "appreciate", "need"]}},
             ],
-            [{"LOWER": {"IN": ["i", "we"]}}, {"LOWER": {"IN": ["'ll", "will"]}}, {"LOWER": "need"}],
+            [
+                {"LOWER": {"IN": ["i", "we"]}},
+                {"LOWER": {"IN": ["'ll", "will"]}},
+                {"LOWER": {"IN": ["also", "still", "then"]}, "OP": "?"},
+                {"LOWER": "need"},
+            ],
             [{"LOWER": {"IN": ["i", "we"]}}, {"LOWER": "could"}, {"LOWER": "use"}],
             [
                 {"LOWER": {"IN": ["i", "we"]}},
@@ -473,7 +492,10 @@ def build_patterns() -> dict[str, list[Pattern]]:
             ],
             # "you have to", not "you have received"
             [you, {"LOWER": {"IN": ["have", "'ve"]}}, {"LOWER": "got", "OP": "?"}, {"LOWER": "to"}],
-            [{"LOWER": {"IN": ["make", "be"]}}, {"LOWER": "sure"}],
+            [{"LOWER": "make"}, {"LOWER": "sure"}],
+            # "be sure to ..." as an order, not "to be sure we have ..."
+            [{"LOWER": "be", "IS_SENT_START": True}, {"LOWER": "sure"}],
+            [{"LOWER": "please"}, {"LOWER": "be"}, {"LOWER": "sure"}],
             [{"LOWER": "do"}, {"LOWER": "n't"}, {"LOWER": {"IN": ["forget", "hesitate"]}}],
             [{"LOWER": "remember"}, {"LOWER": "to"}],
             [{"LOWER": "is"}, {"LOWER": "due"}],

@@ -83,7 +83,12 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
         first = min(strong + weak, key=lambda m: m[1])
         j.action_start = _action_start(first, words)
 
-    cmt = [m for m in matches if m[0] in _CMT]
+    # "Let me know what I can do to help": the courtesy clause promises nothing.
+    courtesy_spans = [(s, e) for label, s, e in matches if label == "NEG_COURTESY_LMK"]
+    cmt = [
+        m for m in matches
+        if m[0] in _CMT and not any(s <= m[1] < e for s, e in courtesy_spans)
+    ]  # fmt: skip
     j.veto_commitment = question or bool(
         {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_COURTESY_CMT"} & labels
     )
