@@ -50,6 +50,7 @@ def plan_now(store: Store, config: Config, now: datetime) -> tuple[list[Nudge], 
         window=max(config.rules.lookback.delta, config.rules.reconnect_min.delta) * 2,
         mute=frozenset(config.rules.mute),
         important=frozenset(config.rules.important),
+        my_name=config.me.name,
     )
     nudges = plan(state, now, config.rules, config.me)
     result = apply_plan(store, nudges, now)

@@ -24,6 +24,7 @@ class Msg:
     automated: str | None = None
     findings: tuple[Finding, ...] = ()
     gmail_thread_id: str | None = None
+    names_me: bool = False  # the text's opening addresses me by first name ("Hi Penny,")
 
     @property
     def recipients(self) -> tuple[str, ...]:

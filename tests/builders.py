@@ -30,6 +30,7 @@ def msg(
     automated: str | None = None,
     cc: tuple[str, ...] = (),
     message_id: str | None = None,
+    names_me: bool = False,
 ) -> Msg:
     pk = next(_pk)
     return Msg(
@@ -45,6 +46,7 @@ def msg(
         cc=cc,
         automated=automated,
         findings=findings,
+        names_me=names_me,
     )
 
 

@@ -17,7 +17,11 @@ MAX_RECIPIENTS = 5
 
 
 def _direct(state: PlanningState, m: Msg) -> bool:
-    return any(state.is_me(e) for e in m.to) and len(m.to) + len(m.cc) <= MAX_RECIPIENTS
+    """Asked of me: I'm the one recipient, or one of a few and named in the opening."""
+    if not any(state.is_me(e) for e in m.to):
+        return False
+    recipients = len(m.to) + len(m.cc)
+    return recipients == 1 or (recipients <= MAX_RECIPIENTS and m.names_me)
 
 
 def plan_reply(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from followup.people import clean_name
 from followup.state import Contact, Meeting, MeetingAttendee, Msg, PlanningState, Thread
 from followup.store import tables as t
 from followup.store.store import Store
 from nlp.findings import Finding
+
+# Where a message says whom it addresses: "Hi Penny," or "Penny - can you...".
+OPENING_CHARS = 160
 
 M = t.Message.__table__  # type: ignore[attr-defined]
 P = t.Participant.__table__  # type: ignore[attr-defined]
@@ -29,6 +33,7 @@ def load_state(
     window: timedelta,
     mute: frozenset[str] = frozenset(),
     important: frozenset[str] = frozenset(),
+    my_name: str = "",
 ) -> PlanningState:
     """Threads active in the last ``window`` (whole threads), every contact's history,
     and meetings around ``now``. Nothing after ``now`` is loaded, so planning at a past
@@ -56,6 +61,7 @@ def load_state(
                 M.c.folder,
                 M.c.automated,
                 M.c.gmail_thread_id,
+                func.substr(M.c.excerpt, 1, OPENING_CHARS).label("opening"),
             )
             .where(M.c.thread_id.in_(active), M.c.date <= now)
             .order_by(M.c.date, M.c.id)
@@ -84,6 +90,8 @@ def load_state(
                     )
                 )
 
+        first = my_name.split()[0] if my_name.split() else ""
+        greeting = re.compile(rf"\b{re.escape(first)}\b", re.IGNORECASE) if first else None
         by_thread: dict[int, dict[str, Msg]] = defaultdict(dict)
         for r in rows:
             msg = Msg(
@@ -101,6 +109,7 @@ def load_state(
                 automated=r.automated,
                 findings=tuple(findings.get(r.id, ())),
                 gmail_thread_id=r.gmail_thread_id,
+                names_me=bool(greeting and greeting.search(r.opening or "")),
             )
             seen = by_thread[r.thread_id]
             # The same message in two folders counts once; keep the copy with findings.

@@ -250,3 +250,22 @@ def test_doctor_reports_pipeline_and_folders_without_syncing(config):
     assert lines[2].startswith("nlp:       rules (spacy.blank en")  # [nlp] pipeline = "rules"
     assert "source local (maildir): ok" in lines
     assert "    2 folders: INBOX, Sent" in lines
+
+
+def test_an_ask_to_two_people_is_mine_when_it_greets_me(tmp_path, config):
+    box = mailbox.Maildir(tmp_path / "Mail")
+    for i, greeting in enumerate(("Hi Penny,", "Hi Bob,")):
+        box.add(
+            mail(
+                "Ana Ruiz <ana@north.example>",
+                f"{ME}, bob@example.com",
+                NOW - timedelta(days=5),
+                f"Plan {i}",
+                f"{greeting}\n\nCould you review the plan?\n\nAna\n",
+                message_id=f"<plan{i}@north.example>",
+            )
+        )
+    invoke(config, "sync")
+    out = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    asks = {n["evidence"]["message_id"] for n in out if n["kind"] == "reply"}
+    assert "plan0@north.example" in asks and "plan1@north.example" not in asks

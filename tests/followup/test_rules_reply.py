@@ -112,3 +112,17 @@ def test_people_i_write_to_come_before_strangers():
     )
     assert [n.person.email for n in nudges] == ["dana@acme.example", "stranger@x.example"]
     assert nudges[0].title == "Reply to Dana Lee"
+
+
+def test_ask_to_a_few_people_is_mine_only_when_it_names_me():
+    to = [ME, "bob@example.com"]
+    vague = msg("dana@acme.example", to, NOW - timedelta(days=6), findings=(ask("Can you check?"),))
+    named = msg(
+        "raj@beta.example",
+        to,
+        NOW - timedelta(days=6),
+        findings=(ask("Can you check?"),),
+        names_me=True,
+    )
+    nudges = kinds(plan(state(thread(vague), thread(named)), NOW, RULES, MY), "reply")
+    assert [n.person.email for n in nudges] == ["raj@beta.example"]
