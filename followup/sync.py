@@ -108,7 +108,8 @@ def _source_errors(report: SourceReport, settings: SourceSettings) -> Iterator[l
             except Exception:  # closing must not hide the real outcome
                 logger.debug("closing %s failed", settings.name, exc_info=True)
     if report.error:
-        logger.error("%s", report.error)
+        # The caller reports it (the CLI as one line, the daemon in its summary).
+        logger.info("%s", report.error)
 
 
 def sync_mail(

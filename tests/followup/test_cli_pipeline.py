@@ -269,3 +269,16 @@ def test_an_ask_to_two_people_is_mine_when_it_greets_me(tmp_path, config):
     out = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
     asks = {n["evidence"]["message_id"] for n in out if n["kind"] == "reply"}
     assert "plan0@north.example" in asks and "plan1@north.example" not in asks
+
+
+def test_a_failing_source_is_one_line_in_a_real_process(tmp_path, config):
+    config.write_text(config.read_text().replace(str(tmp_path / "Mail"), str(tmp_path / "Gone")))
+    proc = subprocess.run(
+        [sys.executable, "-m", "followup", "--config", str(config), "sync"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("Error: local: ")
