@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import subprocess
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from connectors.errors import SourceConfigError
 from connectors.oauth_flow import HOST_PROVIDERS, PROVIDERS, OAuthClient
+from connectors.secrets import run_secret_command
 
 OAUTH_KEYS = frozenset(
     {
@@ -38,8 +38,6 @@ OAUTH_KEYS = frozenset(
         "oauth_scope",
     }
 )
-# A password manager may ask for a passphrase first (like password_command).
-COMMAND_TIMEOUT = 120.0
 
 
 def _is_command(value: Any) -> bool:
@@ -171,38 +169,6 @@ def _read_client_file(source: str, path: Path) -> dict[str, Any]:
 
 
 def _run_secret_command(source: str, command: str | Sequence[str]) -> str:
-    shown = command if isinstance(command, str) else " ".join(command)
-    try:
-        # A string goes through the shell (like password_command); a list does not.
-        result = subprocess.run(
-            command if isinstance(command, str) else list(command),
-            shell=isinstance(command, str),
-            capture_output=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-    except FileNotFoundError as e:
-        raise SourceConfigError(
-            source, f"oauth_client_secret_command {shown!r} not found: check the program name"
-        ) from e
-    except subprocess.TimeoutExpired as e:
-        raise SourceConfigError(
-            source,
-            f"oauth_client_secret_command {shown!r} did not finish in {COMMAND_TIMEOUT:.0f} s",
-        ) from e
-    if result.returncode != 0:
-        # stderr is safe to show (a password manager's complaint), stdout never is.
-        detail = result.stderr.decode(errors="replace").strip().splitlines()
-        hint = f": {detail[-1]}" if detail else ""
-        raise SourceConfigError(
-            source,
-            f"oauth_client_secret_command {shown!r} failed with exit status "
-            f"{result.returncode}{hint}",
-        )
-    lines = result.stdout.decode(errors="replace").splitlines()
-    if not lines or not lines[0].strip():
-        raise SourceConfigError(
-            source,
-            f"oauth_client_secret_command {shown!r} printed nothing: it must print the secret",
-        )
-    return lines[0].strip()
+    return run_secret_command(
+        source, command, key="oauth_client_secret_command", what="the secret"
+    ).strip()

@@ -107,36 +107,38 @@ def resolve_password(source: str, spec: PasswordSpec, username: str) -> str:
 
 
 def _from_command(source: str, command: str | tuple[str, ...]) -> str:
+    return run_secret_command(source, command, key="password_command", what="the password")
+
+
+def run_secret_command(source: str, command: str | Sequence[str], *, key: str, what: str) -> str:
+    """The first line a secret command prints (``key`` names it in errors, ``what`` says
+    what it must print). A string goes through the shell, like mbsync's PassCmd; a list
+    does not. Its output never appears in an error; its stderr may."""
     shown = command if isinstance(command, str) else " ".join(command)
     try:
-        # A string goes through the shell (like mbsync's PassCmd); a list does not.
         result = subprocess.run(
-            command,
+            command if isinstance(command, str) else list(command),
             shell=isinstance(command, str),
             capture_output=True,
             timeout=COMMAND_TIMEOUT,
             check=False,
         )
     except FileNotFoundError as e:
-        raise SourceConfigError(
-            source, f"password_command {shown!r} not found: check the program name"
-        ) from e
+        raise SourceConfigError(source, f"{key} {shown!r} not found: check the program name") from e
     except subprocess.TimeoutExpired as e:
         raise SourceConfigError(
-            source, f"password_command {shown!r} did not finish in {COMMAND_TIMEOUT:.0f} s"
+            source, f"{key} {shown!r} did not finish in {COMMAND_TIMEOUT:.0f} s"
         ) from e
     if result.returncode != 0:
         # stderr is safe to show (a password manager's complaint), stdout never is.
         detail = result.stderr.decode(errors="replace").strip().splitlines()
         hint = f": {detail[-1]}" if detail else ""
         raise SourceConfigError(
-            source, f"password_command {shown!r} failed with exit status {result.returncode}{hint}"
+            source, f"{key} {shown!r} failed with exit status {result.returncode}{hint}"
         )
     lines = result.stdout.decode(errors="replace").splitlines()
-    if not lines or not lines[0]:
-        raise SourceConfigError(
-            source, f"password_command {shown!r} printed nothing: it must print the password"
-        )
+    if not lines or not lines[0].strip():
+        raise SourceConfigError(source, f"{key} {shown!r} printed nothing: it must print {what}")
     return lines[0]
 
 
