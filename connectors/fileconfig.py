@@ -133,3 +133,26 @@ def batches(
     yield MailBatch(
         folder, role, tuple(records), tuple(skipped), checkpoint(True), seen, total=total
     )
+
+
+def sync_folders(
+    source: str,
+    options: FileOptions,
+    folders: Mapping[str, Path],
+    checkpoints: Mapping[str, str],
+    sync_folder: Callable[[str, Path, str], Iterator[MailBatch]],
+    find_folders: Callable[[Path], Mapping[str, Path]],
+) -> Iterator[MailBatch]:
+    """Sync each folder from its checkpoint; then fail on a configured folder that is
+    not there, so the others are synced first."""
+    for folder, path in folders.items():
+        yield from sync_folder(folder, path, checkpoints.get(folder, ""))
+    if options.folders:
+        have = {k.casefold() for k in folders}
+        missing = [f for f in options.folders if f.casefold() not in have]
+        if missing:
+            raise SourceConfigError(
+                source,
+                f"folder {missing[0]!r} not found in {str(options.path)!r}; "
+                f"found: {', '.join(find_folders(options.path)) or 'none'}",
+            )

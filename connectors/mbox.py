@@ -26,6 +26,7 @@ from connectors.fileconfig import (
     FileOptions,
     batches,
     parse_file_options,
+    sync_folders,
 )
 from connectors.mime import MAX_HEADER_BYTES, parse_date, parse_message
 from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
@@ -155,18 +156,14 @@ class MboxSource:
 
     def sync(self, checkpoints: Mapping[str, str]) -> Iterator[MailBatch]:
         """Yield each folder's new messages in batches; unchanged files cost one stat."""
-        folders = self.folders()
-        for folder, path in folders.items():
-            yield from self._sync_folder(folder, path, checkpoints.get(folder, ""))
-        if self.options.folders:
-            have = {k.casefold() for k in folders}
-            missing = [f for f in self.options.folders if f.casefold() not in have]
-            if missing:
-                raise SourceConfigError(
-                    self.name,
-                    f"folder {missing[0]!r} not found in {str(self.options.path)!r}; "
-                    f"found: {', '.join(find_mbox_folders(self.options.path)) or 'none'}",
-                )
+        yield from sync_folders(
+            self.name,
+            self.options,
+            self.folders(),
+            checkpoints,
+            self._sync_folder,
+            find_mbox_folders,
+        )
 
     def _sync_folder(self, folder: str, path: Path, checkpoint: str) -> Iterator[MailBatch]:
         role = self.options.role(folder)
