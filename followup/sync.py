@@ -189,6 +189,8 @@ def sync_all(
     for s in config.calendars:
         if only in (None, s.name):
             reports.append(sync_calendar(store, s, now))
-    store.refresh_identity(sorted(my_addresses(config, store)))
-    store.assign_threads()
+    if store.has_unthreaded():
+        # Only new mail changes identities and threads: a no-op sync stays a no-op.
+        store.refresh_identity(sorted(my_addresses(config, store)))
+        store.assign_threads()
     return reports

@@ -282,6 +282,14 @@ class Store:
 
     # -- threads -------------------------------------------------------------------
 
+    def has_unthreaded(self) -> bool:
+        """True when some message has no thread yet (new since the last threading)."""
+        with self.begin() as conn:
+            return (
+                conn.execute(select(M.c.id).where(M.c.thread_id.is_(None)).limit(1)).first()
+                is not None
+            )
+
     def assign_threads(self) -> int:
         """Recompute thread ids for all messages; returns the number of threads."""
         with self.begin() as conn:

@@ -282,3 +282,15 @@ def test_a_failing_source_is_one_line_in_a_real_process(tmp_path, config):
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert proc.stderr.startswith("Error: local: ")
+
+
+def test_a_no_op_sync_does_no_threading_work(config, monkeypatch):
+    assert invoke(config, "sync").exit_code == 0
+
+    def boom(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("threads recomputed on a no-op sync")
+
+    monkeypatch.setattr("followup.store.store.Store.assign_threads", boom)
+    again = invoke(config, "sync")
+    assert again.exit_code == 0, again.output
+    assert again.output == "local: 0 new messages\n"
