@@ -263,6 +263,27 @@ COURTESY_AFTER_WILL = [
     ["be", "able"], ["be", "happy"], ["be", "glad"], ["need"], ["have", "to", "wait"],
     ["miss"], ["never"], ["not"], ["see", "what"], ["keep", "that", "in", "mind"],
 ]  # fmt: skip
+# Presence, absence and availability after "I'll": where the writer will be, neither a
+# promise nor an ask ("I will also be leaving early Friday", "I'll be in tomorrow").
+PRESENCE_AFTER_WILL = [
+    ["be", "in"], ["be", "leaving"], ["be", "returning"], ["be", "available"],
+    ["be", "reachable"], ["be", "traveling"], ["be", "travelling"], ["be", "off"],
+    ["be", "checking", "my"], ["be", "checking", "email"], ["be", "checking", "e-mail"],
+    ["be", "checking", "voice"], ["be", "checking", "messages"], ["be", "reporting"],
+    ["be", "working", "from"], ["be", "out"], ["be", "away"], ["be", "on", "vacation"],
+    ["be", "back"], ["be", "gone"],
+]  # fmt: skip
+COURTESY_AFTER_WILL += PRESENCE_AFTER_WILL
+# Adverbs allowed between "I will" and a courtesy phrase ("I will also be out").
+COURTESY_ADVERBS = ["also", "still", "then", "just", "probably", "now"]
+# Words that make a promise a standing practice, not a deliverable ("We will be
+# reporting it that way going forward").
+STANDING_PRACTICE = [["going", "forward"], ["from", "now", "on"], ["from", "here", "on"]]
+# "... so we can set up": a purpose clause, not an undertaking.
+PURPOSE_CLAUSE = [
+    ["so", "we", "can"], ["so", "i", "can"], ["so", "that", "we", "can"],
+    ["so", "that", "i", "can"], ["so", "we", "could"], ["so", "i", "could"],
+]  # fmt: skip
 # "Let me know if you have any questions" and kin: courtesy closings, not asks.
 COURTESY_LMK = [
     ["if", "you", "have", "any"], ["if", "you", "have", "questions"],
@@ -279,6 +300,8 @@ COURTESY_LMK = [
     ["if", "you", "have", "problems"], ["if", "you", "have", "a", "problem"],
     ["if", "anything", "else"], ["if", "i", "missed"], ["if", "i", "left"],
     ["if", "you", "see", "anything", "else"], ["if", "this", "works"],
+    # open offers that wait on the reader's wish: "let me know whenever you need it"
+    ["whenever", "you"], ["when", "you", "need"], ["if", "you", "ever"],
 ]  # fmt: skip
 COURTESY_QUESTIONS = [
     ["how", "are", "you"], ["how", "are", "things"], ["how", "is", "it", "going"],
@@ -313,6 +336,21 @@ NOT_REQUEST = [
     ["have", "a", "nice", "weekend"], ["have", "a", "good", "weekend"],
     ["have", "a", "great", "day"], ["have", "a", "nice", "day"], ["have", "a", "good", "day"],
     ["have", "a", "good", "one"], ["have", "fun"], ["enjoy", "your"], ["take", "care"],
+    # a forwarded meeting notice, a receipt, a joke, an opinion
+    ["come", "to", "the", "following"], ["attend", "the", "following"],
+    ["return", "receipt"], ["do", "n't", "make", "me"], ["do", "not", "see", "why"],
+    ["do", "n't", "see", "why"], ["not", "sure", "why", "we"],
+    # the writer's own schedule or expectation ("we should hear something today")
+    ["i", "'m", "scheduled"], ["i", "am", "scheduled"], ["i", "'m", "still", "scheduled"],
+    ["i", "am", "still", "scheduled"], ["we", "'re", "scheduled"], ["we", "are", "scheduled"],
+    ["we", "should", "hear"], ["we", "should", "know"], ["we", "should", "receive"],
+    ["i", "should", "hear"], ["i", "should", "know"],
+    # chain mail and charity appeals: asks of nobody in particular
+    ["forward", "this", "to", "anyone"], ["forward", "this", "to", "everyone"],
+    ["forward", "this", "to", "all"], ["forward", "it", "to", "anyone"],
+    ["forward", "this", "on"], ["pass", "this", "on"], ["pass", "it", "on"],
+    ["help", "distribute"], ["help", "spread"], ["to", "your", "own", "hard", "drive"],
+    ["pray"], ["prayers"],
 ]  # fmt: skip
 TAG_QUESTIONS = ["ok", "okay", "right", "no", "yes", "huh", "eh", "yeah", "agreed"]
 FYI = [
@@ -322,6 +360,11 @@ FYI = [
     ["see", "attached"], ["attached", "is"], ["attached", "are"], ["here", "is"],
     ["here", "are"], ["please", "note", "that"], ["please", "be", "advised"],
     ["please", "be", "aware"], ["please", "excuse"], ["please", "forgive"],
+    ["please", "take", "note"], ["take", "note", "of"],
+    # pointers into a document: "See tab 2", "see page 4", "see below"
+    ["see", "tab"], ["see", "page"], ["see", "pages"], ["see", "below"], ["see", "above"],
+    ["see", "the", "tab"], ["see", "the", "below"], ["see", "section"], ["see", "column"],
+    ["see", "sheet"], ["see", "the", "attachment"],
 ]  # fmt: skip
 # Marketing calls to action: an imperative that asks nothing of a correspondent.
 MARKETING = [
@@ -686,6 +729,38 @@ def build_patterns() -> dict[str, list[Pattern]]:
         "NEG_COURTESY_CMT": [
             [{"LOWER": {"IN": FIRST}}, {"LOWER": {"IN": WILL}}, *_seq(words)]
             for words in COURTESY_AFTER_WILL
+        ]
+        + [
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": WILL}},
+                {"LOWER": {"IN": COURTESY_ADVERBS}},
+                *_seq(words),
+            ]
+            for words in COURTESY_AFTER_WILL
+        ],
+        "NEG_PRESENCE": [
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": WILL}},
+                {"LOWER": {"IN": COURTESY_ADVERBS}, "OP": "?"},
+                *_seq(words),
+            ]
+            for words in PRESENCE_AFTER_WILL
+        ],
+        # A standing practice or plan, not a deliverable: no promise in the sentence.
+        "NEG_PLAN": [_seq(words) for words in STANDING_PRACTICE],
+        # "... so we can set up": the "we can" inside it promises nothing.
+        "NEG_PURPOSE": [_seq(words) for words in PURPOSE_CLAUSE],
+        # "I can come and pick you up": an offer made, nothing asked of the reader.
+        "NEG_OFFER": [
+            [{"IS_SENT_START": True, "LOWER": "i"}, {"LOWER": "can"}],
+            [
+                {"IS_SENT_START": True, "LOWER": {"IN": INTERJECTIONS}},
+                {"LOWER": ",", "OP": "?"},
+                {"LOWER": "i"},
+                {"LOWER": "can"},
+            ],
         ],
         "NEG_COURTESY_LMK": [[{"LOWER": "know"}, *_seq(words)] for words in COURTESY_LMK]
         + [

@@ -74,7 +74,9 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     if marketing:
         weak = []
         strong = [m for m in strong if m[0] != "REQ_YOU_MUST"]
-    j.veto_request = (courtesy_q or courtesy_lmk or fyi or marketing) and not strong
+    # "I will also be out Friday": where the writer will be, asked of nobody.
+    presence = "NEG_PRESENCE" in labels
+    j.veto_request = (courtesy_q or courtesy_lmk or fyi or marketing or presence) and not strong
     if question and not courtesy_q and not marketing:
         j.request = True
         j.action_start = _first_match_end(strong) if strong else 0
@@ -89,11 +91,17 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
         m for m in matches
         if m[0] in _CMT and not any(s <= m[1] < e for s, e in courtesy_spans)
     ]  # fmt: skip
-    j.veto_commitment = question or bool(
-        {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_COURTESY_CMT"} & labels
+    # "... so we can set up": a purpose clause, not the writer's undertaking.
+    purpose = [(s, e) for label, s, e in matches if label == "NEG_PURPOSE"]
+    kept = [m for m in cmt if not any(s < m[1] < e for s, e in purpose)]
+    only_purpose = bool(cmt) and not kept
+    cmt = kept
+    j.veto_commitment = (question or only_purpose) or bool(
+        {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_COURTESY_CMT", "NEG_PLAN"} & labels
     )
+    j.block_commitment = "NEG_PLAN" in labels
     if cmt and not question:
-        blocked = {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST"} & labels
+        blocked = {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_PLAN"} & labels
         courtesy_only = "NEG_COURTESY_CMT" in labels and not any(m[0] == "CMT_FIXED" for m in cmt)
         if courtesy_only:
             courtesy_starts = {s for label, s, _ in matches if label == "NEG_COURTESY_CMT"}
@@ -105,8 +113,12 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     # A plain promise is not also an ask just because the classifier leans that way.
     j.veto_request = j.veto_request or (j.commitment and not j.request)
     direct_ask = any(m[0] == "REQ_MODAL_YOU" for m in matches) or (question and not courtesy_q)
+    offer = "NEG_OFFER" in labels and not strong and not any(m[0] == "REQ_PLEASE" for m in matches)
     j.block_request = not direct_ask and (
-        "NEG_NOT_REQ" in labels or (courtesy_lmk and not strong) or _broadcast_instruction(words)
+        "NEG_NOT_REQ" in labels
+        or (courtesy_lmk and not strong)
+        or offer
+        or _broadcast_instruction(words)
     )
     if j.block_request:
         j.request = False
@@ -196,6 +208,10 @@ def _action_start(match: tuple[str, int, int], words: list[str]) -> int:
 
 
 FEATURE_PREFIX = "xxf"
+# Cues that only block (their sentences are decided by the rules whatever the classifier
+# says); kept out of its input so a classifier trained before they existed reads the
+# same tokens.
+NOT_FEATURES = frozenset(["NEG_PLAN", "NEG_PURPOSE", "NEG_OFFER", "NEG_PRESENCE"])
 
 
 def feature_tokens(
@@ -206,7 +222,8 @@ def feature_tokens(
     The classifier sees the words in no order; these tokens give it the cues the
     Matcher found, the rules' decisions and where the sentence starts and ends.
     """
-    out = [f"{FEATURE_PREFIX}{label.lower()}" for label in sorted({m[0] for m in matches})]
+    labels = sorted({m[0] for m in matches} - NOT_FEATURES)
+    out = [f"{FEATURE_PREFIX}{label.lower()}" for label in labels]
     flags = (
         ("rreq", j.request), ("rcmt", j.commitment), ("vreq", j.veto_request),
         ("vcmt", j.veto_commitment), ("q", _is_question(words)),

@@ -79,6 +79,39 @@ NOT_REQUESTS = [
     "Feel free to call me if you have any questions.",
     "If you have any questions, please call Robin Sample at 555-0100.",
     "Have a great weekend!",
+    # a forwarded meeting notice, a pointer into a document, an FYI
+    "Please attend the following session.",
+    "See tab 3 of the workbook.",
+    "Please take note of the new dial-in number for the call.",
+    # open offers: the writer offers, the reader need do nothing
+    "Let me know whenever you want the backup file.",
+    "I can swing by and drive you to the game around noon.",
+    # the writer's own schedule, expectation or opinion
+    "I'm scheduled to meet with the auditors on Friday to go over it.",
+    "We should hear back from the bank by Monday about the loan.",
+    "I don't see why we need a second server for the pilot.",
+    "I will also be leaving early on Friday and back on Tuesday.",
+    # chain mail, appeals, jokes, receipts
+    "Please forward this to everyone you know.",
+    "Please pray for the families affected by the storm.",
+    "Keep a copy on your own hard drive and help distribute it.",
+    "Don't make me call you twice.",
+    "Return Receipt\n\n    Your      budget memo\n    document\n    :\n    was received by:",
+]
+# Where the writer will be, a standing practice, a purpose clause: no promise made.
+NOT_COMMITMENTS = [
+    "I'll be in Denver on Thursday.",
+    "I will also be leaving early on Friday and back on Tuesday.",
+    "I will be checking my voice mail while I am away.",
+    "I will be available by phone all afternoon.",
+    "We will be booking it that way going forward.",
+    "Let me know by noon so we can set up the room.",
+]
+# Near neighbours of those traps that are promises and must stay so.
+STILL_COMMITMENTS = [
+    "I'll be sending you the revised figures tonight.",
+    "I will check the numbers so we can close the book Friday.",
+    "I can send you the file this afternoon.",
 ]
 # Near neighbours of the traps above that are asks and must stay so.
 STILL_REQUESTS = [
@@ -86,6 +119,11 @@ STILL_REQUESTS = [
     "Let's meet at 3 to go over the numbers.",
     "If you see any problems, let me know.",
     "Can you let me know if you have any questions about the lease by Friday?",
+    "Can you see tab 2 and fix the totals?",
+    "Please note the new date on your calendar.",
+    "Let me know by noon so we can set up the room.",
+    "Send me the list so we can book the rooms.",
+    "I'm scheduled to meet them at 3, can you join?",
 ]
 
 
@@ -120,6 +158,16 @@ def test_not_requests_without_classifier(text: str) -> None:
 
     rules_only = Pipeline(build_rule_nlp(textcat=False), None, "rules only")
     assert "request" not in kinds(text, rules_only)
+
+
+@pytest.mark.parametrize("text", NOT_COMMITMENTS)
+def test_not_commitments(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert "commitment" not in kinds(text, rules_pipeline)
+
+
+@pytest.mark.parametrize("text", STILL_COMMITMENTS)
+def test_still_commitments(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert kinds(text, rules_pipeline) == {"commitment"}
 
 
 @pytest.mark.parametrize("text", STILL_REQUESTS)

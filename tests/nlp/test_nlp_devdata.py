@@ -31,16 +31,17 @@ pytestmark = [
     pytest.mark.skipif(DATA is None, reason="../shared/data/nlp is absent"),
 ]
 
-# (corpus, part, kind, F1 floor). Measured with the shipped classifier (10 epochs, seed 0):
-# parakweet all 0.884 / heldout 0.735 (P 0.836), lin 0.768 / 0.626, commitments request
-# 0.879 / 0.652 (P 0.750, 26 positives held out), commitment 0.828 / 0.667 (4 held out).
+# (corpus, part, kind, F1 floor). Measured with the shipped classifier (10 epochs, seed 0)
+# and the real-mail negative rules: parakweet all 0.883 / heldout 0.737 (P 0.836), lin
+# 0.768 / 0.628, commitments request 0.879 / 0.652 (P 0.750, 26 positives held out),
+# commitment 0.857 (P 0.837) / 0.750 (4 held out).
 FLOORS = [
     ("parakweet", "all", "request", 0.86),
     ("parakweet", "heldout", "request", 0.71),
     ("lin", "all", "task", 0.74),
     ("lin", "heldout", "task", 0.60),
     ("commitments", "all", "request", 0.85),
-    ("commitments", "all", "commitment", 0.80),
+    ("commitments", "all", "commitment", 0.83),
     ("commitments", "heldout", "request", 0.62),
 ]
 # Requests are quoted to the user: precision floors too (corpus, part, P floor).
@@ -71,9 +72,9 @@ def test_rules_alone_not_far_behind() -> None:
 
     rules_only = Pipeline(build_rule_nlp(textcat=False), None, "rules only")
     report = evaluate_findings(rules_only, DATA)
-    # measured: 0.702 and 0.735
+    # measured: 0.702 and 0.766
     assert report["parakweet"]["all"]["request"].f1 >= 0.68
-    assert report["commitments"]["all"]["commitment"].f1 >= 0.70
+    assert report["commitments"]["all"]["commitment"].f1 >= 0.74
 
 
 def test_people_with_model(model_pipeline) -> None:  # type: ignore[no-untyped-def]
