@@ -54,6 +54,8 @@ def plan_promises(
                     if now - f.due > rules.lookback.delta:
                         continue
                     when = _when(f.due, now, me)
+                elif f.action.lower().startswith("be "):
+                    continue  # "I will be attending": with no date there is nothing to deliver
                 elif rules.reply_after.elapsed(m.date, now, me.tz) and (
                     now - m.date <= rules.lookback.delta / 2
                 ):

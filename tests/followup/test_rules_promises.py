@@ -89,3 +89,22 @@ def test_not_yet_late_or_already_delivered():
     )
     s = state(thread(fresh), thread(done, delivered), thread(undated))
     assert kinds(plan(s, NOW, RULES, MY), "waiting_on") == []
+
+
+def test_undated_state_is_no_deliverable_but_dated_one_is():
+    rsvp = msg(
+        ME,
+        "sam@acme.example",
+        NOW - timedelta(days=5),
+        findings=(promise("I will be attending.", None, "be attending"),),
+    )
+    dated = msg(
+        ME,
+        "ana@acme.example",
+        NOW - timedelta(days=5),
+        findings=(
+            promise("I will be sending it Monday.", NOW - timedelta(days=1), "be sending it"),
+        ),
+    )
+    nudges = kinds(plan(state(thread(rsvp), thread(dated)), NOW, RULES, MY), "promise")
+    assert [n.person.email for n in nudges] == ["ana@acme.example"]
