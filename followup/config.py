@@ -324,8 +324,7 @@ def _parse_sources(
         try:
             cls = get_source_class(kind, calendar=calendar)
         except ImportError as e:
-            extra = " (install followup[google])" if kind in ("google", "gmail") else ""
-            problem(f"{label}: kind {kind!r} is not available: {e}{extra}")
+            problem(f"{label}: kind {kind!r} is not available: {e}")
             continue
         allowed = getattr(cls, "KEYS", None)
         if allowed is not None:
