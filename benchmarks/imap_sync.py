@@ -7,7 +7,8 @@ measures in one run:
   (a) raw imapclient: the same FETCH items in the same UID batches the connector sends
       (header fields + BODYSTRUCTURE + INTERNALDATE + RFC822.SIZE, then the text part's
       first KB per section group) with no parsing of ours: the ceiling;
-  (b) ``followup.sync.sync_mail`` end to end into a fresh SQLite store;
+  (b) ``followup sync`` end to end (``followup.sync.sync_all``: the mailbox, then
+      identities and threads) into a fresh SQLite store;
   (c) a second, no-op sync (ms).
 
 Prints messages/s for (a) and (b), the ratio b/a, (c) in ms, and peak RSS.
@@ -99,9 +100,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs, best kept (3)")
     args = parser.parse_args()
 
-    from followup.config import SourceSettings
+    from datetime import UTC, datetime
+
+    from followup.config import Config, MeSettings, SourceSettings
     from followup.store.store import Store
-    from followup.sync import build_source, sync_mail
+    from followup.sync import build_source, sync_all
 
     server = Dovecot.create()
     try:
@@ -139,7 +142,8 @@ def main() -> None:
                 "batch_size": args.batch_size,
             },
         )
-        me = frozenset({"penny@example.com"})
+        config = Config(me=MeSettings(addresses=("penny@example.com",)), mail=(settings,))
+        now = datetime.now(UTC)
         raw_times, source_times, sync_times = [], [], []
         with tempfile.TemporaryDirectory() as tmp:
             # Interleaved, best of --repeat: the machine is shared, so noise is one-sided.
@@ -156,7 +160,7 @@ def main() -> None:
 
                 store = Store.open(f"sqlite:///{tmp}/bench{i}.db")
                 t = time.perf_counter()
-                report = sync_mail(store, settings, me)
+                (report,) = sync_all(store, config, now)
                 sync_times.append(time.perf_counter() - t)
                 assert report.error is None, report.error
                 n_sync = sum(f.seen for f in report.folders.values())
@@ -167,7 +171,7 @@ def main() -> None:
             noop_times = []
             for _ in range(3):
                 t = time.perf_counter()
-                noop = sync_mail(store, settings, me)
+                (noop,) = sync_all(store, config, now)
                 noop_times.append(time.perf_counter() - t)
                 assert noop.error is None and noop.new == 0, noop.to_dict()
             c = min(noop_times)
