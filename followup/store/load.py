@@ -14,6 +14,10 @@ from followup.store import tables as t
 from followup.store.store import Store
 from nlp.findings import Finding
 
+# How far back relationships are read: a year of rhythm, plus the longest silence a
+# reconnect nudge considers (rules.reconnect.MAX_SILENCE).
+HISTORY = timedelta(days=730)
+
 # Where a message says whom it addresses: "Hi Penny," or "Penny - can you...".
 OPENING_CHARS = 160
 
@@ -128,7 +132,7 @@ def load_state(
         hist = conn.execute(
             select(M.c.message_id, M.c.date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
             .join(P, P.c.message_pk == M.c.id)
-            .where(M.c.automated.is_(None), M.c.date <= now)
+            .where(M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
         )
         for mid, date, from_me, subject, email, role in hist:
             if email in me or (mid, email, role) in seen_ids:
@@ -146,9 +150,15 @@ def load_state(
         meetings: list[Meeting] = []
         met: dict[str, set[datetime]] = defaultdict(set)
         ev_rows = conn.execute(
-            select(EV).where(EV.c.start <= now + timedelta(days=8)).order_by(EV.c.start, EV.c.uid)
+            select(EV)
+            .where(EV.c.start <= now + timedelta(days=8), EV.c.start >= now - HISTORY)
+            .order_by(EV.c.start, EV.c.uid)
         ).all()
-        att_rows = conn.execute(select(AT).order_by(AT.c.event_pk, AT.c.email)).all()
+        att_rows = conn.execute(
+            select(AT)
+            .where(AT.c.event_pk.in_([e.id for e in ev_rows]))
+            .order_by(AT.c.event_pk, AT.c.email)
+        ).all()
     atts: dict[int, list[MeetingAttendee]] = defaultdict(list)
     for row in att_rows:
         atts[row.event_pk].append(
