@@ -133,10 +133,6 @@ class Store:
         with self.begin() as conn:
             conn.execute(stmt)
 
-    def source_errors(self) -> dict[str, str | None]:
-        with self.begin() as conn:
-            return dict(conn.execute(select(SRC.c.name, SRC.c.last_error)).all())
-
     # -- mail ----------------------------------------------------------------------
 
     def write_batch(self, source: str, batch: MailBatch, me: Sequence[str]) -> BatchResult:
