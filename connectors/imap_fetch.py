@@ -24,9 +24,9 @@ from typing import Any
 
 import imapclient
 from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
-from imapclient.response_parser import parse_fetch_response
 
 from connectors.imap_parts import Structure, analyse
+from connectors.imap_response import parse_fetch
 from connectors.mime import SYNTHETIC_ID_FETCH_BYTES
 
 logger = logging.getLogger(__name__)
@@ -61,10 +61,11 @@ class PendingFetch:
     except by completing it first (``result``); ``discard`` reads and drops it.
     """
 
-    def __init__(self, client: imapclient.IMAPClient, uids: Sequence[int], gmail: bool) -> None:
+    def __init__(
+        self, client: imapclient.IMAPClient, uids: Sequence[int], items: Sequence[str]
+    ) -> None:
         self.client = client
         self.uids = list(uids)
-        items = BASE_ITEMS + GMAIL_ITEMS if gmail else BASE_ITEMS
         self._tag: Any = client._imap._command(
             "UID", "FETCH", join_message_ids(self.uids), seq_to_parenstr_upper(items)
         )
@@ -74,7 +75,8 @@ class PendingFetch:
         typ, data = imap._command_complete("FETCH", self._tag)
         self.client._checkok("fetch", typ, data)
         typ, data = imap._untagged_response(typ, data, "FETCH")
-        response = parse_fetch_response(data, self.client.normalise_times, True)
+        # imapclient's own parser, minus its per-byte lexer (see imap_response).
+        response = parse_fetch(data, self.client.normalise_times)
         # Like IMAPClient.fetch: drop unsolicited FETCH responses for other messages.
         return {uid: response[uid] for uid in self.uids if uid in response}
 
@@ -88,7 +90,7 @@ class PendingFetch:
 
 def start_fetch(client: imapclient.IMAPClient, uids: Sequence[int], *, gmail: bool) -> PendingFetch:
     """Send a batch's header FETCH; read it later with ``fetch_batch(..., pending)``."""
-    return PendingFetch(client, uids, gmail)
+    return PendingFetch(client, uids, BASE_ITEMS + GMAIL_ITEMS if gmail else BASE_ITEMS)
 
 
 def fetch_batch(
@@ -121,7 +123,7 @@ def fetch_batch(
     # One FETCH per distinct (section, length): usually two or three per batch.
     texts: dict[int, bytes] = {}
     for item, section_uids in by_section.items():
-        for uid, data in client.fetch(section_uids, [item]).items():
+        for uid, data in PendingFetch(client, section_uids, [item]).result().items():
             texts[uid] = _body_value(data)
     return {
         uid: Fetched(
