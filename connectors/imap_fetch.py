@@ -30,6 +30,7 @@ from connectors.imap_response import parse_fetch
 from connectors.mime import SYNTHETIC_ID_FETCH_BYTES
 
 logger = logging.getLogger(__name__)
+_IMAPLIB_LOG = logging.getLogger("imapclient.imaplib")
 
 # What mime.parse_headers and automated_reason read; nothing else is downloaded.
 HEADER_FIELDS = (
@@ -72,7 +73,16 @@ class PendingFetch:
 
     def result(self) -> dict[int, Any]:
         imap = self.client._imap
-        typ, data = imap._command_complete("FETCH", self._tag)
+        # imapclient sets imaplib's debug level to 5 so every line goes to its logger,
+        # which formats a repr of each response line (literals included) even when
+        # nobody listens: a tenth of a sync's CPU. Quiet it unless someone listens.
+        saved = imap.debug
+        if not _IMAPLIB_LOG.isEnabledFor(logging.DEBUG):
+            imap.debug = 0
+        try:
+            typ, data = imap._command_complete("FETCH", self._tag)
+        finally:
+            imap.debug = saved
         self.client._checkok("fetch", typ, data)
         typ, data = imap._untagged_response(typ, data, "FETCH")
         # imapclient's own parser, minus its per-byte lexer (see imap_response).
