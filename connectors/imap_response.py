@@ -24,7 +24,7 @@ from imapclient.response_types import BodyData
 # The word is possessive and may not run into a quote: imapclient rejects `abc"...`,
 # so that falls to the last group and to imapclient.
 _TOKEN = re.compile(
-    rb'[ \t\r\n]*(?:(\()|(\))|"((?:[^"\\]|\\.)*+)"'
+    rb'[ \t\r\n]*(?:(\()|(\))|("(?:[^"\\]|\\.)*+")'
     rb'|((?:[^\x00-\x20()%"\[]|\[[^\]]*\])++)(?!")|(.))',
     re.DOTALL,
 )
@@ -49,10 +49,10 @@ def _atoms(chunks: Sequence[Any]) -> list[Any]:
             text, literal = chunk, None
         if not isinstance(text, bytes):
             raise _Unusual
-        for m in _TOKEN.finditer(text):
-            kind = m.lastindex
-            if kind == 4:
-                word = m.group(4)
+        # findall, not finditer: no match objects. Every group that matched is
+        # non-empty (a quoted string keeps its quotes here), so "" means "not this one".
+        for opening, closing, quoted, word, _other in _TOKEN.findall(text):
+            if word:
                 if word == b"NIL":
                     append(None)
                 elif word[0] == 123:  # "{n}": the chunk's literal
@@ -63,19 +63,19 @@ def _atoms(chunks: Sequence[Any]) -> list[Any]:
                     append(int(word))
                 else:
                     append(word)
-            elif kind == 1:
+            elif opening:
                 stack.append(current)
                 current = []
                 append = current.append
-            elif kind == 2:
+            elif closing:
                 if not stack:
                     raise _Unusual
                 value = tuple(current)
                 current = stack.pop()
                 append = current.append
                 append(value)
-            elif kind == 3:
-                value = m.group(3)
+            elif quoted:
+                value = quoted[1:-1]
                 append(_ESCAPE.sub(rb"\1", value) if b"\\" in value else value)
             else:
                 raise _Unusual
