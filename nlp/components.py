@@ -138,7 +138,7 @@ class FindingsComponent:
 
     def judge_doc(self, doc: Doc) -> list[tuple[int, int, Any, list[str], Any]]:
         """Each sentence's (start, end, judgement, lower-cased words, cue matches)."""
-        strings = self.matcher.vocab.strings
+        strings = self.matcher.vocab.strings  # type: ignore[attr-defined]  # untyped in spaCy
         spans: list[tuple[str, int, int]] = [
             (strings[mid], s, e) for mid, s, e in self.matcher(doc)
         ] + [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]

@@ -31,6 +31,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -233,9 +234,15 @@ def _r_relative_day(m: re.Match[str], today: date) -> tuple[date, time] | None:
     return None
 
 
-def _r_period(m: re.Match[str], today: date) -> tuple[date, time] | None:
+class _Groups(Protocol):
+    """A match, or an adapter merging alternatives' groups under one name."""
+
+    def group(self, name: str) -> str | None: ...
+
+
+def _r_period(m: _Groups, today: date) -> tuple[date, time] | None:
     which = (m.group("which") or "this").lower()
-    unit = m.group("unit").lower().replace("-", " ")
+    unit = (m.group("unit") or "").lower().replace("-", " ")  # the pattern requires one
     ahead = 1 if which == "next" else 0
     if unit in ("week", "work week"):
         return _friday_of_week(today, ahead), END_OF_DAY
@@ -296,9 +303,10 @@ def _r_weekday(m: re.Match[str], today: date) -> tuple[date, time] | None:
     return _weekday_on_or_after(today, weekday), at
 
 
-def _r_month_day(m: re.Match[str], today: date) -> tuple[date, time] | None:
-    month = _MONTHS[m.group("mon").lower().rstrip(".")]
-    day = int(m.group("day"))
+def _r_month_day(m: _Groups, today: date) -> tuple[date, time] | None:
+    # The pattern requires both groups.
+    month = _MONTHS[(m.group("mon") or "").lower().rstrip(".")]
+    day = int(m.group("day") or 0)
     if not 1 <= day <= 31:
         return None
     found = _next_date(today, month, day, _year(m.group("year")))

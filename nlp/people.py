@@ -206,10 +206,10 @@ def rule_spans(text: str) -> list[NameSpan]:
             for k in range(i + 1, min(i + 3, len(lines))):
                 if not lines[k].strip():
                     continue
-                m = _SIGNATURE_NAME.match(lines[k])
-                if m:
-                    _add(found, offsets[k] + m.start("name"), offsets[k] + m.end("name"),
-                         m.group("name"))  # fmt: skip
+                sig = _SIGNATURE_NAME.match(lines[k])
+                if sig:
+                    _add(found, offsets[k] + sig.start("name"), offsets[k] + sig.end("name"),
+                         sig.group("name"))  # fmt: skip
                 break
     return found
 
@@ -331,7 +331,9 @@ def to_people(spans: Iterable[NameSpan], sender_name: str = "") -> tuple[PersonM
         key = span.name.lower()
         existing = by_key.get(key)
         if existing is None or (existing.email is None and span.email):
-            by_key[key] = PersonMention(span.name, span.email or (existing and existing.email))
+            by_key[key] = PersonMention(
+                span.name, span.email or (existing.email if existing else None)
+            )
     full = [p for p in by_key.values() if " " in p.name]
     out: list[PersonMention] = []
     for person in by_key.values():

@@ -152,7 +152,7 @@ def build_rule_nlp(textcat: bool = True) -> Any:
         tc_nlp = spacy.load(path)
         thresholds_file = path / "thresholds.json"
         data = json.loads(thresholds_file.read_text()) if thresholds_file.exists() else {}
-        component.set_textcat(tc_nlp, Thresholds.from_dict(data))
+        component.set_textcat(tc_nlp, Thresholds.from_dict(data))  # type: ignore[attr-defined]
     return nlp
 
 

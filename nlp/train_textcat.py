@@ -134,7 +134,7 @@ def build_nlp() -> Any:
         },
     )
     for label in LABELS:
-        textcat.add_label(label)
+        textcat.add_label(label)  # type: ignore[attr-defined]
     return nlp
 
 
@@ -146,12 +146,11 @@ def train(
     silver: bool = True,
 ) -> Any:
     """Train a fresh classifier on ``data``; ``on_epoch(epoch, nlp)`` after each epoch."""
-    import spacy
     from spacy.tokens import Doc
     from spacy.training import Example as SpacyExample
-    from spacy.util import minibatch
+    from spacy.util import fix_random_seed, minibatch  # type: ignore[attr-defined]
 
-    spacy.util.fix_random_seed(seed)
+    fix_random_seed(seed)
     rng = random.Random(seed)
     nlp = build_nlp()
     examples = [
@@ -162,7 +161,7 @@ def train(
     for epoch in range(epochs):
         rng.shuffle(examples)
         losses: dict[str, float] = {}
-        for batch in minibatch(examples, size=32):
+        for batch in minibatch(examples, size=32):  # type: ignore[no-untyped-call]
             nlp.update(batch, sgd=optimizer, drop=0.2, losses=losses)
         logger.debug("epoch %d loss %.3f", epoch, losses.get("textcat_multilabel", 0.0))
         if on_epoch is not None:
