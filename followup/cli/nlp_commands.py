@@ -15,17 +15,19 @@ from typing import TextIO
 
 import click
 
-
-@click.command()
-@click.option("--jsonl", "jsonl", is_flag=True, required=True, help="Read and write JSON lines.")
-@click.option(
+pipeline_option = click.option(
     "--pipeline",
     "prefer",
     type=click.Choice(["auto", "rules", "model"]),
     default="auto",
     show_default=True,
-    help="Which NLP pipeline to use.",
+    help="Which NLP pipeline to use (auto: the English model where installed).",
 )
+
+
+@click.command()
+@click.option("--jsonl", "jsonl", is_flag=True, required=True, help="Read and write JSON lines.")
+@pipeline_option
 @click.option(
     "--input",
     "input_",
@@ -62,14 +64,7 @@ def extract(jsonl: bool, prefer: str, input_: TextIO) -> None:
     default=None,
     help="Folder of labelled JSONL (default: $FOLLOWUP_SHARED_DATA or ../shared/data/nlp).",
 )
-@click.option(
-    "--pipeline",
-    "prefer",
-    type=click.Choice(["auto", "rules", "model"]),
-    default="auto",
-    show_default=True,
-    help="Which NLP pipeline to evaluate.",
-)
+@pipeline_option
 @click.option("json_", "--json", is_flag=True, help="Output as JSON")
 def evaluate(data: str | None, prefer: str, json_: bool) -> None:
     """Score the findings against labelled data: precision, recall, F1 per corpus.
