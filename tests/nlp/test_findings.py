@@ -67,12 +67,12 @@ NEITHER = [
 NOT_REQUESTS = [
     "Great, see you then.",
     "We want to start with the Midwest region.",
-    "Let's do it.",
-    "If we all do this, we should be able to use the same list.",
-    "I want to let you know that Dana's father passed away yesterday morning.",
-    "You have received this email because you are listed as an alternate data approver.",
-    "The hedge associated with this deal needs to be re-evaluated.",
-    "If you are on the old server, you have to delete that printer from your printer set up.",
+    "OK, let's do it then.",
+    "If everyone follows this, we should be able to share one spreadsheet.",
+    "I want to let you know that the office will be closed on Monday.",
+    "You have received this email because you are listed as a backup reviewer.",
+    "The pricing attached to this order needs to be re-checked.",
+    "If you are still on the old laptop, you have to remove that VPN profile from your settings.",
     # courtesy closings: noise in a digest, whatever some corpora say
     "Please let me know if you have any questions.",
     "Let me know if you need anything else.",
