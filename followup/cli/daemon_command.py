@@ -60,7 +60,8 @@ def daemon(app: AppContext, every: str, no_send: bool, cycles: int | None) -> No
         # One summary line per cycle is the daemon's normal output (journald, a log file).
         logging.getLogger("followup").setLevel(logging.INFO)
     config = app.config
-    deliver = not no_send and config.digest.smtp is not None and bool(config.digest.to)
+    has_route = config.digest.smtp is not None or config.digest.imap_account is not None
+    deliver = not no_send and has_route and bool(config.digest.to)
     loop = Daemon(
         cycle=lambda now, skip, progress: run_cycle(
             config, now, skip, progress, deliver=not no_send
