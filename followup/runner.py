@@ -108,8 +108,6 @@ def _deliver(store: Store, config: Config, now: datetime) -> Any:
     """Send the daily digest when one is configured and due (see digest.deliver)."""
     if config.digest.smtp is None and config.digest.imap_account is None:
         return None
-    try:
-        from followup.digest.deliver import deliver_digest
-    except ImportError:  # digest delivery not installed in this build
-        return None
+    from followup.digest.deliver import deliver_digest  # Jinja2 only when sending
+
     return deliver_digest(store, config, now)
