@@ -255,7 +255,7 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
     last = datetime.fromisoformat(d["last_contact"]).astimezone(tz) if d["last_contact"] else None
     click.echo(
         f"  strength {d['strength']:.0f}, {d['received']} messages in, {d['sent']} out, "
-        f"{d['meetings']} meetings"
+        f"{d['meetings']} meeting{'s' if d['meetings'] != 1 else ''}"
     )
     if last:
         click.echo(
