@@ -150,6 +150,10 @@ def _contacts(app: AppContext, now: datetime) -> PlanningState:
     return state
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _person_dict(c: Contact, now: datetime) -> dict[str, Any]:
     st = strength(c, now)
     gap = usual_gap(c)
@@ -254,8 +258,8 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
     click.echo(f"{d['name']} <{email}>" + (" (muted)" if d["muted"] else ""))
     last = datetime.fromisoformat(d["last_contact"]).astimezone(tz) if d["last_contact"] else None
     click.echo(
-        f"  strength {d['strength']:.0f}, {d['received']} messages in, {d['sent']} out, "
-        f"{d['meetings']} meeting{'s' if d['meetings'] != 1 else ''}"
+        f"  strength {d['strength']:.0f}, {_count(d['received'], 'message')} in, "
+        f"{d['sent']} out, {_count(d['meetings'], 'meeting')}"
     )
     if last:
         click.echo(

@@ -294,3 +294,23 @@ def test_a_no_op_sync_does_no_threading_work(config, monkeypatch):
     again = invoke(config, "sync")
     assert again.exit_code == 0, again.output
     assert again.output == "local: 0 new messages\n"
+
+
+def test_people_and_person(config):
+    invoke(config, "sync")
+    rows = json.loads(invoke(config, "people", "--json", "--now", NOW.isoformat()).output)
+    # Only two-way relationships by default: Raj wrote and was answered; Dana only wrote.
+    assert [r["email"] for r in rows] == ["raj@beta.example"]
+    assert rows[0]["name"] == "Raj Patel" and (rows[0]["received"], rows[0]["sent"]) == (1, 1)
+    every = json.loads(invoke(config, "people", "--all", "--json", "--now", NOW.isoformat()).output)
+    assert "dana@acme.example" in {r["email"] for r in every}
+    assert not any(r["email"].startswith("news@") for r in every)  # bulk senders are no one
+
+    one = invoke(config, "person", "raj@beta.example", "--now", NOW.isoformat())
+    assert one.exit_code == 0
+    assert one.output.splitlines()[:2] == [
+        "Raj Patel <raj@beta.example>",
+        "  strength 38, 1 message in, 1 out, 0 meetings",
+    ]
+    missing = invoke(config, "person", "nobody@x.example")
+    assert missing.exit_code == 2 and "No history with nobody@x.example" in missing.stderr
