@@ -36,10 +36,6 @@ class Thread:
     id: int
     messages: tuple[Msg, ...]  # one per Message-ID, oldest first
 
-    @property
-    def subject(self) -> str:
-        return self.messages[0].subject if self.messages else ""
-
     def after(self, m: Msg) -> tuple[Msg, ...]:
         return tuple(x for x in self.messages if x.date > m.date)
 

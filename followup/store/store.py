@@ -204,8 +204,6 @@ class Store:
         return BatchResult(new=new, existing=existing)
 
     def count_messages(self, source: str | None = None) -> int:
-        from sqlalchemy import func
-
         q = select(func.count()).select_from(M)
         if source:
             q = q.where(M.c.source == source)
@@ -217,10 +215,10 @@ class Store:
     ) -> dict[tuple[str, str], int]:
         uids = [r.uid for r in records]
         out: dict[tuple[str, str], int] = {}
-        for i in range(0, len(uids), 500):
+        for chunk in _chunks(uids):
             rows = conn.execute(
                 select(M.c.uidvalidity, M.c.uid, M.c.id).where(
-                    M.c.source == source, M.c.folder == folder, M.c.uid.in_(uids[i : i + 500])
+                    M.c.source == source, M.c.folder == folder, M.c.uid.in_(chunk)
                 )
             )
             for uv, uid, pk in rows:
@@ -265,8 +263,6 @@ class Store:
             )
 
     def sent_folder_senders(self) -> list[tuple[str, int]]:
-        from sqlalchemy import func
-
         with self.begin() as conn:
             rows = conn.execute(
                 select(M.c.from_email, func.count())
@@ -306,12 +302,12 @@ class Store:
     def _thread_scope(self, conn: Connection, new: list[int]) -> list[int]:
         """The new messages and every message of a thread they may join."""
         rows: list[Any] = []
-        for i in range(0, len(new), 500):
+        for chunk in _chunks(new):
             rows += conn.execute(
                 select(
                     M.c.message_id, M.c.in_reply_to, M.c.refs, M.c.norm_subject,
                     M.c.gmail_thread_id, M.c.date,
-                ).where(M.c.id.in_(new[i : i + 500]))
+                ).where(M.c.id.in_(chunk))
             ).all()  # fmt: skip
         ids = {r.message_id for r in rows}
         linked = set(ids)
@@ -448,8 +444,6 @@ class Store:
         return len(rows)
 
     def count_pending_analysis(self) -> int:
-        from sqlalchemy import func
-
         with self.begin() as conn:
             return int(
                 conn.execute(
