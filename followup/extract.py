@@ -31,6 +31,7 @@ def extract_pending(
         return 0, 0
     import nlp
     from nlp.findings import TextItem
+    from nlp.people import name_for_address
 
     pipe = pipeline or nlp.load_pipeline(config.nlp.pipeline)
     done = found = 0
@@ -48,16 +49,21 @@ def extract_pending(
             )
             for p in pending
         ]
-        results = [
-            (p.pk, ex.findings)
-            # Names come from headers for now; the model's NER would double the time.
-            for p, ex in zip(
-                pending,
-                pipe.extract_many(items, batch_size=config.nlp.batch_size, people=False),
-                strict=True,
-            )
-        ]
-        found += store.save_findings(results)
+        results = []
+        names: dict[str, str] = {}
+        # people=False: names from headers, greetings and signatures, without the
+        # model's NER (it would double the time).
+        extractions = pipe.extract_many(items, batch_size=config.nlp.batch_size, people=False)
+        for p, ex in zip(pending, extractions, strict=True):
+            # Only firm findings become nudges: the rest (courtesy closers, notices)
+            # count as asks in the labelled corpora but are not worth a reminder.
+            results.append((p.pk, tuple(f for f in ex.findings if f.firm)))
+            if not p.from_me and not p.from_name and p.from_email:
+                # A bare address signed with a name it spells: say the name.
+                name = name_for_address(ex.people, p.from_email)
+                if name:
+                    names.setdefault(p.from_email, name)
+        found += store.save_findings(results, names)
         done += len(pending)
         if progress:
             progress("analyse", done, total)

@@ -9,6 +9,8 @@ Public API (stable, used by the application):
 - ``Pipeline.extract_many(items: Iterable[TextItem], batch_size=64, *, people=True)
   -> Iterator[Extraction]`` (``people=False``: no people, no NER; much faster)
 - ``extract(text, sent_at=None, from_me=False, tz="UTC", pipeline=None) -> Extraction``
+- ``Finding.firm``: False for findings the corpora count but the digest should not act
+  on (courtesy closers, notices); the application keeps the firm ones.
 
 spaCy is imported lazily, on first use, so importing ``nlp`` stays cheap.
 """

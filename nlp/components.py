@@ -45,17 +45,27 @@ class SentenceVerdict:
     veto_request: bool = False
     veto_commitment: bool = False
     task_score: float = 0.0
+    firm_request: bool = False
+    firm_commitment: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """How rules and classifier scores combine (tuned on the development data).
 
-    A sentence is a request when the rules say so and the classifier's score is at least
-    ``rule_floor``, or when the score alone reaches ``alone``; likewise commitments. A
+    Two decisions are made per sentence. The *firm* one (``decide``), which the digest
+    acts on: a request when the rules say so and the classifier's score is at least
+    ``rule_floor``, or when the score alone reaches ``alone``; likewise commitments; a
     sentence that is neither but whose TASK score (Lin's "a task for someone") reaches
-    ``task_alone`` becomes the kind the rules found in it. The rules' blocks overrule
-    all of these.
+    ``task_alone`` becomes the kind the rules found in it; the rules' vetoes and blocks
+    (courtesy closers, offers, notices, hedges) overrule all of these.
+
+    The *finding* (``decide_all``) adds what the classifier alone is sure of: the
+    labelled corpora count "if you have any questions, please call Dana", a sign-up
+    call or a meeting announcement as asks and tasks, and a finding follows them; the
+    rules' vetoes are then only features the classifier weighed. Courtesy questions
+    ("How are you?") and the commitment vetoes (hedges, conditions, past reports)
+    still hold. ``broad_*`` at 1.01 (the default) makes the two decisions the same.
     """
 
     request_rule_floor: float = 0.0
@@ -63,6 +73,26 @@ class Thresholds:
     commitment_rule_floor: float = 0.0
     commitment_alone: float = 1.01
     task_alone: float = 1.01
+    broad_request: float = 1.01
+    broad_commitment: float = 1.01
+    broad_task: float = 1.01
+
+    def decide_all(
+        self, j: Any, p_req: float, p_cmt: float, p_task: float
+    ) -> tuple[bool, bool, bool, bool]:
+        """(is request, is commitment, firm request, firm commitment); a firm finding is
+        always a finding."""
+        firm_req, firm_cmt = self.decide(j, p_req, p_cmt, p_task)
+        is_req = firm_req or (p_req >= self.broad_request and not j.courtesy_question)
+        is_cmt = firm_cmt or (
+            p_cmt >= self.broad_commitment and not (j.veto_commitment or j.block_commitment)
+        )
+        if not (is_req or is_cmt) and p_task >= self.broad_task:
+            if p_req >= p_cmt and not j.courtesy_question:
+                is_req = True
+            elif p_cmt > p_req and not (j.veto_commitment or j.block_commitment):
+                is_cmt = True
+        return is_req, is_cmt, firm_req, firm_cmt
 
     def decide(self, j: Any, p_req: float, p_cmt: float, p_task: float) -> tuple[bool, bool]:
         """(is request, is commitment) for one sentence's judgement and scores."""
@@ -109,8 +139,8 @@ class FindingsComponent:
                     self.phrases.add(label, docs)
             if token_patterns:
                 self.matcher.add(label, token_patterns)
-        self.textcat: Any = None  # a loaded textcat pipe (shares nothing but hashes)
-        self.textcat_nlp: Language | None = None
+        self.textcat: Any = None  # the loaded classifier's textcat pipe
+        self.textcat_nlp: Language | None = None  # the classifier (tok2vec? + textcat)
         self.thresholds = Thresholds()
         self.use_features = False
         # Training/tuning only: keep every sentence's verdict, not just the findings.
@@ -162,7 +192,7 @@ class FindingsComponent:
         for (doc, start, end, j, words, _), (p_req, p_cmt, p_task) in zip(
             pending, scores, strict=True
         ):
-            is_req, is_cmt = self.thresholds.decide(j, p_req, p_cmt, p_task)
+            is_req, is_cmt, firm_req, firm_cmt = self.thresholds.decide_all(j, p_req, p_cmt, p_task)
             if not (is_req or is_cmt or self.record_all):
                 continue
             a0, a1 = action_phrase(words, j.action_start)
@@ -182,6 +212,8 @@ class FindingsComponent:
                     j.veto_request or j.block_request,
                     j.veto_commitment or j.block_commitment,
                     p_task,
+                    firm_req,
+                    firm_cmt,
                 )
             )
         return docs
@@ -190,15 +222,17 @@ class FindingsComponent:
         if self.textcat is None or self.textcat_nlp is None or not pending:
             return [(1.0, 1.0, 0.0)] * len(pending)
         # The classifier sees the sentence alone, as it was trained, plus the rules' cues
-        # as extra tokens (a new Doc from the words is much cheaper than Span.as_doc).
-        # It only reads the words' hashes, so the main vocab serves.
-        vocab = pending[0][0].vocab
-        sent_docs = [
+        # as extra tokens (a new Doc from the words is much cheaper than Span.as_doc),
+        # in its own vocab (its token-to-vector layer reads the lexemes' attributes).
+        vocab = self.textcat_nlp.vocab
+        sent_docs: Iterable[Doc] = [
             textcat_doc(vocab, doc, start, end, j, words, inside, self.use_features)
             for doc, start, end, j, words, inside in pending
         ]
+        for _, proc in self.textcat_nlp.pipeline:
+            sent_docs = proc.pipe(sent_docs, batch_size=256)  # type: ignore[attr-defined]
         out = []
-        for d in self.textcat.pipe(sent_docs, batch_size=256):
+        for d in sent_docs:
             cats = d.cats
             out.append(
                 (cats.get("REQUEST", 0.0), cats.get("COMMITMENT", 0.0), cats.get("TASK", 0.0))

@@ -77,13 +77,14 @@ def resolve_due(
 ) -> tuple[datetime, str] | None:
     """Find a due-date phrase in ``phrase_or_sentence`` and resolve it.
 
-    Returns ``(due, phrase)``: ``due`` an aware datetime in zone ``tz``, ``phrase`` the
-    words it came from ("by Friday"); None when the text states no date. ``sent_at`` is
-    the message's date (naive values are taken as UTC). Conventions: module docstring.
+    Returns ``(due, phrase)``: ``due`` an aware datetime in zone ``tz`` (empty: the
+    UTC offset ``sent_at`` carries), ``phrase`` the words it came from ("by Friday");
+    None when the text states no date. ``sent_at`` is the message's date (naive values
+    are taken as UTC). Conventions: module docstring.
     """
-    zone = _zone(tz)
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)
+    zone = _zone(tz) if tz else sent_at.tzinfo
     local = sent_at.astimezone(zone)
     today = local.date()
     best: tuple[int, int, date, time] | None = None

@@ -3,6 +3,8 @@
 Each sentence is judged alone, as ``followup extract`` would judge it. Figures are
 given for the whole corpus ("all") and for its held-out part ("heldout": the units the
 shipped classifier was not trained on; see ``corpora.py``). BC3 is never trained on.
+Every kind is scored twice: all findings ("request"), and the firm ones only ("firm
+request"), the subset the digest acts on.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from nlp.findings import TextItem
 logger = logging.getLogger(__name__)
 
 # Which of our kinds each corpus is scored on ("task" = request or commitment).
-KINDS = {
+BASE_KINDS = {
     "parakweet": ("request",),
     "lin": ("task",),
     "commitments": ("request", "commitment"),
     "bc3": ("request", "commitment"),
 }
+FIRM = "firm "
+KINDS = {corpus: (*kinds, *(FIRM + k for k in kinds)) for corpus, kinds in BASE_KINDS.items()}
 # A fixed anchor so due dates (not scored here) never depend on the clock.
 _ANCHOR = datetime(2001, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -67,13 +71,20 @@ class Score:
 
 
 def predict_kinds(pipeline: Any, texts: Iterable[str]) -> list[set[str]]:
-    """The kinds found in each text (a sentence, judged alone)."""
+    """The kinds found in each text (a sentence, judged alone), the firm ones also
+    prefixed with "firm "."""
     items = (TextItem(text=t, sent_at=_ANCHOR) for t in texts)
     out = []
     for extraction in pipeline.extract_many(items, batch_size=256):
-        kinds = {f.kind for f in extraction.findings}
-        if kinds:
-            kinds.add("task")
+        kinds: set[str] = set()
+        for prefix, findings in (
+            ("", extraction.findings),
+            (FIRM, [f for f in extraction.findings if f.firm]),
+        ):
+            found = {f.kind for f in findings}
+            if found:
+                found.add("task")
+            kinds |= {prefix + k for k in found}
         out.append(kinds)
     return out
 
@@ -87,7 +98,7 @@ def score_examples(examples: list[Example], predicted: list[set[str]]) -> dict[s
         for part in parts:
             for kind in kinds:
                 result.setdefault(part, {}).setdefault(kind, Score()).add(
-                    kind in pred, kind in ex.gold
+                    kind in pred, kind.removeprefix(FIRM) in ex.gold
                 )
     return result
 
@@ -219,14 +230,14 @@ def run(pipeline: Any, data_dir: Path) -> dict[str, Any]:
 def format_table(report: dict[str, Any]) -> str:
     """A plain-text table of the report."""
     lines = [f"pipeline: {report['pipeline']}", ""]
-    lines.append(f"{'corpus':<12} {'part':<8} {'kind':<11} {'P':>6} {'R':>6} {'F1':>6} {'n+':>5}")
+    lines.append(f"{'corpus':<12} {'part':<8} {'kind':<16} {'P':>6} {'R':>6} {'F1':>6} {'n+':>5}")
     for corpus, parts in report["corpora"].items():
         for part, kinds in parts.items():
             if part == "train":
                 continue
             for kind, s in kinds.items():
                 lines.append(
-                    f"{corpus:<12} {part:<8} {kind:<11} {s['precision']:>6.3f} "
+                    f"{corpus:<12} {part:<8} {kind:<16} {s['precision']:>6.3f} "
                     f"{s['recall']:>6.3f} {s['f1']:>6.3f} {s['tp'] + s['fn']:>5}"
                 )
     return "\n".join(lines)

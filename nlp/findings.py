@@ -18,6 +18,9 @@ class Finding:
     ("send the deck"); ``owner`` who owes it ("reader" for a request, "writer" for a
     commitment); ``due`` the resolved due date (aware, in the message's zone, end of the
     stated day) or None; ``due_text`` the phrase it came from ("by Friday").
+    ``firm`` is False for what the classifier counts as an ask or a promise but the
+    rules hold too weak to act on (a courtesy closer, a broadcast notice, a sign-up
+    call): reported, not nudged about.
     """
 
     kind: FindingKind
@@ -27,6 +30,7 @@ class Finding:
     due: datetime | None = None
     due_text: str | None = None
     score: float = 1.0
+    firm: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,8 @@ class Extraction:
 @dataclass(frozen=True, slots=True)
 class TextItem:
     """One text to analyse. ``sent_at`` anchors relative dates; ``from_me`` is True when
-    the user wrote it; ``tz`` is an IANA zone name for "by Friday", "EOD"."""
+    the user wrote it; ``tz`` is an IANA zone name for "by Friday", "EOD" (empty: the
+    UTC offset ``sent_at`` carries)."""
 
     text: str
     sent_at: datetime | None = None

@@ -18,7 +18,8 @@ class InputError(ValueError):
 
 
 def parse_line(line: str, lineno: int) -> tuple[Any, TextItem]:
-    """Parse one input line: {"id", "text", "date"?, "from_me"?, "tz"?}."""
+    """Parse one input line: {"id", "text", "date"?, "from_me"?, "tz"?} ("tz": an IANA
+    zone for "by Friday", "EOD"; default: the date's own UTC offset)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -37,7 +38,8 @@ def parse_line(line: str, lineno: int) -> tuple[Any, TextItem]:
         text=obj["text"],
         sent_at=sent_at,
         from_me=bool(obj.get("from_me", False)),
-        tz=str(obj.get("tz") or "UTC"),
+        # Without "tz", dates resolve in the offset the message's date carries.
+        tz=str(obj.get("tz") or ""),
     )
     return obj.get("id"), item
 
@@ -54,6 +56,7 @@ def to_json(item_id: Any, extraction: Extraction) -> dict[str, Any]:
                 "owner": f.owner,
                 "due": f.due.isoformat() if f.due else None,
                 "due_text": f.due_text,
+                "firm": f.firm,
             }
             for f in extraction.findings
         ],

@@ -343,3 +343,32 @@ def to_people(spans: Iterable[NameSpan], sender_name: str = "") -> tuple[PersonM
                 continue
         out.append(person)
     return tuple(out)
+
+
+def name_for_address(people: Iterable[PersonMention], email: str) -> str | None:
+    """The full name among ``people`` that the address spells, or None.
+
+    For senders whose headers give a bare address: "dana.whitfield@", "dwhitfield@",
+    "whitfieldd@" or "dana@" (with one "Dana ..." signing) name "Dana Whitfield". A
+    name the address does not spell is never taken: the text names other people too.
+    """
+    local = email.split("@", 1)[0].lower()
+    parts = [p for p in re.split(r"[._\-+\d]+", local) if p]
+    if not parts:
+        return None
+    squashed = "".join(parts)
+    found = []
+    for person in people:
+        words = [w.lower().strip(".'") for w in person.name.split()]
+        words = [w for w in words if w.isalpha()]
+        if len(words) < 2:
+            continue
+        first, last = words[0], words[-1]
+        spelled = (
+            (first in parts and last in parts)
+            or squashed in (first + last, last + first, first[0] + last, last + first[0])
+            or (len(parts) == 1 and squashed == first)
+        )
+        if spelled and person.name not in found:
+            found.append(person.name)
+    return found[0] if len(found) == 1 else None

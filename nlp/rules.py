@@ -39,6 +39,8 @@ class Judgement:
     # instructions ("If you are on the old server, you have to ...").
     block_request: bool = False
     block_commitment: bool = False
+    # "How are you?", "Thanks, ok?": never an ask, whatever the classifier says.
+    courtesy_question: bool = False
 
 
 def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
@@ -53,6 +55,7 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
         return j
     question = _is_question(words)
     courtesy_q = "NEG_COURTESY_Q" in labels or _is_tag_question(words)
+    j.courtesy_question = courtesy_q
     courtesy_lmk = "NEG_COURTESY_LMK" in labels
     fyi = "NEG_FYI" in labels
     marketing = _marketing(words)

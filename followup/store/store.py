@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +61,7 @@ class PendingText:
     date: datetime
     from_me: bool
     from_name: str
+    from_email: str = ""
 
 
 def _now() -> datetime:
@@ -412,15 +413,26 @@ class Store:
         """Messages not yet analysed, oldest first, automated mail excluded."""
         with self.begin() as conn:
             rows = conn.execute(
-                select(M.c.id, M.c.excerpt, M.c.date, M.c.from_me, M.c.from_name)
+                select(M.c.id, M.c.excerpt, M.c.date, M.c.from_me, M.c.from_name, M.c.from_email)
                 .where(M.c.analysed.is_(False), M.c.automated.is_(None))
                 .order_by(M.c.id)
                 .limit(limit)
             )
-            return [PendingText(r.id, r.excerpt, r.date, r.from_me, r.from_name) for r in rows]
+            return [
+                PendingText(r.id, r.excerpt, r.date, r.from_me, r.from_name, r.from_email)
+                for r in rows
+            ]
 
-    def save_findings(self, results: Sequence[tuple[int, Sequence[Finding]]]) -> int:
-        """Write findings and the analysed mark in one transaction; returns findings saved."""
+    def save_findings(
+        self,
+        results: Sequence[tuple[int, Sequence[Finding]]],
+        names: Mapping[str, str] | None = None,
+    ) -> int:
+        """Write findings and the analysed mark in one transaction; returns findings saved.
+
+        ``names`` (address -> name read in the mail, e.g. its signature) fills in the
+        name of addresses the headers left without one; a header name is never replaced.
+        """
         rows = [
             {
                 "message_pk": pk,
@@ -441,6 +453,8 @@ class Store:
             if rows:
                 conn.execute(F.insert(), rows)
             conn.execute(update(M).where(M.c.id.in_(pks)).values(analysed=True))
+            for email, name in sorted((names or {}).items()):
+                conn.execute(update(A).where(A.c.email == email, A.c.name == "").values(name=name))
         return len(rows)
 
     def count_pending_analysis(self) -> int:

@@ -314,3 +314,33 @@ def test_people_and_person(config):
     ]
     missing = invoke(config, "person", "nobody@x.example")
     assert missing.exit_code == 2 and "No history with nobody@x.example" in missing.stderr
+
+
+def test_a_bare_address_takes_the_name_it_signs_with(tmp_path, config):
+    inbox = mailbox.Maildir(tmp_path / "Mail", create=False)
+    inbox.add(
+        mail(
+            "kgrant@gamma.example",
+            ME,
+            NOW - timedelta(days=5),
+            "Lease",
+            "Penny,\n\nCan you sign the lease renewal this week?\n\nThanks,\nKim Grant\n",
+        )
+    )
+    # The signature names someone the address does not spell: the address stays bare.
+    inbox.add(
+        mail(
+            "ops7@delta.example",
+            ME,
+            NOW - timedelta(days=5),
+            "Badge",
+            "Penny,\n\nCould you return the visitor badge today?\n\nRegards,\nLee Novak\n",
+        )
+    )
+    assert invoke(config, "sync").exit_code == 0
+    out = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    people = {n["person"]["email"]: n["person"]["name"] for n in out if n["kind"] == "reply"}
+    assert people["kgrant@gamma.example"] == "Kim Grant"
+    assert people["ops7@delta.example"] == "ops7@delta.example"
+    text = invoke(config, "digest", "--now", NOW.isoformat()).output
+    assert "Reply to Kim Grant" in text

@@ -128,7 +128,46 @@ STILL_REQUESTS = [
 
 
 def kinds(text: str, pipeline) -> set[str]:  # type: ignore[no-untyped-def]
-    return {f.kind for f in nlp.extract(text, sent_at=WED, pipeline=pipeline).findings}
+    """The firm findings' kinds: what the digest acts on."""
+    found = nlp.extract(text, sent_at=WED, pipeline=pipeline).findings
+    return {f.kind for f in found if f.firm}
+
+
+# What the labelled corpora count as asks but the digest should not chase: reported as
+# findings, not firm.
+SOFT_REQUESTS = [
+    "Let me know if you have any questions.",
+    "Please let me know if you have any questions.",
+    "Feel free to call me if you have any questions.",
+]
+
+
+@pytest.mark.parametrize("text", SOFT_REQUESTS)
+def test_soft_requests_are_findings_but_not_firm(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    found = nlp.extract(text, sent_at=WED, pipeline=rules_pipeline).findings
+    assert [(f.kind, f.firm) for f in found] == [("request", False)]
+
+
+@pytest.mark.parametrize("text", ["How are you?", "Thanks, ok?", "The meeting went well."])
+def test_courtesy_and_statements_are_no_finding_at_all(text: str, rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    assert nlp.extract(text, sent_at=WED, pipeline=rules_pipeline).findings == ()
+
+
+def test_firm_findings_are_firm(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    found = nlp.extract(
+        "Can you send me the Q3 numbers? I'll call you tomorrow.", sent_at=WED,
+        pipeline=rules_pipeline,
+    ).findings  # fmt: skip
+    assert [f.kind for f in found if f.firm] == ["request", "commitment"]
+
+
+def test_without_classifier_every_finding_is_firm() -> None:
+    from nlp.pipeline import Pipeline, build_rule_nlp
+
+    rules_only = Pipeline(build_rule_nlp(textcat=False), None, "rules only")
+    texts = [*REQUESTS, *COMMITMENTS, *SOFT_REQUESTS]
+    found = [f for t in texts for f in nlp.extract(t, sent_at=WED, pipeline=rules_only).findings]
+    assert found and all(f.firm for f in found)
 
 
 @pytest.mark.parametrize("text", REQUESTS)

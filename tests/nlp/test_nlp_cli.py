@@ -26,9 +26,11 @@ def test_extract_jsonl_one_line_per_input() -> None:
     assert first["owner"] == "reader"
     assert first["action"] == "send the deck"
     assert first["due"] == "2024-02-23T23:59:00-06:00"
+    assert first["firm"] is True
     assert out[1]["findings"] == []
-    assert out[2]["findings"][0]["kind"] == "commitment"
-    assert out[2]["findings"][0]["due"] == "2024-02-22T23:59:00+00:00"
+    (promise,) = [f for f in out[2]["findings"] if f["kind"] == "commitment"]
+    assert (promise["owner"], promise["firm"]) == ("writer", True)
+    assert promise["due"] == "2024-02-22T23:59:00+00:00"
     assert set(out[0]) == {"id", "findings", "people"}
 
 
@@ -75,3 +77,12 @@ def test_commands_have_help() -> None:
         result = CliRunner().invoke(command, ["--help"])
         assert result.exit_code == 0
         assert "Example usage" in result.output
+
+
+def test_extract_resolves_in_the_dates_own_offset_without_tz() -> None:
+    # Wednesday 22:30 at -05:00 is already Thursday in UTC: "tomorrow" is still Thursday.
+    line = {"id": 1, "text": "I'll send it tomorrow.", "date": "2024-02-21T22:30:00-05:00"}
+    result = CliRunner().invoke(extract, ["--jsonl", "--pipeline", "rules"], input=json.dumps(line))
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.output)["findings"]
+    assert findings and {f["due"] for f in findings} == {"2024-02-22T23:59:00-05:00"}

@@ -65,3 +65,33 @@ def test_pipeline_merges_rules_and_known_names(rules_pipeline) -> None:  # type:
     assert ("Robin", "Robin") in names
     assert ("Dana", "Dana") in names
     assert ("Dana Example", "Dana Example") in names
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("dana.whitfield@example.com", "Dana Whitfield"),
+        ("dwhitfield@example.com", "Dana Whitfield"),
+        ("whitfieldd@example.com", "Dana Whitfield"),
+        ("d.whitfield@example.com", "Dana Whitfield"),
+        ("dana@example.com", "Dana Whitfield"),
+        ("robin_sample2@example.com", "Robin Sample"),
+        ("rs@example.com", None),  # initials alone: too little to go on
+        ("ops@example.com", None),
+    ],
+)
+def test_name_for_address(email: str, expected: str | None) -> None:
+    from nlp.findings import PersonMention
+    from nlp.people import name_for_address
+
+    people = [PersonMention("Dana Whitfield"), PersonMention("Robin Sample"), PersonMention("Kim")]
+    assert name_for_address(people, email) == expected
+
+
+def test_name_for_address_refuses_two_candidates() -> None:
+    from nlp.findings import PersonMention
+    from nlp.people import name_for_address
+
+    people = [PersonMention("Dana Whitfield"), PersonMention("Dana Moreau")]
+    assert name_for_address(people, "dana@example.com") is None
+    assert name_for_address(people, "dmoreau@example.com") == "Dana Moreau"
