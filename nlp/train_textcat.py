@@ -124,23 +124,17 @@ def prepare(examples: Sequence[Example]) -> list[Prepared]:
 
 
 def tok2vec_source(choice: str) -> str | None:
-    """The installed statistical English pipeline whose token-to-vector layer the
-    classifier starts from ("auto": the first installed, None without one; "none")."""
+    """The statistical English pipeline whose token-to-vector layer the classifier
+    starts from ("auto": the first installed, None without one; "none": None)."""
     if choice == "none":
         return None
-    import spacy
+    if choice != "auto":
+        return choice
+    from spacy.util import is_package
 
     from nlp.pipeline import MODEL_PACKAGES
 
-    for name in MODEL_PACKAGES if choice == "auto" else (choice,):
-        try:
-            spacy.load(name, exclude=_NOT_TOK2VEC)
-        except (OSError, ImportError):
-            continue
-        return name
-    if choice != "auto":
-        raise SystemExit(f"cannot load {choice}")
-    return None
+    return next((name for name in MODEL_PACKAGES if is_package(name)), None)
 
 
 _NOT_TOK2VEC = ["tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"]
@@ -422,7 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = tok2vec_source(args.tok2vec)
     base = None
     if source is not None:
-        meta = _load_source(source).meta
+        try:
+            meta = _load_source(source).meta
+        except (OSError, ImportError):
+            parser.error(f"cannot load {source}")
         base = f"{meta['lang']}_{meta['name']} {meta['version']}"
     logger.info("training on %d sentences, %d folds, tok2vec from %s", len(data), FOLDS, base)
     cache = args.out / "oof_scores.json.tmp" if args.reuse_oof else None

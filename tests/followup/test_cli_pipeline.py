@@ -114,6 +114,16 @@ def invoke(config: Path, *args: str):
     return result
 
 
+def run_process(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """followup as a real process, its output to a pipe (as under cron)."""
+    return subprocess.run(
+        [sys.executable, "-m", "followup", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_sync_json_reports_folders_and_skips(config):
     result = invoke(config, "sync", "--json")
     assert result.exit_code == 0, result.output
@@ -193,38 +203,10 @@ def test_missing_maildir_is_one_line_and_exit_1(tmp_path, config):
 
 
 def test_run_as_a_real_subprocess(config):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "followup",
-            "--config",
-            str(config),
-            "run",
-            "--now",
-            NOW.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_process(config, "run", "--now", NOW.isoformat())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Synced 4 new messages, analysed 3,")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "followup",
-            "--config",
-            str(config),
-            "digest",
-            "--now",
-            NOW.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_process(config, "digest", "--now", NOW.isoformat())
     assert proc.returncode == 0, proc.stderr
     assert "Reply to Dana Lee" in proc.stdout
     assert "\x1b[" not in proc.stdout  # no colour codes in a pipe
@@ -273,12 +255,7 @@ def test_an_ask_to_two_people_is_mine_when_it_greets_me(tmp_path, config):
 
 def test_a_failing_source_is_one_line_in_a_real_process(tmp_path, config):
     config.write_text(config.read_text().replace(str(tmp_path / "Mail"), str(tmp_path / "Gone")))
-    proc = subprocess.run(
-        [sys.executable, "-m", "followup", "--config", str(config), "sync"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_process(config, "sync")
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert proc.stderr.startswith("Error: local: ")
