@@ -61,3 +61,6 @@ class TextItem:
     from_me: bool = False
     tz: str = "UTC"
     sender_name: str = ""
+    # The thread's people from the headers (sender, recipients): first-name mentions
+    # are linked to them.
+    correspondents: tuple[PersonMention, ...] = ()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from nlp.findings import Extraction, TextItem
+from nlp.findings import Extraction, PersonMention, TextItem
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +18,10 @@ class InputError(ValueError):
 
 
 def parse_line(line: str, lineno: int) -> tuple[Any, TextItem]:
-    """Parse one input line: {"id", "text", "date"?, "from_me"?, "tz"?} ("tz": an IANA
-    zone for "by Friday", "EOD"; default: the date's own UTC offset)."""
+    """Parse one input line: {"id", "text", "date"?, "from_me"?, "tz"?,
+    "correspondents"?} ("tz": an IANA zone for "by Friday", "EOD"; default: the date's
+    own UTC offset; "correspondents": the thread's people from the headers,
+    [{"name"?, "email"}], to which first-name mentions are linked)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -34,12 +36,18 @@ def parse_line(line: str, lineno: int) -> tuple[Any, TextItem]:
             raise InputError(f"line {lineno}: date {obj['date']!r} is not ISO-8601") from None
         if sent_at.tzinfo is None:
             sent_at = sent_at.replace(tzinfo=UTC)
+    correspondents = []
+    for c in obj.get("correspondents") or []:
+        if not isinstance(c, dict) or not isinstance(c.get("email"), str):
+            raise InputError(f'line {lineno}: each of "correspondents" needs a string "email"')
+        correspondents.append(PersonMention(str(c.get("name") or ""), c["email"].lower()))
     item = TextItem(
         text=obj["text"],
         sent_at=sent_at,
         from_me=bool(obj.get("from_me", False)),
         # Without "tz", dates resolve in the offset the message's date carries.
         tz=str(obj.get("tz") or ""),
+        correspondents=tuple(correspondents),
     )
     return obj.get("id"), item
 

@@ -4,7 +4,8 @@ The rules read what mail puts in fixed places ("From: Example, Dana", "Hi Dana,"
 "Thanks,\\nDana Example"); the statistical model's NER, where installed, adds names in
 running text, run only on the lines that carry a capitalised word worth asking about
 (it is the slow step). First-name-only mentions are folded into the full name they
-start when the same text names that person in full.
+start when the same text names that person in full, else linked to the one
+correspondent of the thread with that first name.
 """
 
 from __future__ import annotations
@@ -321,8 +322,17 @@ def merge_spans(*groups: Iterable[NameSpan]) -> list[NameSpan]:
     return sorted(kept, key=lambda s: s.start)
 
 
-def to_people(spans: Iterable[NameSpan], sender_name: str = "") -> tuple[PersonMention, ...]:
-    """Distinct people, first-name-only mentions folded into the full name they start."""
+def to_people(
+    spans: Iterable[NameSpan],
+    sender_name: str = "",
+    correspondents: Iterable[PersonMention] = (),
+) -> tuple[PersonMention, ...]:
+    """Distinct people, first-name-only mentions folded into the full name they start,
+    then linked to the thread's ``correspondents`` (see ``link_to_correspondents``)."""
+    return link_to_correspondents(_distinct_people(spans, sender_name), correspondents)
+
+
+def _distinct_people(spans: Iterable[NameSpan], sender_name: str) -> tuple[PersonMention, ...]:
     by_key: dict[str, PersonMention] = {}
     names = list(spans)
     if sender_name:
@@ -345,11 +355,77 @@ def to_people(spans: Iterable[NameSpan], sender_name: str = "") -> tuple[PersonM
     return tuple(out)
 
 
+def _address_name(email: str) -> tuple[str, str] | None:
+    """(first name, full name) an address spells as "first.last@" / "first_last@";
+    None for "dwhitfield@", "dana@" or "dana.k.whitfield@" (no safe split)."""
+    local = email.split("@", 1)[0]
+    parts = [p for p in re.split(r"[._\-]", local) if p]
+    if len(parts) != 2 or not all(p.isalpha() and len(p) > 1 for p in parts):
+        return None
+    first, last = (p.capitalize() for p in parts)
+    return first, f"{first} {last}"
+
+
+def _first_names(person: PersonMention) -> tuple[str, str] | None:
+    """(first name, name to use) of a correspondent: its header name, else the name
+    its address spells."""
+    name = person.name.strip()
+    last_first = re.fullmatch(r"([^,]+),\s*([^,]+)", name)  # "Whitfield, Dana"
+    if last_first:
+        name = f"{last_first.group(2)} {last_first.group(1)}"
+    words = name.split()
+    if len(words) >= 2 and _plausible_name(name):
+        return words[0], name
+    spelled = _address_name(person.email) if person.email else None
+    if spelled and (not words or words[0].lower() == spelled[0].lower()):
+        return spelled
+    if len(words) == 1 and _plausible_name(name):
+        return name, name
+    return None
+
+
+def link_to_correspondents(
+    people: Iterable[PersonMention], correspondents: Iterable[PersonMention]
+) -> tuple[PersonMention, ...]:
+    """Give a first-name-only mention the full name and address of the one correspondent
+    of the thread (sender and recipients, from the headers) with that first name: "Hi
+    Dana," in a message to "Dana Whitfield <dana@...>" or to a bare
+    "dana.whitfield@..." is that person. Two correspondents named Dana: left as it
+    stands. A full name that is a correspondent's takes its address."""
+    people = tuple(people)
+    corr = [c for c in correspondents if c.email]
+    if not corr:
+        return people
+    by_first: dict[str, list[tuple[str, str]]] = {}
+    by_full: dict[str, str] = {}
+    for c in corr:
+        assert c.email is not None
+        if c.name:
+            by_full.setdefault(c.name.lower(), c.email)
+        named = _first_names(c)
+        if named:
+            entries = by_first.setdefault(named[0].lower(), [])
+            if (named[1], c.email) not in entries:
+                entries.append((named[1], c.email))
+    out: list[PersonMention] = []
+    for person in people:
+        key = person.name.lower()
+        if " " not in person.name and len(by_first.get(key, ())) == 1:
+            name, email = by_first[key][0]
+            person = PersonMention(name, person.email or email)
+        elif person.email is None and key in by_full:
+            person = PersonMention(person.name, by_full[key])
+        if person not in out:
+            out.append(person)
+    return tuple(out)
+
+
 def name_for_address(people: Iterable[PersonMention], email: str) -> str | None:
     """The full name among ``people`` that the address spells, or None.
 
     For senders whose headers give a bare address: "dana.whitfield@", "dwhitfield@",
-    "whitfieldd@" or "dana@" (with one "Dana ..." signing) name "Dana Whitfield". A
+    "whitfieldd@", "d.k.whitfield@" or "dana@" (with one "Dana ..." signing) name "Dana
+    Whitfield". A
     name the address does not spell is never taken: the text names other people too.
     """
     local = email.split("@", 1)[0].lower()
@@ -364,8 +440,16 @@ def name_for_address(people: Iterable[PersonMention], email: str) -> str | None:
         if len(words) < 2:
             continue
         first, last = words[0], words[-1]
+        initials = {w[0] for w in words[:-1]}
         spelled = (
             (first in parts and last in parts)
+            # "k.m.grant@" / "m..grant@" (middle initial, first name dropped) for
+            # "Kim M. Grant": the surname with initials of the other names.
+            or (
+                last in parts
+                and len(parts) > 1
+                and all(p == last or (len(p) == 1 and p in initials) for p in parts)
+            )
             or squashed in (first + last, last + first, first[0] + last, last + first[0])
             or (len(parts) == 1 and squashed == first)
         )

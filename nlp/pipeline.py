@@ -66,9 +66,7 @@ class Pipeline:
             docs = self.nlp.pipe((p.body for p in parts), batch_size=batch_size)
             for item, part, doc in zip(chunk, parts, docs, strict=True):
                 findings = self._findings(doc, doc.user_data.get(USER_DATA_KEY, []), item)
-                found = self._people(
-                    part.body, part.signature, part.quoted, item.sender_name, ner=people
-                )
+                found = self._people(part.body, part.signature, part.quoted, item, ner=people)
                 yield Extraction(findings=findings, people=found, clean_text=part.body)
 
     def _findings(self, doc: Any, verdicts: list[Any], item: TextItem) -> tuple[Finding, ...]:
@@ -102,10 +100,11 @@ class Pipeline:
         return tuple(out)
 
     def _people(
-        self, body: str, signature: str, quoted: str, sender: str, *, ner: bool = True
+        self, body: str, signature: str, quoted: str, item: TextItem, *, ner: bool = True
     ) -> tuple[Any, ...]:
         text = "\n".join(t for t in (body, signature, quoted) if t)
-        return to_people(self.person_spans(text, ner=ner), sender_name=sender)
+        spans = self.person_spans(text, ner=ner)
+        return to_people(spans, item.sender_name, item.correspondents)
 
     def person_spans(self, text: str, *, ner: bool = True) -> list[Any]:
         """Name spans in ``text`` (rules first, then NER where the model is loaded and

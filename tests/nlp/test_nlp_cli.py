@@ -86,3 +86,33 @@ def test_extract_resolves_in_the_dates_own_offset_without_tz() -> None:
     assert result.exit_code == 0, result.output
     findings = json.loads(result.output)["findings"]
     assert findings and {f["due"] for f in findings} == {"2024-02-22T23:59:00-05:00"}
+
+
+def test_extract_links_first_names_to_the_correspondents_given() -> None:
+    text = "Hi Dana,\n\nCould you send me the lease by Friday?\n\nThanks,\nKim"
+    lines = [
+        {"id": 1, "text": text, "correspondents": [
+            {"email": "dana.whitfield@example.com"}, {"name": "Kim Grant", "email": "kg@x.example"},
+        ]},
+        # Two correspondents named Dana: the mention stays a first name.
+        {"id": 2, "text": text, "correspondents": [
+            {"name": "Dana Whitfield", "email": "dw@example.com"},
+            {"name": "Dana Moreau", "email": "dm@example.com"},
+        ]},
+        {"id": 3, "text": text},
+    ]  # fmt: skip
+    result = CliRunner().invoke(extract, ["--jsonl"], input="\n".join(map(json.dumps, lines)))
+    assert result.exit_code == 0, result.output
+    people = {o["id"]: o["people"] for o in map(json.loads, result.output.splitlines())}
+    assert people[1] == [
+        {"name": "Dana Whitfield", "email": "dana.whitfield@example.com"},
+        {"name": "Kim Grant", "email": "kg@x.example"},
+    ]
+    assert {"name": "Dana"} in people[2] and {"name": "Dana"} in people[3]
+
+
+def test_extract_rejects_a_correspondent_without_address() -> None:
+    line = json.dumps({"id": 1, "text": "Hi Dana", "correspondents": [{"name": "Dana"}]})
+    result = CliRunner().invoke(extract, ["--jsonl"], input=line + "\n")
+    assert result.exit_code != 0
+    assert 'line 1: each of "correspondents" needs a string "email"' in result.output

@@ -76,6 +76,9 @@ def test_pipeline_merges_rules_and_known_names(rules_pipeline) -> None:  # type:
         ("d.whitfield@example.com", "Dana Whitfield"),
         ("dana@example.com", "Dana Whitfield"),
         ("robin_sample2@example.com", "Robin Sample"),
+        ("k..moreau@example.com", "Lee K. Moreau"),  # middle initial, first name dropped
+        ("l.k.moreau@example.com", "Lee K. Moreau"),
+        ("x.moreau@example.com", None),  # an initial the name does not have
         ("rs@example.com", None),  # initials alone: too little to go on
         ("ops@example.com", None),
     ],
@@ -84,7 +87,12 @@ def test_name_for_address(email: str, expected: str | None) -> None:
     from nlp.findings import PersonMention
     from nlp.people import name_for_address
 
-    people = [PersonMention("Dana Whitfield"), PersonMention("Robin Sample"), PersonMention("Kim")]
+    people = [
+        PersonMention("Dana Whitfield"),
+        PersonMention("Robin Sample"),
+        PersonMention("Kim"),
+        PersonMention("Lee K. Moreau"),
+    ]
     assert name_for_address(people, email) == expected
 
 
@@ -95,3 +103,39 @@ def test_name_for_address_refuses_two_candidates() -> None:
     people = [PersonMention("Dana Whitfield"), PersonMention("Dana Moreau")]
     assert name_for_address(people, "dana@example.com") is None
     assert name_for_address(people, "dmoreau@example.com") == "Dana Moreau"
+
+
+@pytest.mark.parametrize(
+    ("mentions", "correspondents", "expected"),
+    [
+        # The one correspondent named Dana, by header name or by the address it spells.
+        (["Dana"], [("Dana Whitfield", "dw@example.com")], [("Dana Whitfield", "dw@example.com")]),
+        (["Dana"], [("", "dana.whitfield@example.com")],
+         [("Dana Whitfield", "dana.whitfield@example.com")]),
+        (["Dana"], [("Whitfield, Dana", "dw@example.com")], [("Dana Whitfield", "dw@example.com")]),
+        # Two correspondents named Dana: which one is meant is not clear.
+        (["Dana"], [("Dana Whitfield", "dw@example.com"), ("Dana Moreau", "dm@example.com")],
+         [("Dana", None)]),
+        # No Dana among them; an address that does not spell a first name links nothing.
+        (["Dana"], [("Robin Sample", "rs@example.com")], [("Dana", None)]),
+        (["Dana"], [("", "dwhitfield@example.com")], [("Dana", None)]),
+        # A full name that is a correspondent's takes its address; others stay as they are.
+        (["Robin Sample", "Kim Grant"], [("Robin Sample", "rs@example.com")],
+         [("Robin Sample", "rs@example.com"), ("Kim Grant", None)]),
+        # "Dana" and the correspondent it names are one person, listed once.
+        (["Dana Whitfield", "Dana"], [("Dana Whitfield", "dw@example.com")],
+         [("Dana Whitfield", "dw@example.com")]),
+    ],
+)  # fmt: skip
+def test_first_names_link_to_the_threads_correspondents(
+    mentions: list[str],
+    correspondents: list[tuple[str, str]],
+    expected: list[tuple[str, str | None]],
+) -> None:
+    from nlp.findings import PersonMention
+    from nlp.people import NameSpan, to_people
+
+    spans = [NameSpan(0, 0, name) for name in mentions]
+    corr = [PersonMention(name, email) for name, email in correspondents]
+    got = to_people(spans, correspondents=corr)
+    assert [(p.name, p.email) for p in got] == expected
