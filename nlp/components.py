@@ -98,7 +98,11 @@ class Thresholds:
         """(is request, is commitment) for one sentence's judgement and scores."""
         is_req = not j.block_request and (
             (j.request and p_req >= self.request_rule_floor)
-            or (p_req >= self.request_alone and not j.veto_request)
+            or (
+                p_req >= self.request_alone
+                and not j.veto_request
+                and not _vetoed_promise(j, p_req, p_cmt)
+            )
         )
         is_cmt = not j.block_commitment and (
             (j.commitment and p_cmt >= self.commitment_rule_floor)
@@ -117,6 +121,12 @@ class Thresholds:
     def from_dict(cls, data: dict[str, Any]) -> Thresholds:
         known = {k: float(v) for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+def _vetoed_promise(j: Any, p_req: float, p_cmt: float) -> bool:
+    """A sentence the classifier reads as a promise rather than an ask, which the rules
+    vetoed as a promise ("If the numbers are ready, I will send them."): no ask either."""
+    return bool(j.veto_commitment) and p_cmt > p_req
 
 
 class FindingsComponent:
@@ -143,6 +153,9 @@ class FindingsComponent:
         self.textcat_nlp: Language | None = None  # the classifier (tok2vec? + textcat)
         self.thresholds = Thresholds()
         self.use_features = False
+        # The fine-tuned sentence encoder (nlp.encoder), where installed: it scores in
+        # the textcat's place, with its own thresholds.
+        self.encoder: Any = None
         # Training/tuning only: keep every sentence's verdict, not just the findings.
         self.record_all = False
 
@@ -152,6 +165,10 @@ class FindingsComponent:
         self.thresholds = thresholds
         # Models trained with the rules' cues as extra tokens say so in their meta.
         self.use_features = bool(textcat_nlp and textcat_nlp.meta.get("followup_features"))
+
+    def set_encoder(self, encoder: Any, thresholds: Thresholds) -> None:
+        self.encoder = encoder
+        self.thresholds = thresholds
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -219,6 +236,11 @@ class FindingsComponent:
         return docs
 
     def _scores(self, pending: list[Any]) -> list[tuple[float, float, float]]:
+        if self.encoder is not None and pending:
+            scores: list[tuple[float, float, float]] = self.encoder.score(
+                [doc[start:end].text.strip() for doc, start, end, *_ in pending]
+            )
+            return scores
         if self.textcat is None or self.textcat_nlp is None or not pending:
             return [(1.0, 1.0, 0.0)] * len(pending)
         # The classifier sees the sentence alone, as it was trained, plus the rules' cues

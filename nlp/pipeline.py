@@ -171,11 +171,16 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
     if prefer not in ("auto", "rules", "model"):
         raise ValueError(f"prefer must be auto, rules or model, not {prefer!r}")
     nlp = build_rule_nlp()
-    tc_nlp = nlp.get_pipe("followup_findings").textcat_nlp
+    component = nlp.get_pipe("followup_findings")
+    tc_nlp = component.textcat_nlp
     textcat = ""
     if tc_nlp is not None:
         base = tc_nlp.meta.get("tok2vec_from")
         textcat = f" + textcat: bag of words + CNN fine-tuned from {base}" if base else " + textcat"
+    encoder = _load_encoder() if prefer != "rules" else None
+    if encoder is not None:
+        component.set_encoder(encoder, encoder.thresholds)
+        textcat = f" + encoder: {encoder.name}"
     rules_name = f"rules (spacy.blank en + sentencizer + matcher{textcat})"
     ner = None
     name = rules_name
@@ -186,6 +191,17 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
         elif prefer == "model":
             logger.warning("no statistical English model installed; using the rules")
     return Pipeline(nlp, ner, name)
+
+
+def _load_encoder() -> Any:
+    from nlp.encoder import load_encoder
+
+    try:
+        return load_encoder()
+    except (OSError, ValueError, RuntimeError) as exc:
+        # A broken install must not stop the mail run: the textcat still works.
+        logger.warning("sentence encoder not loaded (%s); using the textcat", exc)
+        return None
 
 
 def _load_ner() -> tuple[Any, str]:

@@ -40,7 +40,7 @@ import logging
 import random
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,9 @@ FOLDS = 5
 # Out of fold, on models trained on four fifths of the data; the final model, trained on
 # all of it, is surer of itself and measured ~0.05 more precise at the same thresholds.
 REQUEST_MIN_PRECISION = 0.80
+# A firm finding from the classifier alone has no rule cue behind it: it must be surer
+# than that ("Thanks for the invitation, I would be glad to speak." scored 0.53).
+ALONE_MIN = 0.6
 GRID = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
 OFF = 1.01
 
@@ -67,6 +70,7 @@ class Prepared:
 
     example: Example
     sentences: list[tuple[Any, list[str]]]  # (rules.Judgement, classifier tokens)
+    texts: list[str] = field(default_factory=list)  # each sentence's text, as written
 
     def words(self) -> list[str]:
         out = [tok for _, toks in self.sentences for tok in toks]
@@ -115,11 +119,12 @@ def prepare(examples: Sequence[Example]) -> list[Prepared]:
     texts = (split_body(_normalise(ex.text)).body for ex in examples)
     out = []
     for ex, doc in zip(examples, nlp.pipe(texts, batch_size=256), strict=True):
-        sentences = []
+        sentences, sent_texts = [], []
         for start, end, j, words, inside in component.judge_doc(doc):
             tc_doc = textcat_doc(nlp.vocab, doc, start, end, j, words, inside, True)
             sentences.append((j, [t.text for t in tc_doc]))
-        out.append(Prepared(ex, sentences))
+            sent_texts.append(doc[start:end].text.strip())
+        out.append(Prepared(ex, sentences, sent_texts))
     return out
 
 
@@ -333,7 +338,7 @@ def choose(
         # Requests: best F1 (pooled Parakweet + commitments_dev) at the precision floor.
         req_best: tuple[float, float, float] = (-1.0, 0.0, OFF)
         for floor, alone in itertools.product(GRID, [*GRID, OFF]):
-            if alone < floor:
+            if alone < max(floor, ALONE_MIN):
                 continue
             s = _scores_for(Thresholds(floor, alone), data, scores, firm=True)["req"]
             key = s.f1 if s.precision >= REQUEST_MIN_PRECISION else s.precision - 1
@@ -342,7 +347,7 @@ def choose(
         # Commitments: best mean of commitments_dev F1 and Lin task F1.
         cmt_best: tuple[float, float, float] = (-1.0, 0.0, OFF)
         for floor, alone in itertools.product(GRID, [*GRID, OFF]):
-            if alone < floor:
+            if alone < max(floor, ALONE_MIN):
                 continue
             th = Thresholds(req_best[1], req_best[2], floor, alone)
             r = _scores_for(th, data, scores, firm=True)
