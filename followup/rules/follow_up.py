@@ -45,7 +45,9 @@ def plan_follow_up(
             continue
         who = person(state, target)
         subject = quote(last.subject) if last.subject.strip() else "your message (no subject)"
-        what = f"asked {quote(asks[0].text)}" if asks else f"no reply to {subject}"
+        # The surest ask speaks for the message (as for replies), not the first.
+        ask = max(asks, key=lambda f: f.score) if asks else None
+        what = f"asked {quote(ask.text)}" if ask else f"no reply to {subject}"
         out.append(
             Nudge(
                 key=f"follow_up:{last.message_id}",
@@ -53,7 +55,7 @@ def plan_follow_up(
                 person=who,
                 title=f"Chase {who.display}",
                 reason=f"{what}; sent {ago(last.date, now, me.tz)}, no reply since",
-                evidence=evidence(last, asks[0].text if asks else None),
+                evidence=evidence(last, ask.text if ask else None),
                 score=(now - last.date).total_seconds() / 86400,
                 extra={"waited": str(threshold)},
             )

@@ -29,6 +29,23 @@ def test_my_question_in_a_reply_unanswered():
     assert len(nudges) == 1 and "Can you confirm the date?" in nudges[0].reason
 
 
+def test_the_surest_ask_speaks_for_the_message():
+    from dataclasses import replace
+
+    mine = msg(
+        ME,
+        "raj@beta.example",
+        NOW - timedelta(days=6),
+        findings=(
+            replace(ask("Thanks, I would be glad to speak."), score=0.7),
+            replace(ask("Can you confirm the date?"), score=0.99),
+        ),
+    )
+    (nudge,) = kinds(plan(state(thread(mine)), NOW, RULES, MY), "follow_up")
+    assert "asked 'Can you confirm the date?'" in nudge.reason
+    assert nudge.evidence.sentence == "Can you confirm the date?"
+
+
 def test_statement_in_a_reply_needs_no_chase():
     theirs = msg("raj@beta.example", ME, NOW - timedelta(days=10))
     mine = msg(ME, "raj@beta.example", NOW - timedelta(days=6))
