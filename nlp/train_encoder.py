@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nlp.corpora import load
 from nlp.encoder import (
     ADAPTER_FILE,
     LABELS,
@@ -43,7 +42,15 @@ from nlp.encoder import (
     lora_modules,
     mean_pool,
 )
-from nlp.train_textcat import TRAIN_FILES, Prepared, choose, fold_of, labels_for, prepare
+from nlp.train_textcat import (
+    Prepared,
+    choose,
+    fold_of,
+    labels_for,
+    prepare,
+    training_examples,
+    write_thresholds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -177,10 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    examples = [
-        ex for name in TRAIN_FILES if (args.data_dir / name).exists()
-        for ex in load(args.data_dir, name) if not ex.heldout
-    ]  # fmt: skip
+    examples = training_examples(args.data_dir)
     if not examples:
         parser.error(f"no training data in {args.data_dir}")
     data = prepare(examples)
@@ -191,9 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if encoder is None:
             parser.error(f"no encoder in {args.out} (or the encoder extra is not installed)")
         _, thresholds = choose(val, [sentence_scores(encoder, val)])
-        (args.out / "thresholds.json").write_text(
-            json.dumps(thresholds, indent=2, sort_keys=True) + "\n"
-        )
+        write_thresholds(args.out, thresholds)
         logger.info("thresholds: %s", thresholds)
         return 0
     logger.info("training on %d examples, choosing on %d", len(fit), len(val))
@@ -235,7 +237,7 @@ def save(
         "license": "MIT (trained on Parakweet Apache-2.0, Lin MIT, commitments_dev)",
     }
     (out / "encoder.json").write_text(json.dumps(meta, indent=2) + "\n")
-    (out / "thresholds.json").write_text(json.dumps(thresholds, indent=2, sort_keys=True) + "\n")
+    write_thresholds(out, thresholds)
 
 
 if __name__ == "__main__":

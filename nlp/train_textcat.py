@@ -128,6 +128,18 @@ def prepare(examples: Sequence[Example]) -> list[Prepared]:
     return out
 
 
+def training_examples(data_dir: Path) -> list[Example]:
+    """The training part of the licence-compatible corpora found in ``data_dir``."""
+    return [
+        ex for name in TRAIN_FILES if (data_dir / name).exists()
+        for ex in load(data_dir, name) if not ex.heldout
+    ]  # fmt: skip
+
+
+def write_thresholds(out: Path, thresholds: dict[str, float]) -> None:
+    (out / "thresholds.json").write_text(json.dumps(thresholds, indent=2, sort_keys=True) + "\n")
+
+
 def tok2vec_source(choice: str) -> str | None:
     """The statistical English pipeline whose token-to-vector layer the classifier
     starts from ("auto": the first installed, None without one; "none": None)."""
@@ -387,7 +399,7 @@ def save(nlp: Any, out: Path, thresholds: dict[str, float], meta: dict[str, Any]
     # The classifier reads hashed features only; the string table would just be a word
     # list of the training data, so it is not shipped.
     (out / "vocab" / "strings.json").write_text("[]\n")
-    (out / "thresholds.json").write_text(json.dumps(thresholds, indent=2, sort_keys=True) + "\n")
+    write_thresholds(out, thresholds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -411,10 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    examples = [
-        ex for name in TRAIN_FILES if (args.data_dir / name).exists()
-        for ex in load(args.data_dir, name) if not ex.heldout
-    ]  # fmt: skip
+    examples = training_examples(args.data_dir)
     if not examples:
         parser.error(f"no training data in {args.data_dir}")
     data = prepare(examples)

@@ -95,8 +95,15 @@ def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -
     assert main([str(data_dir), "--out", str(out), "--epochs", "1", "--rank", "2"]) == 0
     meta = json.loads((out / "encoder.json").read_text())
     assert meta["rank"] == 2 and meta["epochs"] == 1
-    assert json.loads((out / "thresholds.json").read_text())  # chosen, not empty
+    chosen = json.loads((out / "thresholds.json").read_text())
+    assert chosen  # chosen, not empty
     assert load_encoder(out) is not None
+    # --rechoose: the same model's thresholds chosen again, without training.
+    (out / "thresholds.json").unlink()
+    weights = (out / ADAPTER_FILE).read_bytes()
+    assert main([str(data_dir), "--out", str(out), "--rechoose"]) == 0
+    assert json.loads((out / "thresholds.json").read_text()) == chosen
+    assert (out / ADAPTER_FILE).read_bytes() == weights
 
 
 def test_a_damaged_model_is_refused_with_the_layer_it_lacks(tmp_path: Path) -> None:
