@@ -162,9 +162,9 @@ def _load(path: Path) -> SentenceEncoder | None:
     model.eval()
     head.eval()
     encoder = SentenceEncoder(torch, tokenizer, model, head, meta)
-    thresholds = path / "thresholds.json"
-    if thresholds.exists():
-        from nlp.components import Thresholds
+    from nlp.components import Thresholds
 
-        encoder.thresholds = Thresholds.from_dict(json.loads(thresholds.read_text()))
+    # Scores mean nothing without the thresholds chosen with them: missing is an error.
+    thresholds = path / "thresholds.json"
+    encoder.thresholds = Thresholds.from_dict(json.loads(thresholds.read_text()))
     return encoder

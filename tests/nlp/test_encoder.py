@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -
     assert chosen  # chosen, not empty
     assert load_encoder(out) is not None
     # --rechoose: the same model's thresholds chosen again, without training.
-    (out / "thresholds.json").unlink()
+    (out / "thresholds.json").write_text('{"broad_request": 0.99}')
     weights = (out / ADAPTER_FILE).read_bytes()
     assert main([str(data_dir), "--out", str(out), "--rechoose"]) == 0
     assert json.loads((out / "thresholds.json").read_text()) == chosen
@@ -119,7 +120,12 @@ def test_a_damaged_model_is_refused_with_the_layer_it_lacks(tmp_path: Path) -> N
     missing = next(k for k in weights if k.endswith(".lora_A"))
     del weights[missing]
     save_file(weights, str(out / ADAPTER_FILE))
-    with pytest.raises(ValueError, match=missing.removesuffix(".lora_A")):
+    with pytest.raises(ValueError, match=re.escape(missing.removesuffix(".lora_A"))):
+        load_encoder(out)
+    # Scores without the thresholds chosen with them are refused too.
+    (out / "thresholds.json").unlink()
+    save_file(load_file(str(shipped / ADAPTER_FILE)), str(out / ADAPTER_FILE))
+    with pytest.raises(FileNotFoundError, match=r"thresholds\.json"):
         load_encoder(out)
 
 
