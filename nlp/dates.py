@@ -364,7 +364,9 @@ _RULES: list[tuple[re.Pattern[str], Resolver]] = [
         _compile(
             rf"\b{_PREP}?(?:the\s+)?(?:(?:end|close)\s+of\s+(?:the\s+)?(?P<which>this|next)?\s*(?P<unit>week|work\s+week|month|quarter|year)"
             r"|(?P<which2>this|next)\s+(?P<unit2>week|weekend|month|quarter|year)"
-            r"|(?P<unit3>month|quarter|year)[\s-]end)\b"
+            r"|(?P<unit3>month|quarter|year)[\s-]end"
+            # "over the weekend", "during the weekend": the coming one
+            r"|(?:over|during)\s+the\s+(?P<unit4>weekend))\b"
         ),
         lambda m, today: _r_period(_PeriodMatch(m), today),
     ),
@@ -417,7 +419,7 @@ class _PeriodMatch:
         if name == "which":
             return m.group("which") or m.group("which2")
         if name == "unit":
-            return m.group("unit") or m.group("unit2") or m.group("unit3")
+            return m.group("unit") or m.group("unit2") or m.group("unit3") or m.group("unit4")
         return m.group(name)
 
 

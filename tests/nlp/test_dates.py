@@ -43,6 +43,9 @@ CASES = [
     ("by March 1st", WED, local(2024, 3, 1), "by March 1st"),
     ("by Friday at 3pm", WED, local(2024, 2, 23, 15, 0), "by Friday at 3pm"),
     ("ASAP", WED, local(2024, 2, 21), "ASAP"),
+    ("I will review it over the weekend", WED, local(2024, 2, 25), "over the weekend"),
+    ("during the weekend", FRI, local(2024, 2, 25), "during the weekend"),
+    ("this weekend", WED, local(2024, 2, 25), "this weekend"),
 ]
 
 
