@@ -166,9 +166,11 @@ class FindingsComponent:
         # Models trained with the rules' cues as extra tokens say so in their meta.
         self.use_features = bool(textcat_nlp and textcat_nlp.meta.get("followup_features"))
 
-    def set_encoder(self, encoder: Any, thresholds: Thresholds) -> None:
+    def set_encoder(self, encoder: Any) -> None:
+        """Score with ``encoder`` (an ``nlp.encoder.SentenceEncoder``), by the thresholds
+        chosen with it."""
         self.encoder = encoder
-        self.thresholds = thresholds
+        self.thresholds = encoder.thresholds
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))

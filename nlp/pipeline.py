@@ -170,17 +170,18 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
     """
     if prefer not in ("auto", "rules", "model"):
         raise ValueError(f"prefer must be auto, rules or model, not {prefer!r}")
-    nlp = build_rule_nlp()
+    encoder = _load_encoder() if prefer != "rules" else None
+    # The textcat is loaded only where it scores: the encoder takes its place.
+    nlp = build_rule_nlp(textcat=encoder is None)
     component = nlp.get_pipe("followup_findings")
     tc_nlp = component.textcat_nlp
     textcat = ""
-    if tc_nlp is not None:
+    if encoder is not None:
+        component.set_encoder(encoder)
+        textcat = f" + encoder: {encoder.name}"
+    elif tc_nlp is not None:
         base = tc_nlp.meta.get("tok2vec_from")
         textcat = f" + textcat: bag of words + CNN fine-tuned from {base}" if base else " + textcat"
-    encoder = _load_encoder() if prefer != "rules" else None
-    if encoder is not None:
-        component.set_encoder(encoder, encoder.thresholds)
-        textcat = f" + encoder: {encoder.name}"
     rules_name = f"rules (spacy.blank en + sentencizer + matcher{textcat})"
     ner = None
     name = rules_name

@@ -152,6 +152,8 @@ def encoder_pipeline():  # type: ignore[no-untyped-def]
 
     pipe = load_pipeline("auto")
     assert "encoder: all-MiniLM-L6-v2 fine-tuned" in pipe.name, pipe.name
+    # The encoder scores in the textcat's place: the textcat is not loaded as well.
+    assert pipe.nlp.get_pipe("followup_findings").textcat_nlp is None
     return pipe
 
 
