@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from followup.addresses import address_problem
+from followup.addresses import address_problem, is_address
 from followup.durations import Duration, parse_duration
 from followup.errors import UserError
 
@@ -431,6 +431,11 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
         if not isinstance(value, str):
             problem(f'digest.{key} must be a string, e.g. "penny@example.com"')
             value = ""
+        elif key in t and value and not _is_mailbox(value):
+            shown = repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+            problem(
+                f'digest.{key}: {shown} is not an email address, e.g. "Penny <penny@example.com>"'
+            )
         kwargs[field_name] = value
     if "at" in t:
         try:
@@ -471,6 +476,16 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
         else:
             kwargs["smtp"] = _parse_smtp(smtp, problem)
     return DigestSettings(**kwargs)
+
+
+def _is_mailbox(value: str) -> bool:
+    """One address, bare or with a display name ("Penny <penny@example.com>")."""
+    from email.utils import getaddresses
+
+    if any(c in value for c in "\r\n\0,"):
+        return False
+    found = getaddresses([value])
+    return len(found) == 1 and is_address(found[0][1])
 
 
 def _parse_smtp(t: dict[str, Any], problem: Any) -> SmtpSettings:

@@ -121,6 +121,8 @@ def test_bad_arguments(config, args, line):
         ('[digest.smtp]\nhost = "smtp.example.com"\nport = 99999\n',
          "digest.smtp.port must be a number from 1 to 65535"),
         ("[nlp]\nbatch_size = true\n", "nlp.batch_size must be a whole number from 1 to 10000"),
+        ('[digest]\nto = "penny"\n',
+         'digest.to: \'penny\' is not an email address, e.g. "Penny <penny@example.com>"'),
         ('[[mail]]\nname = "m"\nkind = "mbox"\npath = "/"\nsince = "yesterday"\n',
          "[[mail]] \"m\": since: expected a date like 2024-01-01, got 'yesterday'"),
         ('[[mail]]\nname = "m"\nkind = "mbox"\npath = "/"\nmax_excerpt = -1\n',
@@ -195,3 +197,44 @@ def test_evaluate_without_data_is_exit_2(tmp_path):
     assert r.stderr.splitlines() == [
         f"Error: No labelled data found in {tmp_path / 'none'}; give --data DIR."
     ]
+
+
+def test_connector_errors_reach_the_error_boundary():
+    """Whatever command lets one escape: a source's config is exit 2, a failure exit 1."""
+    import click
+
+    from connectors.errors import ConnectorError, SourceConfigError
+    from followup.cli import FollowupGroup
+
+    group = FollowupGroup("t")
+
+    @group.command()
+    @click.argument("which")
+    def fail(which: str) -> None:
+        if which == "config":
+            raise SourceConfigError("work", "port must be a number\nhost is required")
+        raise ConnectorError("work", "the server closed the connection", retryable=True)
+
+    r = CliRunner().invoke(group, ["fail", "config"])
+    assert (r.exit_code, r.stderr.splitlines()) == (
+        2,
+        ["Error: work: port must be a number", "Error: work: host is required"],
+    )
+    r = CliRunner().invoke(group, ["fail", "network"])
+    assert (r.exit_code, r.stderr.splitlines()) == (
+        1,
+        ["Error: work: the server closed the connection"],
+    )
+
+
+def test_storage_url_of_no_known_database(config):
+    text = config.read_text()
+    config.write_text(text.replace('url = "sqlite:///', 'url = "mysql:///'))
+    r = invoke(config, "digest")
+    assert (r.exit_code, lines(r)) == (
+        2,
+        [
+            f"Error: {config}: storage.url must be a sqlite:/// or postgresql:// URL, "
+            'e.g. "sqlite:///~/followup.db"'
+        ],
+    )
