@@ -6,6 +6,7 @@ and the fix), instead of failing on the first.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from followup.addresses import address_problem, is_address
 from followup.durations import Duration, parse_duration
 from followup.errors import UserError
 
@@ -189,8 +191,12 @@ def load_config(path: Path | None = None, *, must_exist: bool = True) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{path}: not valid TOML: {e}") from e
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not UTF-8 text (byte {e.start}): save the config as UTF-8") from e
+    except RecursionError as e:  # arrays nested thousands deep
+        raise UserError(f"{path}: not valid TOML: nested too deeply") from e
     except OSError as e:
-        raise UserError(f"{path}: cannot read the config: {e.strerror}") from e
+        raise UserError(f"{path}: cannot read the config: {e.strerror or e}") from e
     return parse_config(data, path=path)
 
 
@@ -212,8 +218,13 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         if key != "url":
             problem(f"unknown key storage.{key}; known: url")
     storage_url = storage.get("url", "")
-    if not isinstance(storage_url, str):
-        problem('storage.url must be a string, e.g. "sqlite:///~/followup.db"')
+    scheme = storage_url.partition(":")[0].partition("+")[0] if isinstance(storage_url, str) else ""
+    if not isinstance(storage_url, str) or (
+        storage_url and scheme not in ("sqlite", "postgresql", "postgres")
+    ):
+        problem(
+            'storage.url must be a sqlite:/// or postgresql:// URL, e.g. "sqlite:///~/followup.db"'
+        )
         storage_url = ""
     storage_url = _expand_sqlite_url(storage_url)
 
@@ -271,8 +282,9 @@ def _parse_me(t: dict[str, Any], problem: Any) -> MeSettings:
         a.strip().lower() for a in _str_list(t.get("addresses", []), "me.addresses", problem)
     )
     for a in addresses:
-        if "@" not in a:
-            problem(f"me.addresses: {a!r} is not an email address")
+        bad = address_problem(a, "me.addresses")
+        if bad:
+            problem(bad)
     domains = tuple(
         d.strip().lower().lstrip("@")
         for d in _str_list(t.get("domains", []), "me.domains", problem)
@@ -327,15 +339,50 @@ def _parse_sources(
             problem(f"{label}: kind {kind!r} is not available: {e}")
             continue
         allowed = getattr(cls, "KEYS", None)
-        if allowed is not None:
-            for key in options:
-                if key not in allowed:
-                    problem(
-                        f"{label}: unknown key {key!r} for kind {kind!r}; "
-                        f"known: {', '.join(sorted(allowed))}"
-                    )
+        unknown = [k for k in options if allowed is not None and k not in allowed]
+        for key in unknown:
+            problem(
+                f"{label}: unknown key {key!r} for kind {kind!r}; "
+                f"known: {', '.join(sorted(allowed or ()))}"
+            )
+        if not unknown:
+            for line in _source_problems(cls, name, options):
+                problem(f"{label}: {line}")
         out.append(SourceSettings(name=name, kind=kind, options=options))
     return tuple(out)
+
+
+def _source_problems(cls: Any, name: str, options: dict[str, Any]) -> list[str]:
+    """The source's own check of its options (``from_config``), as config problems.
+
+    What the path on disk is like (missing, not a Maildir) is left to sync: a drive not
+    mounted fails that source for the run (exit 1) while the others still sync.
+    """
+    from connectors.errors import SourceConfigError
+
+    try:
+        source = cls.from_config(name, dict(options))
+    except SourceConfigError as e:
+        path = options.get("path")
+        on_disk = f"path {str(Path(str(path)).expanduser())!r}" if path else None
+        return [
+            line
+            for line in e.message.splitlines()
+            if line.strip() and not (on_disk and line.startswith(on_disk))
+        ]
+    except (TypeError, ValueError) as e:  # a source that does not say which option
+        return [f"bad option: {e}"]
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
+    return []
+
+
+_NUMBER_RANGES = {
+    "follow_up_factor": (0.1, 100.0),
+    "reconnect_factor": (0.1, 100.0),
+    "reconnect_min_exchanges": (1, 10_000),
+}
 
 
 def _parse_rules(t: dict[str, Any], problem: Any) -> RuleSettings:
@@ -347,12 +394,26 @@ def _parse_rules(t: dict[str, Any], problem: Any) -> RuleSettings:
             except ValueError as e:
                 problem(f"rules.{key}: {e}")
         elif key in _RULE_NUMBERS:
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                problem(f"rules.{key} must be a positive number")
+            low, high = _NUMBER_RANGES[key]
+            whole = key == "reconnect_min_exchanges"
+            kind = int if whole else int | float
+            if (
+                not isinstance(value, kind)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or not low <= value <= high
+            ):
+                what = "a whole number" if whole else "a number"
+                problem(f"rules.{key} must be {what} from {low} to {high}, not {value!r}")
             else:
-                kwargs[key] = int(value) if key == "reconnect_min_exchanges" else float(value)
+                kwargs[key] = int(value) if whole else float(value)
         elif key in _RULE_LISTS:
-            kwargs[key] = tuple(v.lower() for v in _str_list(value, f"rules.{key}", problem))
+            addresses = tuple(v.strip().lower() for v in _str_list(value, f"rules.{key}", problem))
+            for a in addresses:
+                bad = address_problem(a, f"rules.{key}")
+                if bad:
+                    problem(bad)
+            kwargs[key] = addresses
         else:
             known = sorted(_RULE_DURATIONS | _RULE_NUMBERS | _RULE_LISTS)
             problem(f"unknown key rules.{key}; known: {', '.join(known)}")
@@ -365,8 +426,17 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
             problem(f"unknown key digest.{key}; known: {', '.join(sorted(_DIGEST_KEYS))}")
     kwargs: dict[str, Any] = {}
     default_to = me.addresses[0] if me.addresses else ""
-    kwargs["to"] = str(t.get("to", default_to))
-    kwargs["sender"] = str(t.get("from", kwargs["to"]))
+    for key, field_name, default in (("to", "to", default_to), ("from", "sender", None)):
+        value = t.get(key, kwargs.get("to", "") if default is None else default)
+        if not isinstance(value, str):
+            problem(f'digest.{key} must be a string, e.g. "penny@example.com"')
+            value = ""
+        elif key in t and value and not _is_mailbox(value):
+            shown = repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+            problem(
+                f'digest.{key}: {shown} is not an email address, e.g. "Penny <penny@example.com>"'
+            )
+        kwargs[field_name] = value
     if "at" in t:
         try:
             hh, mm = str(t["at"]).split(":")
@@ -374,18 +444,31 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
         except ValueError:
             problem(f'digest.at: {t["at"]!r} is not a time; use "HH:MM", e.g. "07:30"')
     if "max_items" in t:
-        if not isinstance(t["max_items"], int) or t["max_items"] < 1:
-            problem("digest.max_items must be a whole number of 1 or more")
+        value = t["max_items"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            problem("digest.max_items must be a whole number from 1 to 1000")
         else:
-            kwargs["max_items"] = t["max_items"]
-    if "send_empty" in t:
-        kwargs["send_empty"] = bool(t["send_empty"])
-    if "subject" in t:
-        kwargs["subject"] = str(t["subject"])
-    if "imap_account" in t:
-        kwargs["imap_account"] = str(t["imap_account"])
-    if "imap_folder" in t:
-        kwargs["imap_folder"] = str(t["imap_folder"])
+            kwargs["max_items"] = value
+    for key in ("send_empty",):
+        if key in t:
+            if not isinstance(t[key], bool):
+                problem(f"digest.{key} must be true or false")
+            else:
+                kwargs[key] = t[key]
+    for key in ("subject", "imap_account", "imap_folder"):
+        if key in t:
+            if not isinstance(t[key], str) or not t[key].strip():
+                problem(f"digest.{key} must be a non-empty string")
+            else:
+                kwargs[key] = t[key]
+    if "subject" in kwargs:
+        try:
+            kwargs["subject"].format(count=1, date="", summary="")
+        except (KeyError, IndexError, ValueError, AttributeError):
+            problem(
+                "digest.subject: use only {count}, {date} and {summary} as placeholders "
+                "(write {{ and }} for braces)"
+            )
     smtp = t.get("smtp")
     if smtp is not None:
         if not isinstance(smtp, dict):
@@ -393,6 +476,16 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
         else:
             kwargs["smtp"] = _parse_smtp(smtp, problem)
     return DigestSettings(**kwargs)
+
+
+def _is_mailbox(value: str) -> bool:
+    """One address, bare or with a display name ("Penny <penny@example.com>")."""
+    from email.utils import getaddresses
+
+    if any(c in value for c in "\r\n\0,"):
+        return False
+    found = getaddresses([value])
+    return len(found) == 1 and is_address(found[0][1])
 
 
 def _parse_smtp(t: dict[str, Any], problem: Any) -> SmtpSettings:
@@ -407,24 +500,53 @@ def _parse_smtp(t: dict[str, Any], problem: Any) -> SmtpSettings:
     security = t.get("security", "ssl")
     if security not in ("ssl", "starttls", "none"):
         problem('digest.smtp.security must be "ssl", "starttls" or "none"')
-    if not t.get("host"):
+    host = t.get("host")
+    if not host:
         problem('digest.smtp.host is missing, e.g. host = "smtp.example.com"')
+    elif not isinstance(host, str):
+        problem('digest.smtp.host must be a string, e.g. host = "smtp.example.com"')
+        host = ""
     port = t.get("port", 465 if security == "ssl" else 587)
-    if not isinstance(port, int):
-        problem("digest.smtp.port must be a number")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        problem("digest.smtp.port must be a number from 1 to 65535")
         port = 465
-    if security == "none" and not t.get("allow_insecure"):
+    if security == "none" and t.get("allow_insecure") is not True:
         problem('digest.smtp.security = "none" needs allow_insecure = true (loopback only)')
+    timeout = t.get("timeout", 30)
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or not 1 <= timeout <= 3600
+    ):
+        problem("digest.smtp.timeout must be a number of seconds from 1 to 3600")
+        timeout = 30
+    command = t.get("password_command")
+    if command is not None and not (
+        (isinstance(command, str) and command.strip())
+        or (isinstance(command, list) and command and all(isinstance(c, str) for c in command))
+    ):
+        problem('digest.smtp.password_command must be a command, e.g. ["pass", "show", "smtp"]')
+        command = None
+    for key in ("username", "password_env"):
+        if key in t and not isinstance(t[key], str):
+            problem(f"digest.smtp.{key} must be a string")
+    keyring = t.get("password_keyring")
+    if keyring is not None and not isinstance(keyring, bool | str):
+        problem("digest.smtp.password_keyring must be true, false or a keyring service name")
+        keyring = None
+    if "allow_insecure" in t and not isinstance(t["allow_insecure"], bool):
+        problem("digest.smtp.allow_insecure must be true or false")
     return SmtpSettings(
-        host=str(t.get("host", "")),
+        host=str(host or ""),
         port=port,
         security=str(security),
         username=str(t.get("username", "")),
-        password_command=t.get("password_command"),
-        password_env=t.get("password_env"),
-        password_keyring=t.get("password_keyring"),
-        allow_insecure=bool(t.get("allow_insecure", False)),
-        timeout=float(t.get("timeout", 30)),
+        password_command=command,
+        password_env=t.get("password_env") if isinstance(t.get("password_env"), str) else None,
+        password_keyring=keyring,
+        allow_insecure=t.get("allow_insecure") is True,
+        timeout=float(timeout),
     )
 
 
@@ -437,8 +559,8 @@ def _parse_nlp(t: dict[str, Any], problem: Any) -> NlpSettings:
             else:
                 kwargs["pipeline"] = value
         elif key == "batch_size":
-            if not isinstance(value, int) or value < 1:
-                problem("nlp.batch_size must be a whole number of 1 or more")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+                problem("nlp.batch_size must be a whole number from 1 to 10000")
             else:
                 kwargs["batch_size"] = value
         else:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from followup.errors import UserError
+
+# Longer than anyone waits for a reply; and short enough that "now + it" never
+# leaves the calendar (see ``--now``'s range in cli.context).
+MAX_DURATION = timedelta(days=36525)  # 100 years
 
 _UNITS = {
     "minute": timedelta(minutes=1),
@@ -15,9 +22,13 @@ _UNITS = {
 }
 _PATTERN = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(business\s+days?|bdays?|minutes?|mins?|m|hours?|h|days?|d|weeks?|w)\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 _ALIASES = {"min": "minute", "m": "minute", "h": "hour", "d": "day", "w": "week"}
+
+
+class DurationError(UserError, ValueError):
+    """Not a duration, or one out of range (a ValueError too, for the parsers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +53,33 @@ class Duration:
 
 
 def parse_duration(text: str) -> Duration:
-    """Parse "3 business days", "2d", "6 weeks", "12h"; ValueError with the accepted forms."""
+    """Parse "3 business days", "2d", "6 weeks", "12h" (0 up to 100 years).
+
+    Raises DurationError (a UserError and a ValueError) naming the accepted forms.
+    """
     m = _PATTERN.match(str(text))
     if not m:
-        raise ValueError(
-            f"{text!r} is not a duration: "
+        raise DurationError(
+            f"{_show(text)} is not a duration: "
             "use e.g. '3 business days', '2 days', '6 weeks', '12 hours'"
         )
     amount = float(m.group(1))
     unit = re.sub(r"\s+", " ", m.group(2).lower())
-    if unit.startswith("business") or unit.startswith("bday"):
-        return Duration(amount, business=True, delta=timedelta(days=amount))
-    unit = unit.rstrip("s") if unit not in ("s",) else unit
-    unit = _ALIASES.get(unit, unit)
-    return Duration(amount, delta=_UNITS[unit] * amount)
+    business = unit.startswith("business") or unit.startswith("bday")
+    if business:
+        step = timedelta(days=1)
+    else:
+        unit = _ALIASES.get(unit.rstrip("s"), unit.rstrip("s"))
+        step = _UNITS[unit]
+    if not math.isfinite(amount) or amount * step.total_seconds() > MAX_DURATION.total_seconds():
+        raise DurationError(f"{_show(text)} is too long: at most 100 years")
+    return Duration(amount, business=business, delta=step * amount)
+
+
+def _show(text: object) -> str:
+    """The value as the user wrote it, capped: an error line stays one short line."""
+    shown = repr(str(text))
+    return shown if len(shown) <= 60 else shown[:57] + "...'"
 
 
 def business_days_between(start: datetime, end: datetime, tz: ZoneInfo) -> float:

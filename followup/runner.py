@@ -11,7 +11,7 @@ from followup.config import Config
 from followup.extract import extract_pending
 from followup.identity import my_addresses
 from followup.nudges import Nudge
-from followup.rules import plan
+from followup.rules import PlanFailures, plan
 from followup.store.load import load_state
 from followup.store.nudges import PlanResult, apply_plan
 from followup.store.store import Store
@@ -25,6 +25,8 @@ class RunReport:
     sources: list[SourceReport] = field(default_factory=list)
     analysed: int = 0
     findings: int = 0
+    analysis_failed: int = 0  # messages whose text made the NLP fail (marked, no findings)
+    plan_failed: int = 0  # candidate nudges a rule failed on (dropped)
     nudges: list[Nudge] = field(default_factory=list)
     plan: PlanResult | None = None
     delivery: Any = None
@@ -39,8 +41,11 @@ def open_store(config: Config) -> Store:
     return Store.open(config.database_url())
 
 
-def plan_now(store: Store, config: Config, now: datetime) -> tuple[list[Nudge], PlanResult]:
-    """Compute the nudges at ``now`` from the store and record them."""
+def plan_now(
+    store: Store, config: Config, now: datetime, failures: PlanFailures | None = None
+) -> tuple[list[Nudge], PlanResult]:
+    """Compute the nudges at ``now`` from the store and record them; a candidate a rule
+    fails on is dropped and counted in ``failures`` (see rules.guard)."""
     me = my_addresses(config, store)
     state = load_state(
         store,
@@ -52,7 +57,7 @@ def plan_now(store: Store, config: Config, now: datetime) -> tuple[list[Nudge], 
         important=frozenset(config.rules.important),
         my_name=config.me.name,
     )
-    nudges = plan(state, now, config.rules, config.me)
+    nudges = plan(state, now, config.rules, config.me, failures)
     result = apply_plan(store, nudges, now)
     logger.info(
         "Planned %d nudges: %d new, %d closed, %d reopened",
@@ -81,12 +86,14 @@ def run_once(
     try:
         if sync:
             report.sources = sync_all(store, config, now, progress=progress)
-        report.analysed, report.findings = extract_pending(
-            store, config, pipeline=pipeline, progress=progress
-        )
+        extracted = extract_pending(store, config, pipeline=pipeline, progress=progress)
+        report.analysed, report.findings = extracted.analysed, extracted.findings
+        report.analysis_failed = extracted.failed
         # Before planning, so "done 3" in a reply is in effect for today's digest.
         report.replies = _apply_replies(store, config, now)
-        report.nudges, report.plan = plan_now(store, config, now)
+        failures = PlanFailures()
+        report.nudges, report.plan = plan_now(store, config, now, failures)
+        report.plan_failed = failures.count
         if deliver:
             report.delivery = _deliver(store, config, now)
     finally:

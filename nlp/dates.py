@@ -22,6 +22,10 @@ writer's "Friday" is a local day). Conventions, applied everywhere:
   leap year's. Numeric dates are read month/day (US), and only after a preposition
   ("by 3/15", "on 3/15"), since bare fractions are common in mail.
 - Vague phrases ("soon", "later", "one day") give None.
+- Dates at the edges of the calendar give None: a message dated 31 December 9999 (or
+  year 1) says "by Friday" about a day Python cannot represent, and a due date within
+  a year of either end would overflow the arithmetic that later runs on it (a nudge's
+  window, a conversion to UTC). Hostile or broken mail, not a deadline.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ logger = logging.getLogger(__name__)
 END_OF_DAY = time(23, 59)
 BUSINESS_END = time(17, 0)
 NOON = time(12, 0)
+# Due dates outside these years are refused (see the module docstring).
+_FIRST_YEAR, _LAST_YEAR = 2, 9998
 
 _WEEKDAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2,
@@ -85,13 +91,21 @@ def resolve_due(
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)
     zone = _zone(tz) if tz else sent_at.tzinfo
-    local = sent_at.astimezone(zone)
+    try:
+        local = sent_at.astimezone(zone)
+    except OverflowError:  # 9999-12-31 seen from a zone east of it
+        return None
     today = local.date()
+    if not _FIRST_YEAR <= today.year <= _LAST_YEAR:
+        return None
     best: tuple[int, int, date, time] | None = None
     for pattern, resolver in _RULES:
         for m in pattern.finditer(phrase_or_sentence):
-            resolved = resolver(m, today)
-            if resolved is None:
+            try:
+                resolved = resolver(m, today)
+            except (OverflowError, ValueError):  # a date past year 9999: no date
+                continue
+            if resolved is None or not _FIRST_YEAR <= resolved[0].year <= _LAST_YEAR:
                 continue
             start, end = m.span()
             # Longest phrase wins, then the earliest: "Monday the 5th" over "Monday".
@@ -105,7 +119,12 @@ def resolve_due(
         # "by 9am" written at 15:00: the next morning is meant.
         day = day + timedelta(days=1)
     phrase = phrase_or_sentence[start:end].strip(" ,.;")
-    return datetime.combine(day, at, tzinfo=zone), phrase
+    due = datetime.combine(day, at, tzinfo=zone)
+    try:
+        due.astimezone(UTC)  # what the store keeps; sent_at's own offset can be odd
+    except OverflowError:
+        return None
+    return due, phrase
 
 
 def _zone(tz: str) -> ZoneInfo:

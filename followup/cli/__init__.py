@@ -11,7 +11,7 @@ import click
 
 from followup import __version__
 from followup.cli.context import AppContext
-from followup.errors import FollowupError, UserError
+from followup.errors import ConnectorError, FollowupError, SourceConfigError, UserError
 
 logger = logging.getLogger("followup")
 
@@ -26,7 +26,11 @@ class FollowupGroup(click.Group):
             for p in e.problems:
                 click.echo(f"Error: {p}", err=True)
             sys.exit(2)
-        except FollowupError as e:
+        except SourceConfigError as e:  # a source's options: the config's mistake
+            for line in e.message.splitlines():
+                click.echo(f"Error: {e.source}: {line}", err=True)
+            sys.exit(2)
+        except (FollowupError, ConnectorError) as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):

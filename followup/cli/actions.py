@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from followup.addresses import address_problem
 from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
 from followup.durations import describe, parse_duration
 from followup.errors import UserError
@@ -17,13 +17,30 @@ from followup.people import name_from_address, strength, usual_gap
 if TYPE_CHECKING:
     from followup.state import Contact, PlanningState
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Nudge numbers are small; anything past this is a typo (and would overflow SQLite).
+MAX_NUMBER = 999_999_999
+
+
+def _check_refs(refs: tuple[str, ...]) -> tuple[str, ...]:
+    """Nudge numbers (1..MAX_NUMBER, ASCII digits) or nudge keys ("reply:<id>")."""
+    for ref in refs:
+        if ref.isascii() and ref.isdigit():
+            if not 1 <= int(ref) <= MAX_NUMBER:
+                raise UserError(
+                    f"No nudge {ref[:20]}: 'followup digest' lists them with their numbers"
+                )
+        elif ":" not in ref:
+            shown = repr(ref) if len(ref) <= 40 else repr(ref[:37] + "...")
+            raise UserError(
+                f"{shown} is not a nudge number: 'followup digest' lists them with their numbers"
+            )
+    return refs
 
 
 def _set_each(app: AppContext, refs: tuple[str, ...], state: str, label: str) -> None:
     from followup.store.nudges import set_state
 
-    for ref in refs:
+    for ref in _check_refs(refs):
         o = set_state(app.store, ref, state)
         click.echo(f"{label}: [{o.number}] {o.nudge.title}")
 
@@ -76,15 +93,12 @@ def snooze(app: AppContext, duration: str, nudges: tuple[str, ...], now_: str | 
         followup snooze 3d 2
         followup snooze "2 weeks" 5 6
     """
-    try:
-        d = parse_duration(duration)
-    except ValueError as e:
-        raise UserError(str(e)) from e
+    d = parse_duration(duration)  # a UserError when it is not one, or out of range
     now = parse_now(now_, app.config.me.tz)
     until = now + d.delta
     from followup.store.nudges import set_state
 
-    for ref in nudges:
+    for ref in _check_refs(nudges):
         o = set_state(app.store, ref, "snoozed", until=until)
         local = until.astimezone(app.config.me.tz)
         click.echo(f"Snoozed until {local:%a %d %b %H:%M}: [{o.number}] {o.nudge.title}")
@@ -92,8 +106,9 @@ def snooze(app: AppContext, duration: str, nudges: tuple[str, ...], now_: str | 
 
 def _check_email(email: str) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise UserError(f"{email!r} is not an email address")
+    problem = address_problem(email, "address")
+    if problem:
+        raise UserError(problem)
     return email
 
 

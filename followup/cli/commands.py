@@ -202,6 +202,8 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
                     "sources": [s.to_dict() for s in report.sources],
                     "analysed": report.analysed,
                     "findings": report.findings,
+                    "analysis_failed": report.analysis_failed,
+                    "planning_failed": report.plan_failed,
                     "nudges": {
                         "open": len(items),
                         "new": report.plan.new if report.plan else 0,
@@ -223,6 +225,12 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
             f"Synced {msgs} new messages, analysed {report.analysed}, "
             f"{len(items)} open nudges ({new} new)."
         )
+        for count, what in (
+            (report.analysis_failed, "analysis failed for {} message{} (no findings kept)"),
+            (report.plan_failed, "planning failed for {} nudge{} (dropped)"),
+        ):
+            if count:
+                click.echo(what.format(count, "" if count == 1 else "s"))
         if report.replies and report.replies.applied:
             click.echo(f"Applied {report.replies.applied} commands from replies to the digest.")
         if report.delivery is not None:

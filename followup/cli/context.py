@@ -47,16 +47,24 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+# Planning reaches back and ahead of ``now`` by up to twice the longest duration (100
+# years, see durations.MAX_DURATION): a --now near either end of the calendar would
+# overflow, and nobody needs it.
+NOW_YEARS = (1900, 9000)
+
+
 def parse_now(value: str | None, tz: ZoneInfo) -> datetime:
-    """--now: ISO-8601; a naive value is read in the user's time zone."""
+    """--now: ISO-8601 in years 1900..9000; a naive value is read in the user's zone."""
     if not value:
         return datetime.now(UTC)
+    shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as e:
-        raise UserError(
-            f"--now {value!r} is not an ISO-8601 date/time, e.g. 2026-03-17T07:30"
-        ) from e
+        raise UserError(f"--now {shown} is not an ISO-8601 date/time, e.g. 2026-03-17T07:30") from e
+    low, high = NOW_YEARS
+    if not low <= dt.year <= high:
+        raise UserError(f"--now {shown} is out of range: use a date from {low} to {high}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return dt.astimezone(UTC)

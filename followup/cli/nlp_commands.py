@@ -15,6 +15,8 @@ from typing import TextIO
 
 import click
 
+from followup.errors import UserError
+
 pipeline_option = click.option(
     "--pipeline",
     "prefer",
@@ -53,7 +55,7 @@ def extract(jsonl: bool, prefer: str, input_: TextIO) -> None:
         for line in run_jsonl(input_, pipeline):
             click.echo(line)
     except InputError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UserError(str(exc)) from None
 
 
 @click.command()
@@ -80,7 +82,7 @@ def evaluate(data: str | None, prefer: str, json_: bool) -> None:
     data_dir = find_data_dir(data)
     if data_dir is None:
         where = data or "$FOLLOWUP_SHARED_DATA or ../shared/data/nlp"
-        raise click.ClickException(f"No labelled data found in {where}; give --data DIR.")
+        raise UserError(f"No labelled data found in {where}; give --data DIR.")
     if not json_ and sys.stderr.isatty():
         click.echo(f"Evaluating on {data_dir} ...", err=True)
     report = run(load_pipeline(prefer), data_dir)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from followup.digest.items import is_plain_address
-from followup.durations import Duration, parse_duration
+from followup.durations import Duration, DurationError, parse_duration
 
 Action = Literal["done", "dismiss", "reopen", "snooze", "mute", "unmute"]
 
@@ -59,6 +59,7 @@ class Command:
     address: str | None = None
     snooze: Duration | None = None  # for "snooze": from the reply's date
     line: str = ""  # the line it came from, for logs and reports
+    problem: str = ""  # why it cannot apply (a snooze of 500 years): reported, not applied
 
 
 def own_text(text: str) -> list[str]:
@@ -79,13 +80,14 @@ def _numbers(text: str) -> list[int] | None:
     return [int(n) for n in re.findall(r"\d+", text)]
 
 
-def _duration(text: str) -> Duration | None:
+def _duration(text: str) -> Duration | str | None:
+    """The duration; its problem when it is one but out of range; None if not one."""
     text = " ".join(text.lower().split())
     text = _NAMED_DURATIONS.get(text, text.removeprefix("for "))
     try:
         return parse_duration(text)
-    except ValueError:
-        return None
+    except DurationError as e:
+        return e.problems[0] if "too long" in e.problems[0] else None
 
 
 def _snooze(rest: str, raw: str) -> list[Command]:
@@ -103,6 +105,8 @@ def _snooze(rest: str, raw: str) -> list[Command]:
         # "snooze 2 3 days": the last number is the duration's.
         duration = _duration(f"{numbers[-1]} {remainder}")
         numbers = numbers[:-1]
+    if isinstance(duration, str):  # "snooze 2 9999999 weeks": said, but cannot be done
+        return [Command("snooze", number=n, line=raw, problem=duration) for n in numbers]
     if not numbers or duration is None or duration.delta.total_seconds() <= 0:
         return []
     return [Command("snooze", number=n, snooze=duration, line=raw) for n in numbers]

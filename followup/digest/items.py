@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+from followup.addresses import is_address
 from followup.nudges import KIND_ORDER, KIND_TITLES, Nudge, OpenNudge, PersonRef
 
 # Bidi embedding/override/isolate controls: they can make "evil.com/moc.knab" read
 # backwards. Zero-width joiners (emoji) are kept.
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _WS = re.compile(r"\s+")
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -131,9 +131,7 @@ def clean_line(text: str | None, limit: int = 300) -> str:
 
 def is_plain_address(address: str) -> bool:
     """True for a bare ``local@domain.tld`` with nothing a URL or header could misread."""
-    return bool(_EMAIL.match(address)) and not any(
-        unicodedata.category(c) in ("Cc", "Cf") for c in address
-    )
+    return is_address(address)
 
 
 def reply_subject(subject: str | None) -> str:

@@ -84,6 +84,8 @@ def apply_command(store: Store, cmd: Command, sent_at: datetime) -> str:
     """Apply one command; returns what was done (one line). UserError if it cannot be."""
     from followup.store.nudges import set_state
 
+    if cmd.problem:
+        raise UserError(cmd.problem)
     if cmd.action in _STATES:
         assert cmd.number is not None
         set_state(store, str(cmd.number), _STATES[cmd.action])
@@ -96,6 +98,11 @@ def apply_command(store: Store, cmd: Command, sent_at: datetime) -> str:
     assert cmd.address is not None
     store.set_person_flag(cmd.address, muted=cmd.action == "mute")
     return f"{cmd.action} {cmd.address}"
+
+
+def _shown(line: str) -> str:
+    """A reply's line in a one-line report: quoted, capped."""
+    return repr(line) if len(line) <= 80 else repr(line[:77] + "...")
 
 
 def apply_reply_commands(store: Store, config: Config, now: datetime) -> ReplyReport:
@@ -111,7 +118,13 @@ def apply_reply_commands(store: Store, config: Config, now: datetime) -> ReplyRe
             try:
                 done = apply_command(store, cmd, reply.date)
             except UserError as e:
-                problem = f"{cmd.line!r}: {'; '.join(e.problems)}"
+                problem = f"{_shown(cmd.line)}: {'; '.join(e.problems)}"
+                report.problems.append(problem)
+                results.append({"line": cmd.line, "ok": False, "detail": problem})
+                continue
+            except (OverflowError, ValueError, ArithmeticError) as e:
+                # Recorded with the reply, so it is never retried on every run.
+                problem = f"{_shown(cmd.line)}: cannot be applied ({type(e).__name__})"
                 report.problems.append(problem)
                 results.append({"line": cmd.line, "ok": False, "detail": problem})
                 continue

@@ -10,54 +10,61 @@ from followup.config import MeSettings, RuleSettings
 from followup.durations import Duration, ago
 from followup.nudges import Nudge
 from followup.rules.common import evidence, first_other, person, quote, reply_times, within
+from followup.rules.guard import PlanFailures
 from followup.state import PlanningState
 
 
 def plan_follow_up(
-    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+    state: PlanningState,
+    now: datetime,
+    rules: RuleSettings,
+    me: MeSettings,
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     waits = reply_times(state)
     for th in state.threads:
-        msgs = [m for m in th.messages if not m.automated]
-        if not msgs or not msgs[-1].from_me:
-            continue
-        last = msgs[-1]
-        if not within(last.date, now, rules.lookback.delta):
-            continue
-        asks = [f for f in last.findings if f.kind == "request"]
-        outreach = all(m.from_me for m in msgs)
-        if not asks and not outreach:
-            continue
-        target = first_other(state, last, outside=True)
-        if target is None or state.muted(target) or role_address_reason(target):
-            continue  # colleagues are chased in the hallway; feedback@ never answers
-        threshold = rules.follow_up_after
-        usual = waits.get(target)
-        if usual is not None:
-            adaptive = usual * rules.follow_up_factor
-            if adaptive > timedelta(days=threshold.amount * 7 / 5):
-                # Slow responders get more time, up to follow_up_max business days.
-                bdays = min(adaptive.days * 5 / 7, rules.follow_up_max.amount)
-                bdays = float(round(bdays))
-                threshold = Duration(bdays, business=True, delta=timedelta(days=bdays))
-        if not threshold.elapsed(last.date, now, me.tz):
-            continue
-        who = person(state, target)
-        subject = quote(last.subject) if last.subject.strip() else "your message (no subject)"
-        # The surest ask speaks for the message (as for replies), not the first.
-        ask = max(asks, key=lambda f: f.score) if asks else None
-        what = f"asked {quote(ask.text)}" if ask else f"no reply to {subject}"
-        out.append(
-            Nudge(
-                key=f"follow_up:{last.message_id}",
-                kind="follow_up",
-                person=who,
-                title=f"Chase {who.display}",
-                reason=f"{what}; sent {ago(last.date, now, me.tz)}, no reply since",
-                evidence=evidence(last, ask.text if ask else None),
-                score=(now - last.date).total_seconds() / 86400,
-                extra={"waited": str(threshold)},
+        with guard.candidate("follow_up", f"thread {th.id}"):
+            msgs = [m for m in th.messages if not m.automated]
+            if not msgs or not msgs[-1].from_me:
+                continue
+            last = msgs[-1]
+            if not within(last.date, now, rules.lookback.delta):
+                continue
+            asks = [f for f in last.findings if f.kind == "request"]
+            outreach = all(m.from_me for m in msgs)
+            if not asks and not outreach:
+                continue
+            target = first_other(state, last, outside=True)
+            if target is None or state.muted(target) or role_address_reason(target):
+                continue  # colleagues are chased in the hallway; feedback@ never answers
+            threshold = rules.follow_up_after
+            usual = waits.get(target)
+            if usual is not None:
+                adaptive = usual * rules.follow_up_factor
+                if adaptive > timedelta(days=threshold.amount * 7 / 5):
+                    # Slow responders get more time, up to follow_up_max business days.
+                    bdays = min(adaptive.days * 5 / 7, rules.follow_up_max.amount)
+                    bdays = float(round(bdays))
+                    threshold = Duration(bdays, business=True, delta=timedelta(days=bdays))
+            if not threshold.elapsed(last.date, now, me.tz):
+                continue
+            who = person(state, target)
+            subject = quote(last.subject) if last.subject.strip() else "your message (no subject)"
+            # The surest ask speaks for the message (as for replies), not the first.
+            ask = max(asks, key=lambda f: f.score) if asks else None
+            what = f"asked {quote(ask.text)}" if ask else f"no reply to {subject}"
+            out.append(
+                Nudge(
+                    key=f"follow_up:{last.message_id}",
+                    kind="follow_up",
+                    person=who,
+                    title=f"Chase {who.display}",
+                    reason=f"{what}; sent {ago(last.date, now, me.tz)}, no reply since",
+                    evidence=evidence(last, ask.text if ask else None),
+                    score=(now - last.date).total_seconds() / 86400,
+                    extra={"waited": str(threshold)},
+                )
             )
-        )
     return out

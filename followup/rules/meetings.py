@@ -8,6 +8,7 @@ from followup.config import MeSettings, RuleSettings
 from followup.durations import ago
 from followup.nudges import Evidence, Nudge, PersonRef
 from followup.people import name_from_address
+from followup.rules.guard import PlanFailures
 from followup.state import Meeting, PlanningState
 
 
@@ -34,38 +35,46 @@ def _names(people: list[PersonRef]) -> str:
 
 
 def plan_after_meeting(
-    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+    state: PlanningState,
+    now: datetime,
+    rules: RuleSettings,
+    me: MeSettings,
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     for m in state.meetings:
-        if m.status == "cancelled" or _i_declined(state, m):
-            continue
-        if not (now - rules.after_meeting_within.delta <= m.end <= now):
-            continue
-        people = _people(state, m, outside_only=True)
-        if not people:
-            continue
-        emails = {p.email for p in people}
-        wrote = any(
-            msg.from_me and msg.date >= m.end and emails & set(msg.recipients)
-            for th in state.threads
-            for msg in th.messages
-        )
-        if wrote:
-            continue
-        out.append(
-            Nudge(
-                key=f"after_meeting:{m.uid}",
-                kind="after_meeting",
-                person=people[0],
-                title=f"Send a follow-up after '{m.summary}'",
-                reason=f"met {ago(m.end, now, me.tz)} with {_names(people)}; nothing sent since",
-                evidence=Evidence(date=m.start, subject=m.summary),
-                due=m.end + rules.after_meeting_within.delta,
-                people=tuple(people),
-                score=-(now - m.end).total_seconds() / 86400,
+        with guard.candidate("after_meeting", f"meeting {m.uid}"):
+            if m.status == "cancelled" or _i_declined(state, m):
+                continue
+            if not (now - rules.after_meeting_within.delta <= m.end <= now):
+                continue
+            people = _people(state, m, outside_only=True)
+            if not people:
+                continue
+            emails = {p.email for p in people}
+            wrote = any(
+                msg.from_me and msg.date >= m.end and emails & set(msg.recipients)
+                for th in state.threads
+                for msg in th.messages
             )
-        )
+            if wrote:
+                continue
+            out.append(
+                Nudge(
+                    key=f"after_meeting:{m.uid}",
+                    kind="after_meeting",
+                    person=people[0],
+                    title=f"Send a follow-up after '{m.summary}'",
+                    reason=(
+                        f"met {ago(m.end, now, me.tz)} with {_names(people)}; nothing sent since"
+                    ),
+                    evidence=Evidence(date=m.start, subject=m.summary),
+                    due=m.end + rules.after_meeting_within.delta,
+                    people=tuple(people),
+                    score=-(now - m.end).total_seconds() / 86400,
+                )
+            )
     return out
 
 
@@ -75,49 +84,51 @@ def plan_before_meeting(
     rules: RuleSettings,
     me: MeSettings,
     open_items: list[Nudge],
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
     """Meetings today/tomorrow with other people, with what is open with each of them."""
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     local_now = now.astimezone(me.tz)
     horizon_day = (local_now + rules.before_meeting_within.delta).date()
     for m in state.meetings:
-        if m.status == "cancelled" or _i_declined(state, m) or m.start < now:
-            continue
-        if m.start.astimezone(me.tz).date() > horizon_day:
-            continue
-        if not _people(state, m, outside_only=True):
-            continue  # internal meetings need no briefing
-        people = _people(state, m, outside_only=False)
-        emails = {p.email for p in people}
-        items = [n for n in open_items if n.person and n.person.email in emails]
-        local = m.start.astimezone(me.tz)
-        day = "today" if local.date() == local_now.date() else "tomorrow"
-        parts = [n.title for n in items[:3]]
-        for p in people[:3]:
-            c = state.contacts.get(p.email)
-            if (
-                c
-                and c.last_contact
-                and not any(n.person and n.person.email == p.email for n in items)
-            ):
-                parts.append(
-                    f"last exchange with {p.display.split()[0]} {ago(c.last_contact, now, me.tz)}"
+        with guard.candidate("before_meeting", f"meeting {m.uid}"):
+            if m.status == "cancelled" or _i_declined(state, m) or m.start < now:
+                continue
+            if m.start.astimezone(me.tz).date() > horizon_day:
+                continue
+            if not _people(state, m, outside_only=True):
+                continue  # internal meetings need no briefing
+            people = _people(state, m, outside_only=False)
+            emails = {p.email for p in people}
+            items = [n for n in open_items if n.person and n.person.email in emails]
+            local = m.start.astimezone(me.tz)
+            day = "today" if local.date() == local_now.date() else "tomorrow"
+            parts = [n.title for n in items[:3]]
+            for p in people[:3]:
+                c = state.contacts.get(p.email)
+                if (
+                    c
+                    and c.last_contact
+                    and not any(n.person and n.person.email == p.email for n in items)
+                ):
+                    last = ago(c.last_contact, now, me.tz)
+                    parts.append(f"last exchange with {p.display.split()[0]} {last}")
+            reason = f"{day} {local:%H:%M} with {_names(people)}"
+            if parts:
+                reason += " — " + "; ".join(parts)
+            out.append(
+                Nudge(
+                    key=f"before_meeting:{m.uid}",
+                    kind="before_meeting",
+                    person=people[0],
+                    title=f"{local:%H:%M} {m.summary}",
+                    reason=reason,
+                    evidence=Evidence(date=m.start, subject=m.summary),
+                    due=m.start,
+                    people=tuple(people),
+                    score=-(m.start - now).total_seconds() / 3600,
+                    extra={"open_items": [n.key for n in items]},
                 )
-        reason = f"{day} {local:%H:%M} with {_names(people)}"
-        if parts:
-            reason += " — " + "; ".join(parts)
-        out.append(
-            Nudge(
-                key=f"before_meeting:{m.uid}",
-                kind="before_meeting",
-                person=people[0],
-                title=f"{local:%H:%M} {m.summary}",
-                reason=reason,
-                evidence=Evidence(date=m.start, subject=m.summary),
-                due=m.start,
-                people=tuple(people),
-                score=-(m.start - now).total_seconds() / 3600,
-                extra={"open_items": [n.key for n in items]},
             )
-        )
     return out

@@ -9,6 +9,7 @@ from followup.config import MeSettings, RuleSettings
 from followup.durations import ago
 from followup.nudges import Nudge
 from followup.rules.common import evidence, first_other, later_from, later_from_me, person, quote
+from followup.rules.guard import PlanFailures
 from followup.state import PlanningState
 from nlp.findings import Finding
 
@@ -33,81 +34,96 @@ def _when(due: datetime, now: datetime, me: MeSettings) -> str:
 
 
 def plan_promises(
-    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+    state: PlanningState,
+    now: datetime,
+    rules: RuleSettings,
+    me: MeSettings,
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     for th in state.threads:
         for m in th.messages:
-            if not m.from_me:
-                continue
-            commits = [f for f in m.findings if f.kind == "commitment"]
-            if not commits or later_from_me(th, m):
-                continue  # a later message of mine in the thread: delivered or updated
-            target = first_other(state, m)
-            if target is None or state.muted(target):
-                continue
-            who = person(state, target)
-            for f in commits:
-                if f.due is not None:
-                    if f.due - now > rules.promise_soon.delta:
-                        continue
-                    if now - f.due > rules.lookback.delta:
-                        continue
-                    when = _when(f.due, now, me)
-                elif f.action.lower().startswith("be "):
-                    continue  # "I will be attending": with no date there is nothing to deliver
-                elif rules.reply_after.elapsed(m.date, now, me.tz) and (
-                    now - m.date <= rules.lookback.delta / 2
-                ):
-                    when = f"no date set, promised {ago(m.date, now, me.tz)}"
-                else:
+            with guard.candidate("promise", f"message {m.pk}"):
+                if not m.from_me:
                     continue
-                action = f.action or f.text
-                out.append(
-                    Nudge(
-                        key=f"promise:{m.message_id}:{_stable(f)}",
-                        kind="promise",
-                        person=who,
-                        title=f"You promised {who.display}: {action}",
-                        reason=f"{when}: you wrote {quote(f.text)}",
-                        evidence=evidence(m, f.text),
-                        due=f.due,
-                        score=((now - f.due).total_seconds() / 86400 + 10) if f.due else 0.0,
+                commits = [f for f in m.findings if f.kind == "commitment"]
+                if not commits or later_from_me(th, m):
+                    continue  # a later message of mine in the thread: delivered or updated
+                target = first_other(state, m)
+                if target is None or state.muted(target):
+                    continue
+                who = person(state, target)
+                for f in commits:
+                    if f.due is not None:
+                        if f.due - now > rules.promise_soon.delta:
+                            continue
+                        if now - f.due > rules.lookback.delta:
+                            continue
+                        when = _when(f.due, now, me)
+                    elif f.action.lower().startswith("be "):
+                        continue  # "I will be attending": with no date there is nothing to deliver
+                    elif rules.reply_after.elapsed(m.date, now, me.tz) and (
+                        now - m.date <= rules.lookback.delta / 2
+                    ):
+                        when = f"no date set, promised {ago(m.date, now, me.tz)}"
+                    else:
+                        continue
+                    action = f.action or f.text
+                    out.append(
+                        Nudge(
+                            key=f"promise:{m.message_id}:{_stable(f)}",
+                            kind="promise",
+                            person=who,
+                            title=f"You promised {who.display}: {action}",
+                            reason=f"{when}: you wrote {quote(f.text)}",
+                            evidence=evidence(m, f.text),
+                            due=f.due,
+                            score=((now - f.due).total_seconds() / 86400 + 10) if f.due else 0.0,
+                        )
                     )
-                )
     return out
 
 
 def plan_waiting_on(
-    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+    state: PlanningState,
+    now: datetime,
+    rules: RuleSettings,
+    me: MeSettings,
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     for th in state.threads:
         for m in th.messages:
-            if m.from_me or m.automated or not m.sender or state.muted(m.sender):
-                continue
-            for f in m.findings:
-                if f.kind != "commitment" or f.due is None:
+            with guard.candidate("waiting_on", f"message {m.pk}"):
+                if m.from_me or m.automated or not m.sender or state.muted(m.sender):
                     continue
-                if now - f.due < rules.waiting_grace.delta or now - f.due > rules.lookback.delta:
-                    continue
-                if later_from(th, m, m.sender):
-                    continue
-                who = person(state, m.sender, m.sender_name)
-                late = (now.astimezone(me.tz).date() - f.due.astimezone(me.tz).date()).days
-                out.append(
-                    Nudge(
-                        key=f"waiting_on:{m.message_id}:{_stable(f)}",
-                        kind="waiting_on",
-                        person=who,
-                        title=f"{who.display} owes you: {f.action or 'an answer'}",
-                        reason=(
-                            f"said {quote(f.text)} {ago(m.date, now, me.tz)}; "
-                            f"{late} day{'s' if late != 1 else ''} late"
-                        ),
-                        evidence=evidence(m, f.text),
-                        due=f.due,
-                        score=float(late),
+                for f in m.findings:
+                    if f.kind != "commitment" or f.due is None:
+                        continue
+                    if (
+                        now - f.due < rules.waiting_grace.delta
+                        or now - f.due > rules.lookback.delta
+                    ):
+                        continue
+                    if later_from(th, m, m.sender):
+                        continue
+                    who = person(state, m.sender, m.sender_name)
+                    late = (now.astimezone(me.tz).date() - f.due.astimezone(me.tz).date()).days
+                    out.append(
+                        Nudge(
+                            key=f"waiting_on:{m.message_id}:{_stable(f)}",
+                            kind="waiting_on",
+                            person=who,
+                            title=f"{who.display} owes you: {f.action or 'an answer'}",
+                            reason=(
+                                f"said {quote(f.text)} {ago(m.date, now, me.tz)}; "
+                                f"{late} day{'s' if late != 1 else ''} late"
+                            ),
+                            evidence=evidence(m, f.text),
+                            due=f.due,
+                            score=float(late),
+                        )
                     )
-                )
     return out

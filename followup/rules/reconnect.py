@@ -9,46 +9,53 @@ from followup.durations import describe
 from followup.nudges import Evidence, Nudge, PersonRef
 from followup.people import name_from_address, strength, usual_gap
 from followup.rules.common import quote
+from followup.rules.guard import PlanFailures
 from followup.state import PlanningState
 
 MAX_SILENCE = timedelta(days=365)
 
 
 def plan_reconnect(
-    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+    state: PlanningState,
+    now: datetime,
+    rules: RuleSettings,
+    me: MeSettings,
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     for c in state.contacts.values():
-        if c.muted or state.is_me(c.email):
-            continue
-        last = c.last_contact
-        if last is None:
-            continue
-        st = strength(c, now)
-        if not c.important and (not st.two_way or st.exchanges < rules.reconnect_min_exchanges):
-            continue
-        gap = usual_gap(c)
-        if gap is None and not c.important:
-            continue  # too few conversations to know the relationship's rhythm
-        silence = now - last
-        threshold = max(
-            gap * rules.reconnect_factor if gap else timedelta(0), rules.reconnect_min.delta
-        )
-        if silence < threshold or silence > MAX_SILENCE:
-            continue
-        who = PersonRef(name=c.name or name_from_address(c.email), email=c.email)
-        rhythm = f"You usually talk every ~{describe(gap)}" if gap else "Marked important"
-        about = f" (re: {quote(c.last_subject, 60)})" if c.last_subject else ""
-        out.append(
-            Nudge(
-                key=f"reconnect:{c.email}:{last.date().isoformat()}",
-                kind="reconnect",
-                person=who,
-                title=f"Reconnect with {who.display}",
-                reason=f"{rhythm}; last contact {describe(silence)} ago{about}",
-                evidence=Evidence(date=last, subject=c.last_subject or None),
-                score=st.score * (silence / threshold),
-                extra={"strength": st.score, "exchanges": st.exchanges},
+        with guard.candidate("reconnect", f"contact {c.email}"):
+            if c.muted or state.is_me(c.email):
+                continue
+            last = c.last_contact
+            if last is None:
+                continue
+            st = strength(c, now)
+            if not c.important and (not st.two_way or st.exchanges < rules.reconnect_min_exchanges):
+                continue
+            gap = usual_gap(c)
+            if gap is None and not c.important:
+                continue  # too few conversations to know the relationship's rhythm
+            silence = now - last
+            threshold = max(
+                gap * rules.reconnect_factor if gap else timedelta(0), rules.reconnect_min.delta
             )
-        )
+            if silence < threshold or silence > MAX_SILENCE:
+                continue
+            who = PersonRef(name=c.name or name_from_address(c.email), email=c.email)
+            rhythm = f"You usually talk every ~{describe(gap)}" if gap else "Marked important"
+            about = f" (re: {quote(c.last_subject, 60)})" if c.last_subject else ""
+            out.append(
+                Nudge(
+                    key=f"reconnect:{c.email}:{last.date().isoformat()}",
+                    kind="reconnect",
+                    person=who,
+                    title=f"Reconnect with {who.display}",
+                    reason=f"{rhythm}; last contact {describe(silence)} ago{about}",
+                    evidence=Evidence(date=last, subject=c.last_subject or None),
+                    score=st.score * (silence / threshold),
+                    extra={"strength": st.score, "exchanges": st.exchanges},
+                )
+            )
     return out

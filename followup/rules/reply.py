@@ -9,6 +9,7 @@ from followup.durations import ago
 from followup.nudges import Nudge
 from followup.people import strength
 from followup.rules.common import evidence, later_from_me, person, quote, within
+from followup.rules.guard import PlanFailures
 from followup.state import Msg, PlanningState
 from nlp.findings import Finding
 
@@ -25,46 +26,52 @@ def _direct(state: PlanningState, m: Msg) -> bool:
 
 
 def plan_reply(
-    state: PlanningState, now: datetime, rules: RuleSettings, me: MeSettings
+    state: PlanningState,
+    now: datetime,
+    rules: RuleSettings,
+    me: MeSettings,
+    failures: PlanFailures | None = None,
 ) -> list[Nudge]:
+    guard = failures or PlanFailures()
     out: list[Nudge] = []
     for th in state.threads:
-        pending: dict[
-            str, list[tuple[Msg, Finding]]
-        ] = {}  # sender -> unanswered request messages, oldest first
-        for m in th.messages:
-            if m.from_me or m.automated or not m.sender or state.is_me(m.sender):
-                continue
-            if not _direct(state, m):
-                continue  # Cc, a list, Bcc or a broadcast
-            asks = [f for f in m.findings if f.kind == "request"]
-            if not asks or not within(m.date, now, rules.lookback.delta):
-                continue
-            if later_from_me(th, m):
-                continue
-            pending.setdefault(m.sender, []).append((m, max(asks, key=lambda f: f.score)))
-        for sender, items in pending.items():
-            first, _ = items[0]
-            latest, latest_ask = items[-1]
-            if not rules.reply_after.elapsed(first.date, now, me.tz):
-                continue
-            who = person(state, sender, first.sender_name)
-            contact = state.contacts.get(sender)
-            # People I correspond with come first; an old, unanswered ask fades.
-            known = strength(contact, now).score if contact and contact.sent else 0.0
-            age = (now - first.date).total_seconds() / 86400
-            score = known + 20 * latest_ask.score - max(0.0, age - 7)
-            out.append(
-                Nudge(
-                    key=f"reply:{first.message_id}",
-                    kind="reply",
-                    person=who,
-                    title=f"Reply to {who.display}",
-                    reason=f"asked {quote(latest_ask.text)} {ago(first.date, now, me.tz)}",
-                    evidence=evidence(latest, latest_ask.text),
-                    due=latest_ask.due,
-                    score=round(score, 2),
-                    extra={"asks": len(items)},
+        with guard.candidate("reply", f"thread {th.id}"):
+            pending: dict[
+                str, list[tuple[Msg, Finding]]
+            ] = {}  # sender -> unanswered request messages, oldest first
+            for m in th.messages:
+                if m.from_me or m.automated or not m.sender or state.is_me(m.sender):
+                    continue
+                if not _direct(state, m):
+                    continue  # Cc, a list, Bcc or a broadcast
+                asks = [f for f in m.findings if f.kind == "request"]
+                if not asks or not within(m.date, now, rules.lookback.delta):
+                    continue
+                if later_from_me(th, m):
+                    continue
+                pending.setdefault(m.sender, []).append((m, max(asks, key=lambda f: f.score)))
+            for sender, items in pending.items():
+                first, _ = items[0]
+                latest, latest_ask = items[-1]
+                if not rules.reply_after.elapsed(first.date, now, me.tz):
+                    continue
+                who = person(state, sender, first.sender_name)
+                contact = state.contacts.get(sender)
+                # People I correspond with come first; an old, unanswered ask fades.
+                known = strength(contact, now).score if contact and contact.sent else 0.0
+                age = (now - first.date).total_seconds() / 86400
+                score = known + 20 * latest_ask.score - max(0.0, age - 7)
+                out.append(
+                    Nudge(
+                        key=f"reply:{first.message_id}",
+                        kind="reply",
+                        person=who,
+                        title=f"Reply to {who.display}",
+                        reason=f"asked {quote(latest_ask.text)} {ago(first.date, now, me.tz)}",
+                        evidence=evidence(latest, latest_ask.text),
+                        due=latest_ask.due,
+                        score=round(score, 2),
+                        extra={"asks": len(items)},
+                    )
                 )
-            )
     return out

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from digest_samples import every_kind
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 from connectors.records import Address, MailBatch, MailRecord
 from followup.config import Config, MeSettings
 from followup.digest import ledger
+from followup.digest.commands import parse_commands
 from followup.digest.replies import apply_reply_commands
 from followup.store.nudges import apply_plan, list_nudges
 from followup.store.store import Store
@@ -160,3 +165,47 @@ def test_old_digests_are_not_searched(store: Store) -> None:
     sync(store, reply("1", f"done {n}"))
     report = apply_reply_commands(store, CONFIG, AT + timedelta(days=30))
     assert report.replies == 0
+
+
+def test_absurd_snooze_is_recorded_with_its_error_and_not_retried(store: Store) -> None:
+    n = number(store, "promise:2")
+    sync(store, reply("1", f"snooze {n} 9999999 weeks\ndone {number(store, 'reply:1')}"))
+    report = apply_reply_commands(store, CONFIG, AT + timedelta(hours=2))
+    assert (report.replies, report.applied) == (1, 1)
+    assert report.problems == [
+        f"'snooze {n} 9999999 weeks': '9999999 weeks' is too long: at most 100 years"
+    ]
+    assert states(store)["promise:2"] == ("open", None)
+    with store.begin() as conn:
+        [row] = conn.execute(select(ledger.R.c.results)).all()
+    results = json.loads(row.results)
+    assert [r["ok"] for r in results] == [False, True]
+    # Every later run: nothing left to apply, nothing raised.
+    again = apply_reply_commands(store, CONFIG, AT + timedelta(days=1))
+    assert (again.replies, again.applied, again.problems) == (0, 0, [])
+
+
+def test_huge_numbers_are_not_commands(store: Store) -> None:
+    sync(store, reply("1", "done 99999999999999999999999\nsnooze 99999999999 3d"))
+    report = apply_reply_commands(store, CONFIG, AT + timedelta(hours=2))
+    assert (report.replies, report.applied, report.problems) == (1, 0, [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=400),
+        st.lists(
+            st.sampled_from(
+                ["done", "snooze", "dismiss", "mute", "reopen", "2", "99999999", "3d",
+                 "9999999 weeks", "for", "a@b.example", ",", "and", "#4", "\n", "> ", "1e308 d",
+                 "\u202e", "\x00", "１２"]
+            )
+        ).map(" ".join),
+    )
+)  # fmt: skip
+def test_any_reply_text_parses_without_raising(text: str) -> None:
+    for cmd in parse_commands(text):
+        assert cmd.action in ("done", "dismiss", "reopen", "snooze", "mute", "unmute")
+        if cmd.action == "snooze" and not cmd.problem:
+            assert cmd.snooze is not None and cmd.snooze.delta <= timedelta(days=36525)

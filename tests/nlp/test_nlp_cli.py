@@ -5,6 +5,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from followup.cli import cli
 from followup.cli.nlp_commands import evaluate, extract
 
 
@@ -35,23 +36,29 @@ def test_extract_jsonl_one_line_per_input() -> None:
 
 
 def test_extract_rejects_bad_json() -> None:
-    result = CliRunner().invoke(extract, ["--jsonl", "--pipeline", "rules"], input="{nope\n")
-    assert result.exit_code == 1
-    assert "line 1: not JSON" in result.output
+    result = CliRunner().invoke(cli, ["extract", "--jsonl", "--pipeline", "rules"], input="{nope\n")
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        2,
+        ["Error: line 1: not JSON (Expecting property name enclosed in double quotes)"],
+    )
 
 
 def test_extract_rejects_missing_text() -> None:
-    result = CliRunner().invoke(extract, ["--jsonl", "--pipeline", "rules"], input='{"id": 1}\n')
-    assert result.exit_code == 1
-    assert 'line 1: expected an object with a string "text"' in result.output
+    result = CliRunner().invoke(
+        cli, ["extract", "--jsonl", "--pipeline", "rules"], input='{"id": 1}\n'
+    )
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        2,
+        ['Error: line 1: expected an object with a string "text"'],
+    )
 
 
 def test_evaluate_without_data_says_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("FOLLOWUP_SHARED_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(evaluate, ["--pipeline", "rules"])
-    assert result.exit_code == 1
-    assert "No labelled data found" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--pipeline", "rules"])
+    assert result.exit_code == 2
+    assert "No labelled data found" in result.stderr
 
 
 def test_evaluate_on_a_small_labelled_set(tmp_path: Path) -> None:
@@ -113,6 +120,6 @@ def test_extract_links_first_names_to_the_correspondents_given() -> None:
 
 def test_extract_rejects_a_correspondent_without_address() -> None:
     line = json.dumps({"id": 1, "text": "Hi Dana", "correspondents": [{"name": "Dana"}]})
-    result = CliRunner().invoke(extract, ["--jsonl"], input=line + "\n")
-    assert result.exit_code != 0
-    assert 'line 1: each of "correspondents" needs a string "email"' in result.output
+    result = CliRunner().invoke(cli, ["extract", "--jsonl"], input=line + "\n")
+    assert result.exit_code == 2
+    assert 'line 1: each of "correspondents" needs a string "email"' in result.stderr
