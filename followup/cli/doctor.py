@@ -70,7 +70,8 @@ def doctor(app: AppContext, json_: bool) -> None:
             click.echo(f"source {s['source']} ({s['kind']}): {status}")
             for line in _detail_lines(s.get("details") or {}):
                 click.echo(f"    {line}")
-    if not all(s["ok"] for s in report["sources"]):
+    # A store from a newer followup is unusable here: every other command refuses it.
+    if not all(s["ok"] for s in report["sources"]) or report["migrations_unknown"]:
         raise SystemExit(1)
 
 

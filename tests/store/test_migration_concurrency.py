@@ -3,6 +3,7 @@ moment: no error in any of them, every step recorded once, the schema a fresh on
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -93,6 +94,4 @@ def test_first_starts_at_once_migrate_once_without_error(request, tmp_path, kind
             assert recorded_steps(url) == [s.name for s in migrations.STEPS]
             assert schema_of(url) == expected
         # The opens really ran at the same time in some round (else this tests nothing).
-        assert any(
-            b[0] < a[1] for spans in rounds for a, b in zip(spans, spans[1:], strict=False)
-        )
+        assert any(b[0] < a[1] for spans in rounds for a, b in itertools.pairwise(spans))

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pgserver import postgres_url  # noqa: F401  (fixture)
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from store_history import ME, NOW, NUDGES, build_earlier, fresh_database, recorded_steps
 
 from followup.cli import cli
-from followup.store import migrations
+from followup.store import history, migrations
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
@@ -101,3 +103,27 @@ def test_a_0_1_0_store_opens_migrates_and_keeps_every_decision(tmp_path, old_sto
 
     r = invoke(config, "doctor")
     assert "schema:    3 (up to date)" in r.output.splitlines()
+
+
+def test_a_store_from_a_newer_followup_is_refused_in_one_line(tmp_path, old_store):
+    config = write_config(tmp_path, old_store)
+    assert invoke(config, "digest", "--json", "--no-plan").exit_code == 0  # migrated
+    engine = create_engine(old_store)
+    with engine.begin() as conn:
+        conn.execute(history.MIGRATION.insert().values(name="0099_from_the_future", applied_at=NOW))
+    engine.dispose()
+
+    r = invoke(config, "digest", "--json", "--no-plan")
+
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines() == [
+        f"Error: The database {make_url(old_store).render_as_string(hide_password=True)} "
+        "was upgraded by a newer followup (schema steps 0099_from_the_future): "
+        "install that version to use it"
+    ]
+    r = invoke(config, "doctor")
+    assert r.exit_code == 1
+    assert (
+        "schema:    3, with steps this followup does not know (0099_from_the_future): "
+        "upgrade followup"
+    ) in r.output.splitlines()
