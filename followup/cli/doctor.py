@@ -46,16 +46,13 @@ def doctor(app: AppContext, json_: bool) -> None:
         followup doctor --json
     """
     import nlp
-    from followup.store.migrations import schema_version
 
     cfg = app.config
     report: dict[str, Any] = {"config": str(cfg.path) if cfg.path else None}
     from sqlalchemy.engine import make_url
 
     report["database"] = make_url(cfg.database_url()).render_as_string(hide_password=True)
-    with app.store.begin() as conn:
-        report["schema_version"] = schema_version(conn)
-    report["messages"] = app.store.count_messages()
+    report.update(_schema_report(cfg.database_url()))
     pipe = nlp.load_pipeline(cfg.nlp.pipeline)
     report["nlp_pipeline"] = pipe.name
     report["sources"] = [_check_source(s, False) for s in cfg.mail] + [
@@ -65,18 +62,61 @@ def doctor(app: AppContext, json_: bool) -> None:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
         click.echo(f"config:    {report['config']}")
-        click.echo(
-            f"database:  {report['database']} "
-            f"(schema {report['schema_version']}, {report['messages']} messages)"
-        )
+        click.echo(f"database:  {report['database']} ({report['messages']} messages)")
+        click.echo(f"schema:    {_schema_line(report)}")
         click.echo(f"nlp:       {report['nlp_pipeline']}")
         for s in report["sources"]:
             status = "ok" if s["ok"] else f"FAILED: {s['error']}"
             click.echo(f"source {s['source']} ({s['kind']}): {status}")
             for line in _detail_lines(s.get("details") or {}):
                 click.echo(f"    {line}")
-    if not all(s["ok"] for s in report["sources"]):
+    # A store from a newer followup is unusable here: every other command refuses it.
+    if not all(s["ok"] for s in report["sources"]) or report["migrations_unknown"]:
         raise SystemExit(1)
+
+
+def _schema_report(url: str) -> dict[str, Any]:
+    """The schema version and the steps pending, read without applying them (the next
+    command that opens the store applies them; doctor only looks)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from followup.errors import StoreError
+    from followup.store import migrations
+    from followup.store.store import Store
+
+    store = Store.open(url, migrate=False)
+    try:
+        with store.begin() as conn:
+            out: dict[str, Any] = {
+                "schema_version": migrations.schema_version(conn),
+                "schema_latest": migrations.SCHEMA_VERSION,
+                "migrations_pending": migrations.pending_steps(conn),
+                "migrations_unknown": migrations.unknown_steps(conn),
+            }
+        # A store never opened has no tables yet: it holds no messages.
+        out["messages"] = store.count_messages() if out["schema_version"] else 0
+    except SQLAlchemyError as e:
+        where = store.engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"Cannot open the database {where}: {e.args[0] if e.args else e}") from e
+    finally:
+        store.close()
+    return out
+
+
+def _schema_line(report: dict[str, Any]) -> str:
+    version, pending = report["schema_version"], report["migrations_pending"]
+    if report["migrations_unknown"]:
+        return (
+            f"{version}, with steps this followup does not know "
+            f"({', '.join(report['migrations_unknown'])}): upgrade followup"
+        )
+    if not pending:
+        return f"{version} (up to date)"
+    steps = "step" if len(pending) == 1 else "steps"
+    return (
+        f"{version} ({len(pending)} {steps} pending: {', '.join(pending)}; "
+        "the next command that opens the database applies them)"
+    )
 
 
 def _detail_lines(d: dict[str, Any]) -> list[str]:

@@ -1,60 +1,182 @@
-"""Schema migrations: named functions applied in order, each recorded once.
+"""Schema migrations: named steps applied in order, each in its own locked transaction.
 
-A fresh database and an old one end in the same schema. Add new steps at the end;
-never edit one that has shipped.
+A fresh database runs every step from 0001; an old one runs the steps it has not
+recorded in the ``migration`` table. Both end in the schema tables.py declares
+(tests/store/test_migrations.py compares them with SQLAlchemy's inspector, on SQLite
+and PostgreSQL, and fails when tables.py changes without a step).
+
+Concurrency: two processes opening one fresh database must not both migrate. Each
+step's transaction first takes a database-wide lock, then re-reads what is applied:
+``pg_advisory_xact_lock`` on PostgreSQL (released at commit), ``BEGIN IMMEDIATE`` on
+SQLite (the write lock, waited for under a busy timeout). A store already up to date
+is checked with one read and no lock, so everyday commands never queue behind a sync.
+
+Adding a step (a schema change):
+
+1. Change the table in tables.py.
+2. Write the step below as a function of the open ``Connection`` doing only that
+   change, in plain DDL or Core on its own ``MetaData`` (never the live tables.py
+   classes: they change later, a step must not). A NOT NULL column needs a server
+   default, or old rows cannot take it. For example::
+
+       def _0004_message_pipeline(conn: Connection) -> None:
+           \"\"\"Which pipeline analysed each message (re-analysis when it changes).\"\"\"
+           conn.execute(text(
+               "ALTER TABLE message ADD COLUMN pipeline VARCHAR NOT NULL DEFAULT ''"
+           ))
+
+   and in tables.py ``pipeline: str = Field(default="", sa_column_kwargs=
+   {"server_default": ""})``. SQLite can ADD and DROP COLUMN and RENAME; anything
+   else (a type, a constraint) is its table rebuild: create ``new_x``, copy, drop,
+   rename, with ``PRAGMA defer_foreign_keys = ON`` (``foreign_keys`` cannot change
+   inside a transaction).
+3. Append ``Step("0004_message_pipeline", _0004_message_pipeline)`` to STEPS. The
+   schema version is the number of steps; never edit, reorder or remove a step that
+   has shipped.
+4. Run tests/store/test_migrations.py: it builds every earlier schema with rows in it,
+   upgrades it and compares it with a fresh database and with tables.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, inspect, select
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, Engine, inspect, select, text
 
-from followup.store import tables
+from followup.store import history
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+# "followup" in ASCII: the advisory lock that serialises migrations on PostgreSQL
+# (advisory locks are per database, so other databases of the cluster are unaffected).
+PG_LOCK_KEY = 0x666F6C6C6F777570
+# How long a second SQLite process waits for the first one's migration (ms).
+SQLITE_LOCK_WAIT_MS = 120_000
 
 
-def _initial(conn: Connection) -> None:
-    """Release 0.1: every table of tables.py as first shipped."""
-    SQLModel.metadata.create_all(conn)
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    apply: Callable[[Connection], None]
 
 
-def _digest_replies(conn: Connection) -> None:
+def _0001_initial(conn: Connection) -> None:
+    """followup 0.1.0: every table as first shipped.
+
+    ``checkfirst``: 0.1.0's own migration ran its DDL outside a transaction on SQLite,
+    so a store killed there can hold some of these tables without the step recorded.
+    """
+    history.V0001.create_all(conn, checkfirst=True)
+
+
+def _0002_digest_replies(conn: Connection) -> None:
     """Replies to the digest whose commands were applied (reply commands)."""
-    tables.DigestReply.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+    history.V0002.create_all(conn, checkfirst=True)
 
 
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("0001_initial", _initial),
-    ("0002_digest_replies", _digest_replies),
-]
+def _0003_drop_unused_message_indexes(conn: Connection) -> None:
+    """Three message indexes no query used (each cost every insert); gone from tables.py
+    since 0.1.0 without a step, so stores made since then never had them."""
+    for name in history.V0003_DROPPED_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
-def apply_migrations(conn: Connection) -> list[str]:
-    """Apply pending migrations inside the caller's transaction; returns their names."""
-    tables.Migration.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
-    done = set(conn.execute(select(tables.Migration.__table__.c.name)).scalars())  # type: ignore[attr-defined]
-    applied = []
-    for name, step in MIGRATIONS:
-        if name in done:
-            continue
-        logger.info("Applying database migration %s", name)
-        step(conn)
-        conn.execute(
-            tables.Migration.__table__.insert().values(name=name, applied_at=datetime.now(UTC))  # type: ignore[attr-defined]
-        )
-        applied.append(name)
-    return applied
+STEPS: tuple[Step, ...] = (
+    Step("0001_initial", _0001_initial),
+    Step("0002_digest_replies", _0002_digest_replies),
+    Step("0003_drop_unused_message_indexes", _0003_drop_unused_message_indexes),
+)
+
+SCHEMA_VERSION = len(STEPS)
+
+
+def recorded_steps(conn: Connection) -> set[str]:
+    """The names in the ``migration`` table (none when there is no table yet)."""
+    if not inspect(conn).has_table(history.MIGRATION.name):
+        return set()
+    return set(conn.execute(select(history.MIGRATION.c.name)).scalars())
+
+
+def pending_steps(conn: Connection) -> list[str]:
+    """Known steps not yet applied, in the order they will run."""
+    done = recorded_steps(conn)
+    return [s.name for s in STEPS if s.name not in done]
+
+
+def unknown_steps(conn: Connection) -> list[str]:
+    """Steps recorded that this followup does not know: a newer one upgraded the store."""
+    known = {s.name for s in STEPS}
+    return sorted(recorded_steps(conn) - known)
 
 
 def schema_version(conn: Connection) -> int:
-    if not inspect(conn).has_table("migration"):
-        return 0
-    names = set(conn.execute(select(tables.Migration.__table__.c.name)).scalars())  # type: ignore[attr-defined]
-    return sum(1 for name, _ in MIGRATIONS if name in names)
+    """How many of the known steps the database has (SCHEMA_VERSION when up to date)."""
+    done = recorded_steps(conn)
+    return sum(1 for s in STEPS if s.name in done)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the pending steps, each in its own transaction under the database-wide
+    lock; returns the names this process applied (another process may apply some)."""
+    with engine.connect() as conn:
+        if not pending_steps(conn):
+            return []
+    applied: list[str] = []
+    while True:
+        with locked_transaction(engine) as conn:
+            history.MIGRATION.create(conn, checkfirst=True)
+            pending = pending_steps(conn)
+            if not pending:
+                return applied
+            step = next(s for s in STEPS if s.name == pending[0])
+            logger.info("Applying database migration %s", step.name)
+            step.apply(conn)
+            conn.execute(history.MIGRATION.insert().values(name=step.name, applied_at=_now()))
+        applied.append(step.name)
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the database-wide migration lock from its start."""
+    if engine.dialect.name == "sqlite":
+        with _sqlite_immediate(engine) as conn:
+            yield conn
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+        yield conn
+
+
+@contextmanager
+def _sqlite_immediate(engine: Engine) -> Iterator[Connection]:
+    """BEGIN IMMEDIATE, by hand: pysqlite's own transaction handling would start the
+    transaction late (at the first INSERT, after the DDL has run outside it) and as
+    DEFERRED (no write lock). So the driver is put in autocommit for this connection
+    (SQLAlchemy restores it when the connection goes back to the pool) and the
+    transaction is ours."""
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        (before,) = dbapi.execute("PRAGMA busy_timeout").fetchone()
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_LOCK_WAIT_MS}")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if dbapi.in_transaction:
+                    conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(before)}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

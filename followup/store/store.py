@@ -30,8 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.records import EventRecord, MailBatch, MailRecord
 from followup.errors import StoreError
+from followup.store import migrations
 from followup.store import tables as t
-from followup.store.migrations import apply_migrations
 from followup.threads import ThreadInput, assign_threads, looks_like_reply, normalise_subject
 from nlp.findings import Finding
 
@@ -76,7 +76,9 @@ class Store:
         self.dialect = engine.dialect.name
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Open the database at ``url``, applying pending schema steps unless
+        ``migrate`` is false (``followup doctor`` only reports them)."""
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -91,13 +93,21 @@ class Store:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
+        if not migrate:
+            return store
+        where = engine.url.render_as_string(hide_password=True)
         try:
-            with engine.begin() as conn:
-                apply_migrations(conn)
+            migrations.migrate(engine)
+            with engine.connect() as conn:
+                newer = migrations.unknown_steps(conn)
         except SQLAlchemyError as e:
-            where = engine.url.render_as_string(hide_password=True)
             detail = e.args[0] if e.args else e
             raise StoreError(f"Cannot open the database {where}: {detail}") from e
+        if newer:
+            raise StoreError(
+                f"The database {where} was upgraded by a newer followup (schema steps "
+                f"{', '.join(newer)}): install that version to use it"
+            )
         return store
 
     def close(self) -> None:
