@@ -68,11 +68,12 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
         followup digest            # what needs you now
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from followup.safe_text import SafeFormatter
+
+    # Log records quote file names, folders and server answers: one clean line each.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=max(level, logging.DEBUG), handlers=[handler])
     ctx.obj = AppContext(config_path=config_path, verbose=verbose)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from followup.cli.context import AppContext, json_option, pass_app
+from followup.safe_text import clean_line, dump_json
 
 
 def _check_source(settings: Any, calendar: bool) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def doctor(app: AppContext, json_: bool) -> None:
         _check_source(s, True) for s in cfg.calendars
     ]
     if json_:
-        click.echo(json.dumps(report, indent=2, default=str))
+        click.echo(dump_json(report, default=str))
     else:
         click.echo(f"config:    {report['config']}")
         click.echo(
@@ -70,11 +70,12 @@ def doctor(app: AppContext, json_: bool) -> None:
             f"(schema {report['schema_version']}, {report['messages']} messages)"
         )
         click.echo(f"nlp:       {report['nlp_pipeline']}")
+        # Folder names and errors come from servers: clean lines only.
         for s in report["sources"]:
-            status = "ok" if s["ok"] else f"FAILED: {s['error']}"
-            click.echo(f"source {s['source']} ({s['kind']}): {status}")
+            status = "ok" if s["ok"] else f"FAILED: {clean_line(s['error'], 500)}"
+            click.echo(f"source {clean_line(s['source'], 80)} ({s['kind']}): {status}")
             for line in _detail_lines(s.get("details") or {}):
-                click.echo(f"    {line}")
+                click.echo(f"    {clean_line(line, 500)}")
     if not all(s["ok"] for s in report["sources"]):
         raise SystemExit(1)
 
