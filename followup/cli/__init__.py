@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,11 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=max(level, logging.DEBUG), handlers=[handler])
+    # Whatever followup creates (store, lock, demo, tokens) is the owner's alone.
+    from followup.private_files import PRIVATE_UMASK
+
+    old_umask = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(old_umask))
     ctx.obj = AppContext(config_path=config_path, verbose=verbose)
 
 

@@ -59,6 +59,15 @@ def init(app: AppContext, force: bool) -> None:
     click.echo(f"Wrote {path}: edit [me] and add your [[mail]] sources, then run 'followup sync'.")
 
 
+def warn_if_exposed(app: AppContext) -> None:
+    """One line on stderr when the store or the home is open to other users."""
+    from followup.private_files import exposure_warning
+
+    line = exposure_warning(app.config.home, app.config.database_url())
+    if line:
+        click.echo(line, err=True)
+
+
 @click.command()
 @click.option("--source", "only", metavar="NAME", help="Sync only this source.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Bound the first sync of a large mailbox.")
@@ -83,6 +92,7 @@ def sync(
         since_date = parse_since(since)
     except ValueError as e:
         raise UserError(f"--since {since!r} is not a date; use YYYY-MM-DD") from e
+    warn_if_exposed(app)
     with progress_reporter(not json_) as progress:
         reports = sync_all(app.store, cfg, now, only=only, since=since_date, progress=progress)
     if json_:
@@ -189,6 +199,7 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
 
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
+    warn_if_exposed(app)
     try:
         with run_lock(cfg.home), progress_reporter(not (json_ or quiet)) as progress:
             report = run_once(cfg, now=now, store=app.store, deliver=not no_send, progress=progress)

@@ -56,6 +56,10 @@ def doctor(app: AppContext, json_: bool) -> None:
     with app.store.begin() as conn:
         report["schema_version"] = schema_version(conn)
     report["messages"] = app.store.count_messages()
+    from followup.private_files import exposure_warning
+
+    exposure = exposure_warning(cfg.home, cfg.database_url())
+    report["warnings"] = [exposure] if exposure else []
     pipe = nlp.load_pipeline(cfg.nlp.pipeline)
     report["nlp_pipeline"] = pipe.name
     report["sources"] = [_check_source(s, False) for s in cfg.mail] + [
@@ -70,6 +74,8 @@ def doctor(app: AppContext, json_: bool) -> None:
             f"(schema {report['schema_version']}, {report['messages']} messages)"
         )
         click.echo(f"nlp:       {report['nlp_pipeline']}")
+        for warning in report["warnings"]:
+            click.echo(warning)
         # Folder names and errors come from servers: clean lines only.
         for s in report["sources"]:
             status = "ok" if s["ok"] else f"FAILED: {clean_line(s['error'], 500)}"
