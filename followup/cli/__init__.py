@@ -107,8 +107,9 @@ def _register() -> None:
     from followup.cli.auth_command import auth
     from followup.cli.daemon_command import daemon
     from followup.cli.nlp_commands import evaluate, extract
+    from followup.cli.privacy import forget, purge
 
-    for cmd in (auth, daemon, extract, evaluate):
+    for cmd in (auth, daemon, extract, evaluate, forget, purge):
         cli.add_command(cmd)
 
 
