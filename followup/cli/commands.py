@@ -199,10 +199,13 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
 
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
-    warn_if_exposed(app)
     try:
-        with run_lock(cfg.home), progress_reporter(not (json_ or quiet)) as progress:
-            report = run_once(cfg, now=now, store=app.store, deliver=not no_send, progress=progress)
+        with run_lock(cfg.home):
+            warn_if_exposed(app)  # by the run that does the work, not the one turned away
+            with progress_reporter(not (json_ or quiet)) as progress:
+                report = run_once(
+                    cfg, now=now, store=app.store, deliver=not no_send, progress=progress
+                )
     except LockedError as e:
         click.echo(str(e), err=True)
         return
