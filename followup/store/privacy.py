@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from sqlalchemy import Connection, delete, func, select
 from connectors.records import Address, EventRecord, MailBatch, MailRecord, Skipped
 from followup.store import tables as t
 from followup.store.store import Store
+
+logger = logging.getLogger(__name__)
 
 M = t.Message.__table__  # type: ignore[attr-defined]
 P = t.Participant.__table__  # type: ignore[attr-defined]
@@ -77,12 +80,17 @@ class Screen:
     def loads(cls, value: str | None) -> Screen:
         if not value:
             return cls()
-        data = json.loads(value)
-        before = data.get("purged_before")
-        return cls(
-            purged_before=datetime.fromisoformat(before) if before else None,
-            forgotten={k: datetime.fromisoformat(v) for k, v in data["forgotten"].items()},
-        )
+        try:
+            data = json.loads(value)
+            before = data.get("purged_before")
+            return cls(
+                purged_before=datetime.fromisoformat(before) if before else None,
+                forgotten={k: datetime.fromisoformat(v) for k, v in data["forgotten"].items()},
+            )
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # Edited by hand: sync must go on; say so rather than fail every run.
+            logger.warning("The privacy screen in the store is unreadable; it is ignored")
+            return cls()
 
     @property
     def empty(self) -> bool:

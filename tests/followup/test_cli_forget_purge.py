@@ -338,3 +338,13 @@ def test_forget_preview_and_file_modes_are_unchanged(config: Path) -> None:
     assert db_rows(config, "SELECT count(*) FROM message") == before
     assert db_rows(config, "SELECT count(*) FROM checkpoint WHERE source = ''") == [(0,)]
     assert os.stat(config.parent / "state.db").st_mode & 0o077 == 0
+
+
+def test_an_unreadable_screen_does_not_stop_sync(config: Path) -> None:
+    assert invoke(config, "sync").exit_code == 0
+    assert invoke(config, "forget", DANA, "--yes").exit_code == 0
+    db = config.parent / "state.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE checkpoint SET state = '{not json' WHERE source = ''")
+    r = invoke(config, "sync")
+    assert r.exit_code == 0, r.output
