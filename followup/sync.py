@@ -17,6 +17,7 @@ from connectors import get_source_class
 from connectors.errors import ConnectorError
 from followup.config import Config, SourceSettings
 from followup.errors import UserError
+from followup.store.privacy import load_screen
 from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,9 @@ def sync_mail(
         source = build_source(settings, overrides={"since": since} if since else None)
         opened.append(source)
         checkpoints = store.checkpoints(settings.name)
+        screen = load_screen(store)  # forgotten and purged mail is not stored again
         for batch in source.sync(checkpoints):
+            batch = screen.screen_batch(batch, me)
             fr = report.folders.setdefault(batch.folder, FolderReport(batch.folder, batch.role))
             result = store.write_batch(settings.name, batch, sorted(me))
             fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
@@ -158,7 +161,7 @@ def sync_calendar(store: Store, settings: SourceSettings, now: datetime) -> Sour
         source = build_source(settings, calendar=True)
         opened.append(source)
         start, end = now - CALENDAR_PAST, now + CALENDAR_FUTURE
-        events = list(source.events_between(start, end))
+        events = load_screen(store).screen_events(source.events_between(start, end))
         report.events = store.replace_events(settings.name, events, start, end)
     store.touch_source(settings.name, settings.kind, error=report.error)
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,17 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
         followup digest            # what needs you now
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from followup.safe_text import SafeFormatter
+
+    # Log records quote file names, folders and server answers: one clean line each.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=max(level, logging.DEBUG), handlers=[handler])
+    # Whatever followup creates (store, lock, demo, tokens) is the owner's alone.
+    from followup.private_files import PRIVATE_UMASK
+
+    old_umask = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(old_umask))
     ctx.obj = AppContext(config_path=config_path, verbose=verbose)
 
 
@@ -104,8 +111,9 @@ def _register() -> None:
     from followup.cli.auth_command import auth
     from followup.cli.daemon_command import daemon
     from followup.cli.nlp_commands import evaluate, extract
+    from followup.cli.privacy import forget, purge
 
-    for cmd in (auth, daemon, extract, evaluate):
+    for cmd in (auth, daemon, extract, evaluate, forget, purge):
         cli.add_command(cmd)
 
 

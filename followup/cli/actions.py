@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from followup.cli.context import AppContext, json_option, now_option, parse_now,
 from followup.durations import describe, parse_duration
 from followup.errors import UserError
 from followup.people import name_from_address, strength, usual_gap
+from followup.safe_text import clean_line, dump_json
 
 if TYPE_CHECKING:
     from followup.state import Contact, PlanningState
@@ -42,7 +42,7 @@ def _set_each(app: AppContext, refs: tuple[str, ...], state: str, label: str) ->
 
     for ref in _check_refs(refs):
         o = set_state(app.store, ref, state)
-        click.echo(f"{label}: [{o.number}] {o.nudge.title}")
+        click.echo(f"{label}: [{o.number}] {clean_line(o.nudge.title, 160)}")
 
 
 @click.command()
@@ -101,7 +101,8 @@ def snooze(app: AppContext, duration: str, nudges: tuple[str, ...], now_: str | 
     for ref in _check_refs(nudges):
         o = set_state(app.store, ref, "snoozed", until=until)
         local = until.astimezone(app.config.me.tz)
-        click.echo(f"Snoozed until {local:%a %d %b %H:%M}: [{o.number}] {o.nudge.title}")
+        title = clean_line(o.nudge.title, 160)
+        click.echo(f"Snoozed until {local:%a %d %b %H:%M}: [{o.number}] {title}")
 
 
 def _check_email(email: str) -> str:
@@ -214,9 +215,10 @@ def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_:
     rows.sort(key=lambda r: (-r["strength"], r["email"]))
     rows = rows[:limit]
     if json_:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(dump_json(rows))
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
     table.add_column("Person", no_wrap=True, overflow="ellipsis", max_width=24)
@@ -228,9 +230,10 @@ def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_:
         since = describe(now - last) + " ago" if last else "-"
         gap = f"every ~{r['usual_gap_days']:.0f} days" if r["usual_gap_days"] else "-"
         flag = " (muted)" if r["muted"] else (" ★" if r["important"] else "")
+        # Text cells: a name is shown as written, never read as markup.
         table.add_row(
-            f"{r['name']}{flag}",
-            r["email"],
+            Text(clean_line(r["name"], 80) + flag),
+            Text(clean_line(r["email"], 120)),
             f"{r['strength']:.0f}",
             since,
             gap,
@@ -267,10 +270,10 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
         from followup.nudges import open_nudge_to_dict
 
         d["nudges"] = [open_nudge_to_dict(o) for o in items]
-        click.echo(json.dumps(d, indent=2, ensure_ascii=False))
+        click.echo(dump_json(d))
         return
     tz = app.config.me.tz
-    click.echo(f"{d['name']} <{email}>" + (" (muted)" if d["muted"] else ""))
+    click.echo(f"{clean_line(d['name'], 80)} <{email}>" + (" (muted)" if d["muted"] else ""))
     last = datetime.fromisoformat(d["last_contact"]).astimezone(tz) if d["last_contact"] else None
     click.echo(
         f"  strength {d['strength']:.0f}, {_count(d['received'], 'message')} in, "
@@ -279,9 +282,10 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
     if last:
         click.echo(
             f"  last contact {last:%a %d %b %Y} ({describe(now - last.astimezone(UTC))} ago)"
-            + (f", re: {d['last_subject']}" if d["last_subject"] else "")
+            + (f", re: {clean_line(d['last_subject'], 160)}" if d["last_subject"] else "")
         )
     if d["usual_gap_days"]:
         click.echo(f"  usual rhythm: every ~{d['usual_gap_days']:.0f} days")
     for o in items:
-        click.echo(f"  [{o.number}] {o.nudge.title} — {o.nudge.reason}")
+        title, reason = clean_line(o.nudge.title, 160), clean_line(o.nudge.reason, 300)
+        click.echo(f"  [{o.number}] {title} — {reason}")

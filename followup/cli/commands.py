@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from followup.cli.context import (
 from followup.cli.output import console, print_digest, progress_reporter
 from followup.config import default_config_path, parse_since
 from followup.errors import UserError
+from followup.safe_text import clean_line, dump_json
 
 if TYPE_CHECKING:
     from followup.nudges import OpenNudge
@@ -59,6 +59,15 @@ def init(app: AppContext, force: bool) -> None:
     click.echo(f"Wrote {path}: edit [me] and add your [[mail]] sources, then run 'followup sync'.")
 
 
+def warn_if_exposed(app: AppContext) -> None:
+    """One line on stderr when the store or the home is open to other users."""
+    from followup.private_files import exposure_warning
+
+    line = exposure_warning(app.config.home, app.config.database_url())
+    if line:
+        click.echo(line, err=True)
+
+
 @click.command()
 @click.option("--source", "only", metavar="NAME", help="Sync only this source.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Bound the first sync of a large mailbox.")
@@ -83,22 +92,26 @@ def sync(
         since_date = parse_since(since)
     except ValueError as e:
         raise UserError(f"--since {since!r} is not a date; use YYYY-MM-DD") from e
+    warn_if_exposed(app)
     with progress_reporter(not json_) as progress:
         reports = sync_all(app.store, cfg, now, only=only, since=since_date, progress=progress)
     if json_:
-        click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+        click.echo(dump_json([r.to_dict() for r in reports]))
     else:
+        # Folder names and errors come from servers and file names: clean lines only.
         for r in reports:
+            name = clean_line(r.name, 80)
             if r.error:
-                click.echo(f"Error: {r.error}", err=True)
+                click.echo(f"Error: {clean_line(r.error, 500)}", err=True)
             elif r.events is not None:
-                click.echo(f"{r.name}: {r.events} events")
+                click.echo(f"{name}: {r.events} events")
             else:
                 folders = ", ".join(
-                    f"{f.folder} {f.new} new" + (f" ({f.skipped} skipped)" if f.skipped else "")
+                    f"{clean_line(f.folder, 80)} {f.new} new"
+                    + (f" ({f.skipped} skipped)" if f.skipped else "")
                     for f in r.folders.values()
                 )
-                click.echo(f"{r.name}: {r.new} new messages" + (f" — {folders}" if folders else ""))
+                click.echo(f"{name}: {r.new} new messages" + (f" — {folders}" if folders else ""))
     if any(r.error for r in reports):
         sys.exit(EXIT_SOURCE_FAILED)
 
@@ -154,7 +167,7 @@ def emit_digest(items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str) -
     from followup.digest import render
 
     if fmt == "json":
-        click.echo(json.dumps(render.render_json(items, now, tz), indent=2, ensure_ascii=False))
+        click.echo(dump_json(render.render_json(items, now, tz)))
     elif fmt == "markdown":
         click.echo(render.render_markdown(items, now, tz), nl=False)
     elif fmt == "html":
@@ -187,8 +200,12 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
     try:
-        with run_lock(cfg.home), progress_reporter(not (json_ or quiet)) as progress:
-            report = run_once(cfg, now=now, store=app.store, deliver=not no_send, progress=progress)
+        with run_lock(cfg.home):
+            warn_if_exposed(app)  # by the run that does the work, not the one turned away
+            with progress_reporter(not (json_ or quiet)) as progress:
+                report = run_once(
+                    cfg, now=now, store=app.store, deliver=not no_send, progress=progress
+                )
     except LockedError as e:
         click.echo(str(e), err=True)
         return
@@ -197,7 +214,7 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
     items = list_nudges(app.store, now)
     if json_:
         click.echo(
-            json.dumps(
+            dump_json(
                 {
                     "sources": [s.to_dict() for s in report.sources],
                     "analysed": report.analysed,
@@ -212,13 +229,12 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
                     "digest": _delivery_dict(report.delivery),
                     "replies": report.replies.to_dict() if report.replies else None,
                 },
-                indent=2,
             )
         )
     elif not quiet:
         for s in report.sources:
             if s.error:
-                click.echo(f"Error: {s.error}", err=True)
+                click.echo(f"Error: {clean_line(s.error, 500)}", err=True)
         new = report.plan.new if report.plan else 0
         msgs = sum(s.new for s in report.sources)
         click.echo(
@@ -234,16 +250,17 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
         if report.replies and report.replies.applied:
             click.echo(f"Applied {report.replies.applied} commands from replies to the digest.")
         if report.delivery is not None:
-            click.echo(_delivery_line(report.delivery))
+            click.echo(clean_line(_delivery_line(report.delivery), 500))
     else:
         for s in report.failed:
-            click.echo(f"Error: {s.error}", err=True)
+            click.echo(f"Error: {clean_line(s.error, 500)}", err=True)
+    # Problems with replies to the digest quote the reply's text: clean lines.
     problems = list(report.replies.problems) if report.replies else []
     for p in problems:
-        click.echo(f"Warning: {p}", err=True)
+        click.echo(f"Warning: {clean_line(p, 500)}", err=True)
     delivery_error = getattr(report.delivery, "error", None)
     if delivery_error and (quiet or json_):
-        click.echo(f"Error: digest not sent: {delivery_error}", err=True)
+        click.echo(f"Error: digest not sent: {clean_line(delivery_error, 500)}", err=True)
     if report.failed or delivery_error:
         sys.exit(EXIT_SOURCE_FAILED)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from followup.cli.context import AppContext, json_option, pass_app
+from followup.safe_text import clean_line, dump_json
 
 
 def _check_source(settings: Any, calendar: bool) -> dict[str, Any]:
@@ -53,23 +53,30 @@ def doctor(app: AppContext, json_: bool) -> None:
 
     report["database"] = make_url(cfg.database_url()).render_as_string(hide_password=True)
     report.update(_schema_report(cfg.database_url()))
+    from followup.private_files import exposure_warning
+
+    exposure = exposure_warning(cfg.home, cfg.database_url())
+    report["warnings"] = [exposure] if exposure else []
     pipe = nlp.load_pipeline(cfg.nlp.pipeline)
     report["nlp_pipeline"] = pipe.name
     report["sources"] = [_check_source(s, False) for s in cfg.mail] + [
         _check_source(s, True) for s in cfg.calendars
     ]
     if json_:
-        click.echo(json.dumps(report, indent=2, default=str))
+        click.echo(dump_json(report, default=str))
     else:
         click.echo(f"config:    {report['config']}")
         click.echo(f"database:  {report['database']} ({report['messages']} messages)")
         click.echo(f"schema:    {_schema_line(report)}")
         click.echo(f"nlp:       {report['nlp_pipeline']}")
+        for warning in report["warnings"]:
+            click.echo(warning)
+        # Folder names and errors come from servers: clean lines only.
         for s in report["sources"]:
-            status = "ok" if s["ok"] else f"FAILED: {s['error']}"
-            click.echo(f"source {s['source']} ({s['kind']}): {status}")
+            status = "ok" if s["ok"] else f"FAILED: {clean_line(s['error'], 500)}"
+            click.echo(f"source {clean_line(s['source'], 80)} ({s['kind']}): {status}")
             for line in _detail_lines(s.get("details") or {}):
-                click.echo(f"    {line}")
+                click.echo(f"    {clean_line(line, 500)}")
     # A store from a newer followup is unusable here: every other command refuses it.
     if not all(s["ok"] for s in report["sources"]) or report["migrations_unknown"]:
         raise SystemExit(1)

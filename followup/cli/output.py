@@ -1,4 +1,9 @@
-"""Human output: the digest in a terminal, progress bars only on a TTY."""
+"""Human output: the digest in a terminal, progress bars only on a TTY.
+
+Text from mail reaches the terminal only through ``followup.safe_text.clean_line``, and
+the console reads no markup or emoji codes from it: a name ``[link=https://x]y[/link]``
+or ``:warning:`` prints as typed.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from rich.text import Text
 
 from followup.durations import ago
 from followup.nudges import KIND_ORDER, KIND_TITLES, OpenNudge
+from followup.safe_text import clean_line
 
 
 def console(err: bool = False) -> Console:
@@ -21,7 +27,9 @@ def console(err: bool = False) -> Console:
     stream = sys.stderr if err else sys.stdout
     # Piped or under cron there is no terminal width: don't squeeze tables into 80 columns.
     width = None if stream.isatty() else 160
-    return Console(stderr=err, highlight=False, soft_wrap=True, width=width)
+    return Console(
+        stderr=err, highlight=False, markup=False, emoji=False, soft_wrap=True, width=width
+    )
 
 
 def print_digest(
@@ -46,17 +54,17 @@ def print_digest(
             n = o.nudge
             line = Text()
             line.append(f"[{o.number}] ", style="cyan")
-            line.append(n.title, style="bold")
-            line.append(f" — {n.reason}")
+            line.append(clean_line(n.title, 160), style="bold")
+            line.append(f" — {clean_line(n.reason, 300)}")
             out.print(line)
             ev = n.evidence
             bits = []
             if ev.subject and kind not in ("before_meeting", "after_meeting"):
-                bits.append(f"“{ev.subject}”")
+                bits.append(f"“{clean_line(ev.subject, 160)}”")
             if ev.date and kind == "promise":  # the other reasons say their age already
                 bits.append("written " + ago(ev.date, now, tz))
             if ev.message_id:
-                bits.append(f"<{ev.message_id}>")
+                bits.append(f"<{clean_line(ev.message_id, 200)}>")
             if bits:
                 out.print(Text("      " + " · ".join(bits), style="dim"))
 
@@ -88,7 +96,7 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
 
         def report(label: str, done: int, total: int) -> None:
             if label not in tasks:
-                tasks[label] = bar.add_task(escape(label), total=total or None)
+                tasks[label] = bar.add_task(escape(clean_line(label, 80)), total=total or None)
             bar.update(tasks[label], completed=done, total=total or None)
 
         yield report

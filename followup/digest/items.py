@@ -2,9 +2,10 @@
 
 Every renderer (plain text, Markdown, HTML) works from the same ``DigestView`` so the
 formats cannot drift apart. All text taken from mail (names, subjects, sentences) passes
-through ``clean_line`` here: control characters, CR/LF and bidi overrides are removed and
-whitespace collapsed, so hostile content can neither fake lines in the plain-text part
-nor reorder what the reader sees. HTML escaping is the templates' job (autoescape).
+through ``clean_line`` (followup.safe_text, the one sanitiser of every screen): escape
+sequences, control characters, CR/LF and bidi controls are removed and whitespace
+collapsed, so hostile content can neither fake lines in the plain-text part nor reorder
+what the reader sees. HTML escaping is the templates' job (autoescape).
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ from zoneinfo import ZoneInfo
 
 from followup.addresses import is_address
 from followup.nudges import KIND_ORDER, KIND_TITLES, Nudge, OpenNudge, PersonRef
+from followup.safe_text import clean_line as clean_line  # re-exported: the email uses it
 
-# Bidi embedding/override/isolate controls: they can make "evil.com/moc.knab" read
-# backwards. Zero-width joiners (emoji) are kept.
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_WS = re.compile(r"\s+")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -115,18 +113,6 @@ class DigestView:
         if not self.total:
             return "Nothing needs you today"
         return "1 thing needs you" if self.total == 1 else f"{self.total} things need you"
-
-
-def clean_line(text: str | None, limit: int = 300) -> str:
-    """One safe display line: no control or bidi characters, whitespace collapsed, capped."""
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFC", str(text)).translate(_BIDI)
-    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
-    text = _WS.sub(" ", text).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
 
 
 def is_plain_address(address: str) -> bool:

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.records import EventRecord, MailBatch, MailRecord
 from followup.errors import StoreError
+from followup.private_files import create_private_file, make_private_dir, sqlite_path
 from followup.store import migrations
 from followup.store import tables as t
 from followup.threads import ThreadInput, assign_threads, looks_like_reply, normalise_subject
@@ -79,8 +79,11 @@ class Store:
     def open(cls, url: str, *, migrate: bool = True) -> Store:
         """Open the database at ``url``, applying pending schema steps unless
         ``migrate`` is false (``followup doctor`` only reports them)."""
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        db_file = sqlite_path(url)
+        if db_file is not None:
+            # Private from the start: 0700 dir, 0600 file (SQLite gives -wal/-shm its mode).
+            make_private_dir(db_file.parent)
+            create_private_file(db_file)
         try:
             engine = create_engine(url)
         except ImportError as e:
