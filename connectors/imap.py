@@ -38,7 +38,7 @@ from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPCli
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.folders import guess_role
-from connectors.imap_auth import access_token
+from connectors.imap_auth import NO_ANSWER, access_token, login_drop
 from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
 from connectors.mime import ParsedHeaders, build_record, parse_headers, text_excerpt
@@ -422,6 +422,16 @@ class ImapMailSource:
         if isinstance(error, ConnectorError):
             return error
         s, where = self.settings, self._where()
+        # A login cut off by the network is no verdict on the credentials (issue 10).
+        dropped = login_drop(error, s.timeout) if doing == "logging in" else None
+        if dropped is not None:
+            slow = " (or raise timeout)" if dropped.startswith(NO_ANSWER) else ""
+            return ConnectorError(
+                self.name,
+                f"the connection to {where} dropped during login ({dropped}): "
+                f"try again later{slow}",
+                retryable=True,
+            )
         if isinstance(error, LoginError):
             how = "the OAuth2 token" if s.auth == "xoauth2" else "the password"
             return AuthError(

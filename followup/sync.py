@@ -61,6 +61,7 @@ class SourceReport:
             "kind": self.kind,
             "ok": self.error is None,
             "error": self.error,
+            "retryable": self.retryable,
             "folders": [
                 {
                     "folder": f.folder,
