@@ -117,9 +117,10 @@ class DroppingProxy:
                         return
                     if self.reply_bytes is None:
                         break  # the command never reaches the server
+                    # Keep forwarding (imaplib sends the CRLF on its own); the other
+                    # pump closes once the budget of answer bytes is spent.
                     state["budget"] = self.reply_bytes
-                    server.sendall(data)
-                    return  # the other pump closes after the budget
+                    recent = b""
                 server.sendall(data)
         except OSError:
             pass

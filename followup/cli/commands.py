@@ -95,12 +95,22 @@ def sync(
                 click.echo(f"{r.name}: {r.events} events")
             else:
                 folders = ", ".join(
-                    f"{f.folder} {f.new} new" + (f" ({f.skipped} skipped)" if f.skipped else "")
+                    f"{f.folder} {f.new} new" + _extras(f.gone, f.skipped)
                     for f in r.folders.values()
                 )
-                click.echo(f"{r.name}: {r.new} new messages" + (f" — {folders}" if folders else ""))
+                gone = f", {r.gone} gone" if r.gone else ""
+                click.echo(
+                    f"{r.name}: {r.new} new messages{gone}" + (f" — {folders}" if folders else "")
+                )
     if any(r.error for r in reports):
         sys.exit(EXIT_SOURCE_FAILED)
+
+
+def _extras(gone: int, skipped: int) -> str:
+    """What follows a folder's count: " (2 gone, 1 skipped)", or nothing."""
+    parts = [f"{gone} gone"] if gone else []
+    parts += [f"{skipped} skipped"] if skipped else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 @click.command()
