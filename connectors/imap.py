@@ -399,6 +399,8 @@ class ImapMailSource:
     def _connect(self) -> imapclient.IMAPClient:
         """Connect, secure and log in; errors become ``ConnectorError``s naming the fix."""
         s = self.settings
+        # Before connecting: a failing password_command or token file is no network error.
+        secret = self._secret()
         context = self._ssl_context() if s.security != "none" else None
         timeout = imapclient.SocketTimeout(connect=min(s.timeout, 30.0), read=s.timeout)
         try:
@@ -414,7 +416,7 @@ class ImapMailSource:
         try:
             if s.security == "starttls":
                 client.starttls(context)
-            self._login(client)
+            self._login(client, secret)
         except Exception as e:
             _shutdown(client)
             raise self._wrap(e, "logging in") from e
@@ -422,15 +424,21 @@ class ImapMailSource:
         client.normalise_times = False
         return client
 
-    def _login(self, client: imapclient.IMAPClient) -> None:
+    def _secret(self) -> str:
+        """The password (resolved once per source) or a fresh OAuth2 access token."""
         s = self.settings
         if s.auth == "xoauth2":
             assert s.oauth_token_file is not None
-            client.oauth2_login(s.username, access_token(self.name, s.oauth_token_file))
-            return
+            return access_token(self.name, s.oauth_token_file)
         if self._password is None:
             self._password = resolve_password(self.name, s.password, s.username)
-        client.login(s.username, self._password)
+        return self._password
+
+    def _login(self, client: imapclient.IMAPClient, secret: str) -> None:
+        if self.settings.auth == "xoauth2":
+            client.oauth2_login(self.settings.username, secret)
+        else:
+            client.login(self.settings.username, secret)
 
     def _wrap(self, error: BaseException, doing: str) -> ConnectorError:
         """One clear, actionable error for anything the network or the server threw."""
