@@ -663,9 +663,13 @@ class ImapMailSource:
         final_uid = max(last_uid, uidnext - 1, uids[-1] if uids else 0)
         listing: FolderListing | None = None
         messages = exists if exists >= 0 else None
-        if previous is not None and not changed and previous.messages != _plus(exists, newer):
-            # Fewer messages than the last sync left plus the new ones: some were deleted
-            # or expunged (or the checkpoint predates mirroring). After the new-UID
+        if (
+            previous is not None
+            and not changed
+            and previous.messages != _count_before(exists, newer)
+        ):
+            # The count does not add up (the last sync's plus the new UIDs): something
+            # was expunged, or the checkpoint predates mirroring. After the new-UID
             # search, so what it found is listed too.
             listing, messages = self._listing(client, uidvalidity, final_uid)
             logger.info(
@@ -913,7 +917,7 @@ _SPECIAL_USE = frozenset(
 )
 
 
-def _plus(exists: int, newer: int) -> int | None:
+def _count_before(exists: int, newer: int) -> int | None:
     """The message count before the new UIDs arrived; None if EXAMINE gave no EXISTS."""
     return exists - newer if exists >= 0 else None
 
