@@ -9,7 +9,8 @@ measures in one run:
       first KB per section group) with no parsing of ours: the ceiling;
   (b) ``followup sync`` end to end (``followup.sync.sync_all``: the mailbox, then
       identities and threads) into a fresh SQLite store;
-  (c) a second, no-op sync (ms).
+  (c) a second, no-op sync (ms);
+  (d) a sync after one message is expunged (ms): the folder is listed to mirror it.
 
 Prints messages/s for (a) and (b), the ratio b/a, (c) in ms, and peak RSS.
 
@@ -175,6 +176,15 @@ def main() -> None:
                 noop_times.append(time.perf_counter() - t)
                 assert noop.error is None and noop.new == 0, noop.to_dict()
             c = min(noop_times)
+            # One message expunged: the count no longer adds up, so INBOX is listed once.
+            with server.client(user) as client:
+                client.select_folder("INBOX")
+                client.delete_messages(client.search("ALL")[:1])
+                client.expunge()
+            t = time.perf_counter()
+            (pruned,) = sync_all(store, config, now)
+            d = time.perf_counter() - t
+            assert pruned.error is None and pruned.gone == 1, pruned.to_dict()
             store.close()
 
         print(f"(a) raw imapclient FETCH: {n_raw} msgs in {a:.2f} s = {n_raw / a:,.0f} msgs/s")
@@ -188,6 +198,7 @@ def main() -> None:
         )
         print(f"    ratio b/a = {a / b:.2f}")
         print(f"(c) no-op sync: {c * 1000:.1f} ms")
+        print(f"(d) sync after one message expunged (a folder listed): {d * 1000:.1f} ms")
         print(f"peak RSS {peak_rss_mb():.0f} MB (before the timed runs: {rss_before:.0f} MB)")
     finally:
         server.destroy()

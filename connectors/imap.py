@@ -1,10 +1,11 @@
 """IMAP mail source: read-only, incremental, batched (imapclient).
 
-Per folder the source keeps a checkpoint ``{"uidvalidity", "last_uid", "highestmodseq"}``
-(JSON). A run first asks ``STATUS (UIDVALIDITY UIDNEXT HIGHESTMODSEQ)``: an unchanged
-folder costs that one round trip. Otherwise it ``EXAMINE``\\s the folder (read-only
-select), searches the UIDs above ``last_uid`` (and ``SINCE`` the configured date), and
-fetches them in batches of explicit UIDs:
+Per folder the source keeps a checkpoint ``{"uidvalidity", "last_uid", "highestmodseq",
+"messages"}`` (JSON). A run first asks ``STATUS (MESSAGES UIDVALIDITY UIDNEXT
+HIGHESTMODSEQ)``: an unchanged folder costs that one round trip. Otherwise it
+``EXAMINE``\\s the folder (read-only select), searches the UIDs above
+``last_uid`` (and ``SINCE`` the configured date), and fetches them in batches of explicit
+UIDs:
 
 1. header fields + BODYSTRUCTURE + RFC822.SIZE (+ Gmail thread id and labels), sent
    before the previous batch is parsed and stored, so the server works meanwhile;
@@ -17,6 +18,11 @@ Each batch carries the folder's new checkpoint, so the caller commits records an
 checkpoint together and a killed run resumes after the last committed batch. A changed
 UIDVALIDITY re-reads the folder (first batch marked ``uidvalidity_changed``); the store
 dedupes by Message-ID.
+
+Deletions are mirrored without QRESYNC (imapclient cannot ``SELECT ... (QRESYNC ...)``):
+when the folder holds fewer messages than the last sync left plus the new ones, one
+``UID SEARCH ALL`` lists it, and the folder's last batch carries that listing so the store
+drops what is no longer there. Only a count that does not add up costs the listing.
 """
 
 from __future__ import annotations
@@ -38,12 +44,12 @@ from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPCli
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.folders import guess_role
-from connectors.imap_auth import access_token
+from connectors.imap_auth import NO_ANSWER, access_token, login_drop
 from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
 from connectors.mime import ParsedHeaders, build_record, parse_headers, text_excerpt
 from connectors.oauth_client import OAUTH_KEYS, oauth_option_problems
-from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
+from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
 from connectors.secrets import PasswordSpec, password_spec_from_options, resolve_password
 
 logger = logging.getLogger(__name__)
@@ -76,11 +82,17 @@ ClientFactory = Callable[..., imapclient.IMAPClient]
 
 @dataclass(frozen=True, slots=True)
 class FolderCheckpoint:
-    """Where a folder's sync stands: every UID <= ``last_uid`` has been read."""
+    """Where a folder's sync stands: every UID <= ``last_uid`` has been read.
+
+    ``messages`` is how many messages the folder held, all of them accounted for (the
+    store mirrors their deletions up to then); None mid-folder or in a checkpoint older
+    than deletion mirroring, which makes the next sync list the folder once.
+    """
 
     uidvalidity: int
     last_uid: int
     highestmodseq: int | None = None
+    messages: int | None = None
 
     def dumps(self) -> str:
         return json.dumps(
@@ -88,6 +100,7 @@ class FolderCheckpoint:
                 "uidvalidity": self.uidvalidity,
                 "last_uid": self.last_uid,
                 "highestmodseq": self.highestmodseq,
+                "messages": self.messages,
             },
             separators=(",", ":"),
         )
@@ -100,10 +113,12 @@ class FolderCheckpoint:
         try:
             data = json.loads(value)
             modseq = data.get("highestmodseq")
+            messages = data.get("messages")
             return cls(
                 uidvalidity=int(data["uidvalidity"]),
                 last_uid=int(data["last_uid"]),
                 highestmodseq=int(modseq) if modseq is not None else None,
+                messages=int(messages) if messages is not None else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             logger.warning("Ignoring an unreadable IMAP checkpoint %r; rereading", value[:80])
@@ -384,6 +399,8 @@ class ImapMailSource:
     def _connect(self) -> imapclient.IMAPClient:
         """Connect, secure and log in; errors become ``ConnectorError``s naming the fix."""
         s = self.settings
+        # Before connecting: a failing password_command or token file is no network error.
+        secret = self._secret()
         context = self._ssl_context() if s.security != "none" else None
         timeout = imapclient.SocketTimeout(connect=min(s.timeout, 30.0), read=s.timeout)
         try:
@@ -399,7 +416,7 @@ class ImapMailSource:
         try:
             if s.security == "starttls":
                 client.starttls(context)
-            self._login(client)
+            self._login(client, secret)
         except Exception as e:
             _shutdown(client)
             raise self._wrap(e, "logging in") from e
@@ -407,21 +424,37 @@ class ImapMailSource:
         client.normalise_times = False
         return client
 
-    def _login(self, client: imapclient.IMAPClient) -> None:
+    def _secret(self) -> str:
+        """The password (resolved once per source) or a fresh OAuth2 access token."""
         s = self.settings
         if s.auth == "xoauth2":
             assert s.oauth_token_file is not None
-            client.oauth2_login(s.username, access_token(self.name, s.oauth_token_file))
-            return
+            return access_token(self.name, s.oauth_token_file)
         if self._password is None:
             self._password = resolve_password(self.name, s.password, s.username)
-        client.login(s.username, self._password)
+        return self._password
+
+    def _login(self, client: imapclient.IMAPClient, secret: str) -> None:
+        if self.settings.auth == "xoauth2":
+            client.oauth2_login(self.settings.username, secret)
+        else:
+            client.login(self.settings.username, secret)
 
     def _wrap(self, error: BaseException, doing: str) -> ConnectorError:
         """One clear, actionable error for anything the network or the server threw."""
         if isinstance(error, ConnectorError):
             return error
         s, where = self.settings, self._where()
+        # A login cut off by the network is no verdict on the credentials (issue 10).
+        dropped = login_drop(error, s.timeout) if doing == "logging in" else None
+        if dropped is not None:
+            slow = " (or raise timeout)" if dropped.startswith(NO_ANSWER) else ""
+            return ConnectorError(
+                self.name,
+                f"the connection to {where} dropped during login ({dropped}): "
+                f"try again later{slow}",
+                retryable=True,
+            )
         if isinstance(error, LoginError):
             how = "the OAuth2 token" if s.auth == "xoauth2" else "the password"
             return AuthError(
@@ -575,7 +608,7 @@ class ImapMailSource:
             _logout(client)
 
     def _status(self, client: imapclient.IMAPClient, folder: str) -> dict[bytes, int]:
-        items = ["UIDVALIDITY", "UIDNEXT"]
+        items = ["MESSAGES", "UIDVALIDITY", "UIDNEXT"]
         if client.has_capability("CONDSTORE"):
             items.append("HIGHESTMODSEQ")
         return client.folder_status(folder, items)  # type: ignore[no-any-return]
@@ -593,13 +626,17 @@ class ImapMailSource:
         uidvalidity = int(status[b"UIDVALIDITY"])
         uidnext = int(status.get(b"UIDNEXT", 0))
         modseq = status.get(b"HIGHESTMODSEQ")
+        count = status.get(b"MESSAGES")
         if (
             previous is not None
             and previous.uidvalidity == uidvalidity
             and 0 < uidnext <= previous.last_uid + 1
+            and (count is None or int(count) == previous.messages)
         ):
-            # Nothing new: one STATUS round trip, and the checkpoint stays as it was
-            # (bar a newer HIGHESTMODSEQ from flag changes, which we do not track).
+            # Nothing new and nothing expunged (no new UID, so a smaller count is the only
+            # trace an expunge leaves): one STATUS round trip, and the checkpoint stays
+            # as it was (bar a newer HIGHESTMODSEQ from flag changes, which we do not
+            # track: they would make every read message cost a listing of its folder).
             current = replace(previous, highestmodseq=modseq)
             logger.debug("%s/%s: unchanged", self.name, folder)
             yield MailBatch(folder=folder, role=role, checkpoint=current.dumps())
@@ -620,19 +657,35 @@ class ImapMailSource:
                 uidvalidity,
             )
         last_uid = previous.last_uid if previous is not None and not changed else 0
-        uids: list[int] = []
-        if selected.get(b"EXISTS", 1):
-            criteria: list[Any] = ["UID", f"{last_uid + 1}:*"]
-            if since is not None:
-                criteria += ["SINCE", since]
-            # "n:*" always matches the highest UID, even below n (RFC 3501 §6.4.8).
-            uids = sorted(uid for uid in client.search(criteria) if uid > last_uid)
+        exists = int(selected.get(b"EXISTS", -1))
+        uids, newer = self._new_uids(client, last_uid, since) if exists else ([], 0)
         logger.info("%s/%s: %d new message(s)", self.name, folder, len(uids))
         final_uid = max(last_uid, uidnext - 1, uids[-1] if uids else 0)
+        listing: FolderListing | None = None
+        messages = exists if exists >= 0 else None
+        if (
+            previous is not None
+            and not changed
+            and previous.messages != _count_before(exists, newer)
+        ):
+            # The count does not add up (the last sync's plus the new UIDs): something
+            # was expunged, or the checkpoint predates mirroring. After the new-UID
+            # search, so what it found is listed too.
+            listing, messages = self._listing(client, uidvalidity, final_uid)
+            logger.info(
+                "%s/%s: listed %d message(s) to mirror deletions",
+                self.name,
+                folder,
+                len(listing.uids),
+            )
         if not uids:
-            done = FolderCheckpoint(uidvalidity, final_uid, modseq)
+            done = FolderCheckpoint(uidvalidity, final_uid, modseq, messages)
             yield MailBatch(
-                folder=folder, role=role, checkpoint=done.dumps(), uidvalidity_changed=changed
+                folder=folder,
+                role=role,
+                checkpoint=done.dumps(),
+                uidvalidity_changed=changed,
+                listing=listing,
             )
             return
         gmail = client.has_capability("X-GM-EXT-1")
@@ -652,7 +705,12 @@ class ImapMailSource:
                     pending = start_fetch(client, chunks[index + 1], gmail=gmail)
                 records, skipped = self._records(plan, chunk, uidvalidity, fetched, parsed, dates)
                 is_last = index == len(chunks) - 1
-                cp = FolderCheckpoint(uidvalidity, final_uid if is_last else chunk[-1], modseq)
+                # Mid-folder the count is unknown: a resumed sync lists the folder again.
+                cp = (
+                    FolderCheckpoint(uidvalidity, final_uid, modseq, messages)
+                    if is_last
+                    else FolderCheckpoint(uidvalidity, chunk[-1], modseq)
+                )
                 yield MailBatch(
                     folder=folder,
                     role=role,
@@ -662,10 +720,35 @@ class ImapMailSource:
                     seen=len(chunk),
                     uidvalidity_changed=changed and index == 0,
                     total=len(uids),
+                    # With the last batch: its records are stored before anything goes.
+                    listing=listing if is_last else None,
                 )
         finally:
             if pending is not None:  # stopped early: free the connection for LOGOUT
                 pending.discard()
+
+    def _new_uids(
+        self, client: imapclient.IMAPClient, last_uid: int, since: date | None
+    ) -> tuple[list[int], int]:
+        """The UIDs above ``last_uid`` to read (``since`` applied), and how many UIDs above
+        it the folder has in all (what its message count grew by)."""
+        criteria: list[Any] = ["UID", f"{last_uid + 1}:*"]
+        # "n:*" always matches the highest UID, even below n (RFC 3501 §6.4.8).
+        found = sorted(uid for uid in client.search(criteria) if uid > last_uid)
+        if since is None:
+            return found, len(found)
+        bounded = client.search([*criteria, "SINCE", since])
+        return sorted(uid for uid in bounded if uid > last_uid), len(found)
+
+    def _listing(
+        self, client: imapclient.IMAPClient, uidvalidity: int, final_uid: int
+    ) -> tuple[FolderListing, int]:
+        """Every UID of the selected folder (``UID SEARCH ALL``) and how many of them the
+        new checkpoint accounts for. One response: a connection cut mid-answer raises,
+        so a partial listing never reaches the store."""
+        present = client.search("ALL")
+        listing = FolderListing(frozenset(str(uid) for uid in present), str(uidvalidity))
+        return listing, sum(1 for uid in present if uid <= final_uid)
 
     def _headers(
         self, client: imapclient.IMAPClient, plan: FolderPlan, fetched: Mapping[int, Fetched]
@@ -832,6 +915,11 @@ class ImapMailSource:
 _SPECIAL_USE = frozenset(
     {"\\all", "\\archive", "\\drafts", "\\flagged", "\\junk", "\\sent", "\\trash", "\\important"}
 )
+
+
+def _count_before(exists: int, newer: int) -> int | None:
+    """The message count before the new UIDs arrived; None if EXAMINE gave no EXISTS."""
+    return exists - newer if exists >= 0 else None
 
 
 def _password_hint(s: ImapSettings) -> str:

@@ -1,4 +1,11 @@
-"""OAuth2 access tokens for XOAUTH2 (Gmail, Microsoft 365) from a token file.
+"""Logging in to IMAP: telling a refused login from a dropped one, and OAuth2 tokens.
+
+A LOGIN or AUTHENTICATE that fails is either refused (the server answered NO: the
+credentials are wrong, retrying will not help) or cut off (the connection closed, was
+reset or went silent before the answer: retry later, the credentials were never judged).
+imapclient raises ``LoginError`` for both, so ``login_drop`` looks at what it wraps.
+
+OAuth2 access tokens for XOAUTH2 (Gmail, Microsoft 365) come from a token file.
 
 The token file is JSON written by followup (or by hand from a provider's tool)::
 
@@ -16,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import ssl
 import tempfile
 import time
 import urllib.error
@@ -25,6 +33,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from imapclient.exceptions import IMAPClientAbortError
+
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 
 logger = logging.getLogger(__name__)
@@ -33,6 +43,32 @@ TOKEN_FILE_MODE = 0o600
 # Refresh a little before the provider's expiry so a long sync never starts stale.
 EXPIRY_MARGIN_SECONDS = 120
 REFRESH_TIMEOUT_SECONDS = 30
+NO_ANSWER = "no answer within"
+
+
+def login_drop(error: BaseException, timeout: float) -> str | None:
+    """Why the connection went while logging in, or None when the server answered.
+
+    Follows the exception chain: imapclient turns imaplib's ``abort`` (EOF, a cut-off
+    line, BYE) into ``LoginError`` inside an ``except``, while a reset or a timeout
+    reaches us as the raw ``OSError``. TLS errors are left to their own message.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return None
+        if isinstance(current, TimeoutError):
+            return f"{NO_ANSWER} {timeout:g} s"
+        if isinstance(current, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return "reset"
+        if isinstance(current, (IMAPClientAbortError, EOFError)):
+            return "closed by the server"
+        if isinstance(current, OSError):
+            return current.strerror or type(current).__name__
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def write_token_file(path: Path, token: Mapping[str, Any]) -> None:

@@ -16,6 +16,8 @@ change time (ctime) seen. An unchanged folder costs one directory listing. When 
 changed, only files whose ctime is not older than that are read: delivery, a move from
 another folder and a flag change all set the ctime (POSIX rename semantics). Elsewhere
 (Windows, where ctime is the creation time) a changed folder is read again in full.
+A changed folder's first batch also lists every uid it holds, so the store drops the
+messages whose files are gone.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from connectors.fileconfig import (
 )
 from connectors.mbox import MAX_MESSAGE_READ
 from connectors.mime import parse_message
-from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
+from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,35 @@ def _read(entry: _Entry, folder_path: Path) -> bytes | None:
         return None
 
 
+# -- deletions ---------------------------------------------------------------------------
+
+
+def _folder_listing(path: Path, entries: list[_Entry]) -> FolderListing | None:
+    """The folder's uids for mirroring deletions, or None if it cannot be listed whole.
+
+    A flag change renames a file while the directory is read, and a rename can hide a
+    file from ``readdir`` altogether; so a second listing (names only) is added to the
+    first: a file counts as gone only when both listings miss it. A folder whose cur/
+    or new/ went missing lists nothing rather than everything as deleted.
+    """
+    if not is_maildir(path):
+        return None
+    uids = {e.uid for e in entries}
+    for sub in ("new", "cur"):  # new/ first: a message moves from new/ to cur/
+        try:
+            names = os.listdir(path / sub)
+        except FileNotFoundError:
+            return None
+        uids.update(n.split(":", 1)[0] for n in names if not n.startswith("."))
+    return FolderListing(frozenset(uids))
+
+
+def _with_listing(out: Iterator[MailBatch], listing: FolderListing | None) -> Iterator[MailBatch]:
+    """The batches, the first carrying ``listing``: it is complete before any is read."""
+    for index, batch in enumerate(out):
+        yield dataclasses.replace(batch, listing=listing) if index == 0 else batch
+
+
 class MaildirSource:
     """Mail from Maildirs. Config: ``path``, ``sent``, ``archive`` (folder names),
     ``folders`` (restrict), ``since``, ``max_excerpt``."""
@@ -198,6 +229,8 @@ class MaildirSource:
         if old is not None and old[:2] == (str(count), digest) and old[2] == newest:
             logger.debug("%s/%s: unchanged", self.name, folder)
             return
+        # Changed since a checkpoint: files may be gone too (deleted, moved elsewhere).
+        listing = _folder_listing(path, entries) if old is not None else None
         if old is not None and _INCREMENTAL:
             # Not older than the newest change already read: ctimes can tie.
             entries = [e for e in entries if e.ctime_ns >= old[2]]
@@ -212,9 +245,10 @@ class MaildirSource:
             return f"{_CHECKPOINT_VERSION} - - {progress['ctime']}"
 
         items = self._items(folder, path, role, entries, progress)
-        yield from batches(
+        out = batches(
             folder, role, items, checkpoint_after, size=self.batch_size, total=len(entries)
         )
+        yield from _with_listing(out, listing)
 
     def _items(
         self,

@@ -5,7 +5,8 @@ a table of contents of the whole file first and cannot resume from an offset. Ap
 is the normal way an mbox grows, so the checkpoint records how far the file was read and
 a hash of the bytes just before that point: when the file has only grown, the next sync
 reads just the new messages; when it was rewritten, it is read again from the start (the
-store upserts, so re-reading is harmless).
+store upserts, so re-reading is harmless), and the messages no longer in it are listed
+as gone (``_relisted``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
@@ -29,7 +31,7 @@ from connectors.fileconfig import (
     sync_folders,
 )
 from connectors.mime import MAX_HEADER_BYTES, parse_date, parse_message
-from connectors.records import FolderRole, MailBatch, MailRecord, Skipped
+from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,48 @@ def _uid(message_id: str) -> str:
     return digest.hexdigest()[:20]
 
 
+# -- deletions ---------------------------------------------------------------------------
+
+# The checkpoint of a re-read in progress: never resumable, so a re-read cut short starts
+# again and still ends with the listing that mirrors the deletions.
+_RELISTING = "mbox1-relisting"
+
+
+def _was_read_before(checkpoint: str) -> bool:
+    return checkpoint == _RELISTING or _parse_checkpoint(checkpoint) is not None
+
+
+def _relisted(
+    out: Iterator[MailBatch], path: Path, stat: tuple[int, int], since: datetime | None
+) -> Iterator[MailBatch]:
+    """A rewritten file read again from the start (a message deleted, flags changed): the
+    last batch lists every uid read, so the store drops the messages no longer there.
+
+    One batch is held back to know which is last. The listing covers messages dated from
+    ``since`` on (older ones are passed over unnamed). If the file changed during the
+    read, there is no listing and the next sync reads it all again: a mail client
+    rewriting it meanwhile must not make a half-written file look like mass deletion.
+    """
+    uids: set[str] = set()
+    held: MailBatch | None = None
+    for batch in out:
+        uids.update(r.uid for r in batch.records)
+        if held is not None:
+            yield dataclasses.replace(held, checkpoint=_RELISTING)
+        held = batch
+    if held is None:
+        return
+    try:
+        st = os.stat(path)
+        unchanged = (st.st_size, st.st_mtime_ns) == stat
+    except OSError:
+        unchanged = False
+    if unchanged:
+        yield dataclasses.replace(held, listing=FolderListing(frozenset(uids), since=since))
+    else:  # read it all again next time, and list it then
+        yield dataclasses.replace(held, checkpoint=_RELISTING)
+
+
 class MboxSource:
     """Mail from mbox files. Config: ``path`` (a file or a directory), ``sent``,
     ``archive`` (folder names), ``folders`` (restrict), ``since``, ``max_excerpt``.
@@ -192,13 +236,16 @@ class MboxSource:
             items = self._items(f, folder, role, start, size, state)
             # A second handle: the checkpoint's tail hash must not move the reading one.
             with path.open("rb") as g:
-                yield from batches(
+                out = batches(
                     folder,
                     role,
                     items,
                     lambda done: _checkpoint(g, size if done else state["offset"], mtime_ns),
                     size=self.batch_size,
                 )
+                if start == 0 and _was_read_before(checkpoint):
+                    out = _relisted(out, path, (size, mtime_ns), self.options.since)
+                yield from out
 
     def _resume_offset(self, f: BinaryIO, checkpoint: str, size: int, mtime_ns: int) -> int | None:
         """Where to start reading: None if unchanged, the old end if only appended to, else 0."""

@@ -14,7 +14,14 @@ from datetime import datetime
 from connectors.errors import ConnectorError
 from connectors.folders import guess_role
 from connectors.mime import parse_message
-from connectors.records import EventRecord, FolderRole, MailBatch, MailRecord, Skipped
+from connectors.records import (
+    EventRecord,
+    FolderListing,
+    FolderRole,
+    MailBatch,
+    MailRecord,
+    Skipped,
+)
 
 
 class MemoryMailSource:
@@ -23,6 +30,10 @@ class MemoryMailSource:
     The checkpoint of a folder is the number of messages already yielded, so a sync
     yields only the messages added (``add``/``add_raw``) since the checkpoint. Roles
     come from ``roles`` or :func:`connectors.folders.guess_role`.
+
+    ``remove`` deletes a message as a mail client would; the next sync's last batch for
+    that folder then lists every uid left (as the real sources do), and the checkpoint
+    counts the removals seen (``"5-1"``: five yielded, one removal).
     """
 
     def __init__(
@@ -38,7 +49,9 @@ class MemoryMailSource:
         self.closed = False
         self.syncs = 0
         self._roles = dict(roles or {})
-        self._folders: dict[str, list[MailRecord | Skipped]] = {}
+        # A removed message leaves None behind, so positions (checkpoints) stay valid.
+        self._folders: dict[str, list[MailRecord | Skipped | None]] = {}
+        self._removed: dict[str, int] = {}
         self._fail: tuple[int, ConnectorError] | None = None
         for folder, items in (folders or {}).items():
             self._folders.setdefault(folder, [])
@@ -66,6 +79,16 @@ class MemoryMailSource:
         self.add(folder, item)
         return item
 
+    def remove(self, folder: str, uid: str) -> None:
+        """Delete the message ``uid`` from ``folder``; KeyError if there is none."""
+        items = self._folders.get(folder, [])
+        for index, item in enumerate(items):
+            if item is not None and item.uid == uid:
+                items[index] = None
+                self._removed[folder] = self._removed.get(folder, 0) + 1
+                return
+        raise KeyError(f"no message {uid} in {folder}")
+
     def fail_after(self, batches: int, error: ConnectorError | None = None) -> None:
         """Make the next sync raise ``error`` after yielding ``batches`` batches."""
         self._fail = (
@@ -80,14 +103,18 @@ class MemoryMailSource:
         fail, self._fail = self._fail, None
         yielded = 0
         for folder, items in self._folders.items():
-            try:
-                start = int(checkpoints.get(folder) or 0)
-            except ValueError:
-                start = 0  # not ours: read from the start, as real sources do
+            start, removals_seen = _parse_checkpoint(checkpoints.get(folder) or "")
             if start > len(items):
                 start = 0  # the folder shrank (a test replaced it): read it again
-            if start == len(items) and folder in checkpoints:
+            removals = self._removed.get(folder, 0)
+            if start == len(items) and removals == removals_seen and folder in checkpoints:
                 continue
+            listing = None
+            if removals != removals_seen and folder in checkpoints:
+                listing = FolderListing(
+                    frozenset(i.uid for i in items if i is not None),
+                    next((i.uidvalidity for i in items if isinstance(i, MailRecord)), ""),
+                )
             role = self.role(folder)
             pos = start
             while True:
@@ -95,22 +122,33 @@ class MemoryMailSource:
                     raise fail[1]
                 chunk = items[pos : pos + self.batch_size]
                 pos += len(chunk)
+                last = pos >= len(items)
                 yield MailBatch(
                     folder,
                     role,
                     tuple(i for i in chunk if isinstance(i, MailRecord)),
                     tuple(i for i in chunk if isinstance(i, Skipped)),
-                    str(pos),
-                    len(chunk),
+                    f"{pos}-{removals}" if removals else str(pos),
+                    sum(1 for i in chunk if i is not None),
+                    listing=listing if last else None,
                 )
                 yielded += 1
-                if pos >= len(items):
+                if last:
                     break
         if fail is not None and yielded >= fail[0]:
             raise fail[1]
 
     def close(self) -> None:
         self.closed = True
+
+
+def _parse_checkpoint(value: str) -> tuple[int, int]:
+    """(messages yielded, removals seen); (0, 0) for none or one not ours (read again)."""
+    yielded, _, removals = value.partition("-")
+    try:
+        return int(yielded or 0), int(removals or 0)
+    except ValueError:
+        return 0, 0
 
 
 class MemoryCalendarSource:

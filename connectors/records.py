@@ -60,8 +60,25 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class FolderListing:
+    """Every uid a folder holds right now: what the store has beyond these is gone.
+
+    A source cannot see the store, so instead of naming the deleted messages it lists
+    the ones still there; the store removes its messages of the folder (those at
+    ``uidvalidity``) whose uid is not listed. ``since`` narrows the claim to messages
+    dated on or after it, for a source that cannot name the older ones it passed over.
+    A source sends a listing only when it is complete: never one from a partial read.
+    """
+
+    uids: frozenset[str]
+    uidvalidity: str = ""
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MailBatch:
-    """A unit of work to commit atomically: records, skips and the folder's new checkpoint.
+    """A unit of work to commit atomically: records, skips, deletions (``listing``) and
+    the folder's new checkpoint.
 
     ``checkpoint`` is an opaque string the source gets back on the next run for this
     folder; the store writes it in the same transaction as the records.
@@ -77,6 +94,9 @@ class MailBatch:
     # How many messages this folder's sync reads in all, where known (0 = unknown):
     # what a progress bar needs for its ETA.
     total: int = 0
+    # Set when the source looked for deleted messages (the folder shrank or changed):
+    # the store mirrors the deletions in the same transaction as the checkpoint.
+    listing: FolderListing | None = None
 
 
 @dataclass(frozen=True, slots=True)

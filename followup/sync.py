@@ -36,6 +36,7 @@ class FolderReport:
     seen: int = 0
     new: int = 0
     skipped: int = 0
+    gone: int = 0  # deleted from the store: no longer at the source
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -56,12 +57,17 @@ class SourceReport:
     def skipped(self) -> int:
         return sum(f.skipped for f in self.folders.values())
 
+    @property
+    def gone(self) -> int:
+        return sum(f.gone for f in self.folders.values())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.name,
             "kind": self.kind,
             "ok": self.error is None,
             "error": self.error,
+            "retryable": self.retryable,
             "folders": [
                 {
                     "folder": f.folder,
@@ -69,6 +75,7 @@ class SourceReport:
                     "seen": f.seen,
                     "new": f.new,
                     "skipped": f.skipped,
+                    "gone": f.gone,
                     "skip_reasons": f.reasons,
                 }
                 for f in self.folders.values()
@@ -134,6 +141,7 @@ def sync_mail(
             result = store.write_batch(settings.name, batch, sorted(me))
             fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
             fr.new += result.new
+            fr.gone += result.gone
             fr.skipped += len(batch.skipped)
             for s in batch.skipped:
                 fr.reasons[s.reason] = fr.reasons.get(s.reason, 0) + 1
@@ -145,10 +153,11 @@ def sync_mail(
     store.touch_source(settings.name, settings.kind, error=report.error)
     if not report.error:
         logger.info(
-            "%s: %d new, %d skipped in %d folders",
+            "%s: %d new, %d skipped, %d gone in %d folders",
             settings.name,
             report.new,
             report.skipped,
+            report.gone,
             len(report.folders),
         )
     return report

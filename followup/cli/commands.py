@@ -107,13 +107,22 @@ def sync(
                 click.echo(f"{name}: {r.events} events")
             else:
                 folders = ", ".join(
-                    f"{clean_line(f.folder, 80)} {f.new} new"
-                    + (f" ({f.skipped} skipped)" if f.skipped else "")
+                    f"{clean_line(f.folder, 80)} {f.new} new" + _extras(f.gone, f.skipped)
                     for f in r.folders.values()
                 )
-                click.echo(f"{name}: {r.new} new messages" + (f" — {folders}" if folders else ""))
+                gone = f", {r.gone} gone" if r.gone else ""
+                click.echo(
+                    f"{name}: {r.new} new messages{gone}" + (f" — {folders}" if folders else "")
+                )
     if any(r.error for r in reports):
         sys.exit(EXIT_SOURCE_FAILED)
+
+
+def _extras(gone: int, skipped: int) -> str:
+    """What follows a folder's count: " (2 gone, 1 skipped)", or nothing."""
+    parts = [f"{gone} gone"] if gone else []
+    parts += [f"{skipped} skipped"] if skipped else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 @click.command()

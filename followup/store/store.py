@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.records import EventRecord, MailBatch, MailRecord
+from connectors.records import EventRecord, FolderListing, MailBatch, MailRecord
 from followup.errors import StoreError
 from followup.private_files import create_private_file, make_private_dir, sqlite_path
 from followup.store import migrations
@@ -52,6 +52,7 @@ F = t.FindingRow.__table__  # type: ignore[attr-defined]
 class BatchResult:
     new: int
     existing: int
+    gone: int = 0  # messages deleted because the batch's listing no longer has them
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,9 @@ class Store:
                     )
                     conn.execute(stmt, [{"email": e, "name": n} for e, n in sorted(names.items())])
             existing = len(records) - new
+            gone = 0
+            if batch.listing is not None:
+                gone = self.delete_unlisted(conn, source, batch.folder, batch.listing)
             cp = self._insert(CP).values(
                 source=source, folder=batch.folder, state=batch.checkpoint, updated_at=_now()
             )
@@ -215,7 +219,35 @@ class Store:
                     set_={"state": cp.excluded.state, "updated_at": cp.excluded.updated_at},
                 )
             )
-        return BatchResult(new=new, existing=existing)
+        return BatchResult(new=new, existing=existing, gone=gone)
+
+    def delete_unlisted(
+        self, conn: Connection, source: str, folder: str, listing: FolderListing
+    ) -> int:
+        """Mirror deletions: remove the folder's messages the source no longer lists.
+
+        Only messages at the listing's UIDVALIDITY are considered, so rows still waiting
+        for ``_rebase_uidvalidity`` after a UIDVALIDITY change are left to it. Runs in the
+        caller's transaction (the batch's, with its checkpoint). Returns how many went.
+        """
+        q = select(M.c.id, M.c.uid).where(
+            M.c.source == source, M.c.folder == folder, M.c.uidvalidity == listing.uidvalidity
+        )
+        if listing.since is not None:
+            q = q.where(M.c.date >= listing.since)
+        gone = [pk for pk, uid in conn.execute(q) if uid not in listing.uids]
+        if gone:
+            self._delete_messages(conn, gone)
+            logger.info("%s/%s: %d message(s) gone from the source", source, folder, len(gone))
+        return len(gone)
+
+    def _delete_messages(self, conn: Connection, pks: list[int]) -> None:
+        """Delete messages with what hangs off them (findings, participants). Their
+        nudges close on the next plan, which no longer produces them."""
+        for chunk in _chunks(pks):
+            conn.execute(delete(F).where(F.c.message_pk.in_(chunk)))
+            conn.execute(delete(P).where(P.c.message_pk.in_(chunk)))
+            conn.execute(delete(M).where(M.c.id.in_(chunk)))
 
     def count_messages(self, source: str | None = None) -> int:
         q = select(func.count()).select_from(M)

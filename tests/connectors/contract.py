@@ -2,8 +2,10 @@
 
 Subclass ``MailSourceTests`` in a test module and give it a ``make_source`` fixture: a
 factory that takes ``{folder: [raw message bytes]}`` and returns a ``Harness`` holding
-the source and a function that delivers one more message to a folder (as an MDA, an
-IMAP APPEND or a test would). Folders used: "INBOX", "Sent" and an empty "Archive".
+the source, a function that delivers one more message to a folder (as an MDA, an IMAP
+APPEND or a test would) and one that deletes a message by its Message-ID (as a mail
+client would: EXPUNGE, unlink, rewrite the mbox). Folders used: "INBOX", "Sent" and an
+empty "Archive".
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from connectors.records import MailBatch, MailRecord, Skipped
 class Harness:
     source: MailSource
     add: Callable[[str, bytes], None]
+    remove: Callable[[str, str], None]  # (folder, Message-ID without <>)
 
 
 MakeSource = Callable[[Mapping[str, list[bytes]]], Harness]
@@ -53,6 +56,22 @@ def run(source: MailSource, checkpoints: Mapping[str, str] | None = None) -> Syn
         batches.append(batch)
         state[batch.folder] = batch.checkpoint
     return SyncResult(batches, state)
+
+
+Mirror = dict[str, set[tuple[str, str]]]  # folder -> {(uidvalidity, uid)}
+
+
+def mirror(result: SyncResult, held: Mirror | None = None) -> Mirror:
+    """What a store holds after ``result``: each batch's records added, then the
+    messages its listing no longer names (at the listing's UIDVALIDITY) removed."""
+    held = {f: set(k) for f, k in (held or {}).items()}
+    for batch in result.batches:
+        box = held.setdefault(batch.folder, set())
+        box.update((r.uidvalidity, r.uid) for r in batch.records)
+        listing = batch.listing
+        if listing is not None:
+            box -= {(uv, u) for uv, u in box if uv == listing.uidvalidity and u not in listing.uids}
+    return held
 
 
 def inbox_message(n: int, **kw: object) -> bytes:
@@ -188,3 +207,56 @@ class MailSourceTests:
         source = make_source(standard_folders()).source
         run(source)
         source.close()
+
+    def test_deleted_message_is_mirrored_once(self, make_source: MakeSource) -> None:
+        harness = make_source(standard_folders())
+        first = run(harness.source)
+        held = mirror(first)
+        by_id = {r.message_id: (r.uidvalidity, r.uid) for r in first.records}
+
+        harness.remove("INBOX", "msg2@example.com")
+        second = run(harness.source, first.checkpoints)
+        after = mirror(second, held)
+
+        assert after["INBOX"] == held["INBOX"] - {by_id["msg2@example.com"]}
+        assert after["Sent"] == held["Sent"]
+        assert [b.folder for b in second.batches if b.listing is not None] == ["INBOX"]
+        # Deletions alone cost nothing more on the next run.
+        third = run(harness.source, second.checkpoints)
+        assert all(b.listing is None for b in third.batches)
+        assert mirror(third, after) == after
+
+    def test_no_listing_without_a_deletion(self, make_source: MakeSource) -> None:
+        harness = make_source(standard_folders())
+        first = run(harness.source)
+        assert all(b.listing is None for b in first.batches)  # nothing stored to prune
+        second = run(harness.source, first.checkpoints)
+        assert all(b.listing is None for b in second.batches)
+
+    def test_deletion_and_new_mail_together(self, make_source: MakeSource) -> None:
+        harness = make_source(standard_folders())
+        first = run(harness.source)
+        held = mirror(first)
+        harness.remove("INBOX", "msg0@example.com")
+        harness.remove("INBOX", "msg5@example.com")
+        new = inbox_message(60, subject="Arrived meanwhile")
+        harness.add("INBOX", new)
+
+        second = run(harness.source, first.checkpoints)
+        after = mirror(second, held)
+
+        inbox = [r for r in first.records + second.records if r.folder == "INBOX"]
+        ids = {(r.uidvalidity, r.uid): r.message_id for r in inbox}
+        assert {ids[k] for k in after["INBOX"]} == message_ids(
+            [inbox_message(i) for i in (1, 2, 3, 4)]
+        ) | message_ids([new])
+        assert after["Sent"] == held["Sent"]
+
+    def test_emptied_folder_is_mirrored_empty(self, make_source: MakeSource) -> None:
+        harness = make_source(standard_folders())
+        first = run(harness.source)
+        for mid in sorted(message_ids(standard_folders()["Sent"])):
+            harness.remove("Sent", mid)
+        after = mirror(run(harness.source, first.checkpoints), mirror(first))
+        assert after["Sent"] == set()
+        assert len(after["INBOX"]) == 6

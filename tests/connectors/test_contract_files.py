@@ -29,7 +29,13 @@ class TestMboxContract(MailSourceTests):
                 box.add(raw)  # appended at the end, as an MDA does
                 box.close()
 
-            return Harness(MboxSource.from_config("files", {"path": str(tmp_path)}), add)
+            def remove(folder: str, message_id: str) -> None:
+                box = mailbox.mbox(tmp_path / f"{folder}.mbox")
+                box.lock()
+                box.remove(_key(box, message_id))
+                box.close()  # rewrites the file, as a mail client does
+
+            return Harness(MboxSource.from_config("files", {"path": str(tmp_path)}), add, remove)
 
         return make
 
@@ -51,9 +57,14 @@ class TestMaildirContract(MailSourceTests):
                 for raw in raws:
                     b.add(raw)
 
+            def remove(folder: str, message_id: str) -> None:
+                b = box(folder)
+                b.remove(_key(b, message_id))  # unlinks the file
+
             return Harness(
                 MaildirSource.from_config("files", {"path": str(root)}),
                 lambda folder, raw: box(folder).add(raw),
+                remove,
             )
 
         return make
@@ -67,6 +78,21 @@ class TestMemoryContract(MailSourceTests):
             for folder, raws in folders.items():
                 for raw in raws:
                     source.add_raw(folder, raw)
-            return Harness(source, lambda folder, raw: source.add_raw(folder, raw) and None)
+
+            def remove(folder: str, message_id: str) -> None:
+                (uid,) = [
+                    r.uid
+                    for b in source.sync({})
+                    for r in b.records
+                    if b.folder == folder and r.message_id == message_id
+                ]
+                source.remove(folder, uid)
+
+            return Harness(source, lambda folder, raw: source.add_raw(folder, raw) and None, remove)
 
         return make
+
+
+def _key(box: mailbox.Mailbox, message_id: str) -> str:  # type: ignore[type-arg]
+    (key,) = [k for k, m in box.items() if m["Message-ID"] == f"<{message_id}>"]
+    return key

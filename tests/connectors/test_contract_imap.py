@@ -29,6 +29,14 @@ class TestImapContract(MailSourceTests):
             def add(folder: str, raw: bytes) -> None:
                 dovecot_server.append(user, folder, [raw])
 
-            return Harness(source, add)
+            def remove(folder: str, message_id: str) -> None:
+                with dovecot_server.client(user) as client:
+                    client.select_folder(folder)
+                    uids = client.search(["HEADER", "Message-ID", f"<{message_id}>"])
+                    assert len(uids) == 1
+                    client.delete_messages(uids)
+                    client.expunge()
+
+            return Harness(source, add, remove)
 
         return make

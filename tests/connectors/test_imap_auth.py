@@ -15,8 +15,9 @@ import pytest
 from imap_helpers import make_source, records, run_sync
 from mailgen import make_message
 from servers import Dovecot
+from tcp_proxy import DroppingProxy
 
-from connectors.errors import AuthError, SourceConfigError
+from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.imap_auth import access_token, write_token_file
 
 
@@ -194,4 +195,32 @@ def test_xoauth2_rejected_token_is_an_auth_error(tmp_path: Path, oauth_dovecot: 
     assert str(info.value) == (
         f"work: 127.0.0.1 refused the login for {user.name}: check the username and the "
         f"OAuth2 token (oauth_token_file {path})"
+    )
+
+
+@pytest.mark.server
+def test_xoauth2_connection_dropped_during_authenticate_is_retryable(
+    tmp_path: Path, oauth_dovecot: Dovecot
+) -> None:
+    user = oauth_dovecot.add_user()
+    _Introspection.tokens = {"good": user.name}
+    path = tmp_path / "token.json"
+    write_token_file(path, {"access_token": "good"})
+    with DroppingProxy(oauth_dovecot.imap_port, trigger=b" AUTHENTICATE ") as proxy:
+        source = make_source(
+            oauth_dovecot,
+            user,
+            port=proxy.port,
+            auth="xoauth2",
+            oauth_token_file=str(path),
+            password_command=None,
+        )
+        with pytest.raises(ConnectorError) as info:
+            run_sync(source)
+        assert proxy.drops == 1
+    assert not isinstance(info.value, AuthError)
+    assert info.value.retryable
+    assert str(info.value) == (
+        f"work: the connection to 127.0.0.1:{proxy.port} dropped during login "
+        "(closed by the server): try again later"
     )
