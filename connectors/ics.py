@@ -41,6 +41,7 @@ _SLACK = timedelta(days=1)
 # 1 MB row and a 1 MB line in the digest.
 MAX_TEXT = 500
 MAX_DESCRIPTION = 4000
+MAX_EVENTS = ics_bounds.MAX_EVENTS
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -212,6 +213,7 @@ class IcsCalendarSource:
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("events_between needs timezone-aware datetimes")
         self.skipped = Counter()
+        kept: list[EventRecord] = []
         for cal in self._load():
             try:
                 parsed, unreadable = ics_bounds.parse(cal.data)
@@ -230,7 +232,14 @@ class IcsCalendarSource:
                     f"calendar {cal.name!r} is not valid iCalendar: no complete VCALENDAR",
                 )
             for vcal in parsed:
-                yield from self._occurrences(cal.name, vcal, start, end)
+                kept.extend(self._occurrences(cal.name, vcal, start, end))
+        if len(kept) > MAX_EVENTS:
+            # Keep the latest: the coming meetings and the recent ones are what the
+            # nudges read; storing 50,000 rows a run is what took minutes.
+            kept.sort(key=lambda r: (r.start, r.uid))
+            self.skipped[ics_bounds.REASON_TOO_MANY] += len(kept) - MAX_EVENTS
+            kept = kept[-MAX_EVENTS:]
+        yield from kept
 
     def _occurrences(
         self, name: str, vcal: Any, start: datetime, end: datetime

@@ -135,7 +135,7 @@ def test_recording_failure_sends_nothing(
 ) -> None:
     plan_samples(store, AT)
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(ledger, "record_digest", broken)
