@@ -41,7 +41,7 @@ _SLACK = timedelta(days=1)
 # 1 MB row and a 1 MB line in the digest.
 MAX_TEXT = 500
 MAX_DESCRIPTION = 4000
-MAX_EVENTS = ics_bounds.MAX_EVENTS
+MAX_PER_DAY = ics_bounds.MAX_PER_DAY
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -233,13 +233,24 @@ class IcsCalendarSource:
                 )
             for vcal in parsed:
                 kept.extend(self._occurrences(cal.name, vcal, start, end))
-        if len(kept) > MAX_EVENTS:
-            # Keep the latest: the coming meetings and the recent ones are what the
-            # nudges read; storing 50,000 rows a run is what took minutes.
-            kept.sort(key=lambda r: (r.start, r.uid))
-            self.skipped[ics_bounds.REASON_TOO_MANY] += len(kept) - MAX_EVENTS
-            kept = kept[-MAX_EVENTS:]
-        yield from kept
+        yield from self._capped(kept)
+
+    def _capped(self, records: list[EventRecord]) -> list[EventRecord]:
+        """At most ``MAX_PER_DAY`` events starting on one (UTC) day, those with people
+        first: 50,000 rows a run is what took minutes, and no one has 100 meetings a day.
+        """
+        by_day: dict[date, list[EventRecord]] = {}
+        for r in records:
+            by_day.setdefault(r.start.date(), []).append(r)
+        out: list[EventRecord] = []
+        for day in sorted(by_day):
+            events = by_day[day]
+            if len(events) > MAX_PER_DAY:
+                events.sort(key=lambda r: (not r.attendees, r.start, r.uid))
+                self.skipped[ics_bounds.REASON_TOO_MANY] += len(events) - MAX_PER_DAY
+                events = events[:MAX_PER_DAY]
+            out.extend(sorted(events, key=lambda r: (r.start, r.uid)))
+        return out
 
     def _occurrences(
         self, name: str, vcal: Any, start: datetime, end: datetime

@@ -32,8 +32,8 @@ from recurring_ical_events.errors import BadRuleStringFormat
 MAX_OCCURRENCES = 300
 """Occurrences of one event kept in the window (a daily meeting has ~76); past it, dropped."""
 MAX_ATTENDEES = 500
-MAX_EVENTS = 5000
-"""Occurrences one calendar source keeps in the window (~65 a day); the earliest dropped."""
+MAX_PER_DAY = 100
+"""Events one calendar source keeps per day; those without attendees are dropped first."""
 MIN_REPEAT = timedelta(hours=4)
 MAX_CHANGED = 500
 MAX_RDATES = 1000
@@ -65,7 +65,7 @@ REASON_CHANGED = f"more than {MAX_CHANGED} changed occurrences"
 REASON_RDATES = f"more than {MAX_RDATES} extra dates (RDATE)"
 REASON_STEPS = "recurrence starts too long before the window for its frequency"
 REASON_CAPPED = f"more than {MAX_OCCURRENCES} occurrences in the window (the rest dropped)"
-REASON_TOO_MANY = f"more than {MAX_EVENTS} events in the window (the earliest dropped)"
+REASON_TOO_MANY = f"more than {MAX_PER_DAY} events in one day (the rest dropped)"
 REASON_NO_START = "no start (DTSTART)"
 REASON_BAD_RULE = "unreadable recurrence rule"
 REASON_BAD_DATE = "unreadable date or time zone"

@@ -49,11 +49,11 @@ def huge_summary(size: int = 1 << 20) -> str:
 
 
 def many_events(n: int = 50_000) -> str:
-    """``n`` one-off events spread over the sync window, none with outside people."""
+    """``n`` one-off events spread over 56 days of the sync window, without people."""
     body = "".join(
         _event(
             f"e{i}@inside.example",
-            f"2026{2 + i % 2:02d}{1 + i % 28:02d}T{i % 24:02d}{i % 60:02d}00Z",
+            f"2026{2 + i % 56 // 28:02d}{1 + i % 28:02d}T{i % 24:02d}{i % 60:02d}00Z",
             f"Block {i}",
         )
         for i in range(n)
