@@ -3,6 +3,9 @@
 Recurring events are expanded with ``recurring_ical_events`` (RRULE, RDATE, EXDATE and
 moved occurrences via RECURRENCE-ID). Times without a zone ("floating") and all-day
 dates are read in the ``timezone`` option, else the calendar's X-WR-TIMEZONE, else UTC.
+A hostile file is bounded (``ics_bounds``): each event is expanded on its own inside the
+window with a cap, absurd ones are skipped with a counted reason (``skipped``), text is
+cleaned and capped, and at most ``MAX_PER_DAY`` events a day are kept.
 """
 
 from __future__ import annotations
@@ -45,13 +48,16 @@ MAX_PER_DAY = ics_bounds.MAX_PER_DAY
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"[\t\n]+")
 
 
-def _clean(value: Any, limit: int = MAX_TEXT) -> str:
+def _clean(value: Any, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
     """Text safe to store: control characters (NUL, ESC), bidi overrides and lone
-    surrogates replaced, at most ``limit`` characters."""
+    surrogates replaced, line breaks too unless ``lines``, at most ``limit`` characters."""
     text = str(value)[: limit * 2].strip()
     text = text.encode("utf-8", "replace").decode("utf-8")
+    if not lines:
+        text = _BREAKS.sub(" ", text)
     return _CONTROL.sub("\ufffd", text)[:limit]
 
 
@@ -264,13 +270,15 @@ class IcsCalendarSource:
         wr_zone = vcal.get("X-WR-TIMEZONE")
         records = []
         for group in ics_bounds.events_by_uid(vcal):
+            event: list[EventRecord] = []  # all of one event's occurrences, or none
             try:
                 for ev in ics_bounds.occurrences(
                     group, start - _SLACK, end + _SLACK, zone, self.skipped, wr_zone
                 ):
                     record = self._record(name, ev, zone)
                     if record.start < end and (record.end > start or record.start >= start):
-                        records.append(record)
+                        event.append(record)
+                records.extend(event)
             except Exception as e:  # one unreadable event must not cost the others
                 if not isinstance(e, ics_bounds.EventRefused):
                     logger.debug("calendar %r: an event could not be read", name, exc_info=True)
@@ -329,7 +337,7 @@ class IcsCalendarSource:
             status=status,
             location=_clean(ev.get("LOCATION", "")),
             all_day=all_day,
-            description=_clean(ev.get("DESCRIPTION", ""), MAX_DESCRIPTION),
+            description=_clean(ev.get("DESCRIPTION", ""), MAX_DESCRIPTION, lines=True),
         )
 
     def close(self) -> None:

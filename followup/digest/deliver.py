@@ -118,12 +118,6 @@ def deliver_digest(
     done = ("sent",) if settings.smtp is None else ("sent", "resending")
     if row is not None and row.status in done:
         return DeliveryResult(False, "already sent today", day=day, to=settings.to)
-    if row is not None and row.status != "failed":
-        logger.warning(
-            "The digest for %s was handed over by a run that did not finish; it is sent "
-            "once more with the same Message-ID",
-            day,
-        )
     if nudges is None:
         from followup.store.nudges import list_nudges
 
@@ -131,6 +125,13 @@ def deliver_digest(
     open_ = sorted((n for n in nudges if n.state == "open"), key=sort_key)
     if not open_ and not settings.send_empty:
         return DeliveryResult(False, "nothing needs you", day=day, to=settings.to)
+    if row is not None and row.status != "failed":
+        logger.warning(
+            "The digest for %s was handed over but never confirmed (the run was cut off, "
+            "or the server dropped the connection); it is sent once more with the same "
+            "Message-ID",
+            day,
+        )
 
     message = build_message(
         open_,
