@@ -53,9 +53,9 @@ def test_screened_series_cost_nothing(tmp_path: Path) -> None:
         event("b", "20260101T000000Z", "RRULE:FREQ=WEEKLY;BYHOUR=1,2,3,4,5,6,7,8,9,10,11,12\r\n"),
         event("ok", "20260101T000000Z", "RRULE:FREQ=MINUTELY;INTERVAL=240\r\n"),
     )
-    started = time.monotonic()
+    started = time.process_time()
     got = list(s.events_between(START, END))
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert s.skipped == {ics_bounds.REASON_TOO_OFTEN: 3, ics_bounds.REASON_CAPPED: 1}
     assert {e.summary for e in got} == {"b", "ok"}  # 12 a week is no flood
 
@@ -87,8 +87,8 @@ def test_any_rule_is_bounded_and_never_raises(
         event("x", f"{year:04d}0301T090000Z", f"RRULE:{rule}\r\n"),
         event("y", "20260318T090000Z"),
     )
-    started = time.monotonic()
+    started = time.process_time()
     got = list(s.events_between(START, END))
-    assert time.monotonic() - started < 10, rule
+    assert time.process_time() - started < 10, rule
     assert "y" in {e.summary for e in got}
     assert sum(1 for e in got if e.summary == "x") <= ics_bounds.MAX_OCCURRENCES
