@@ -63,8 +63,11 @@ class ImapProxy:
         seen = b""
         try:
             while data := client.recv(65536):
-                seen = (seen + data)[-4096:]
+                # Match before trimming: with LITERAL+ the command and the message
+                # arrive in one chunk, and the command is at its start.
+                seen += data
                 tags.extend(m.group(1) for m in _APPEND.finditer(seen) if m.group(1) not in tags)
+                seen = seen[-256:]
                 upstream.sendall(data)
         except OSError:
             pass
