@@ -896,20 +896,53 @@ class ImapMailSource:
 
     # -- saving the digest ----------------------------------------------------------------
 
-    def append(self, folder: str, message: bytes, *, when: datetime | None = None) -> None:
-        """APPEND ``message`` to ``folder``, unread.
+    def append(
+        self,
+        folder: str,
+        message: bytes,
+        *,
+        when: datetime | None = None,
+        message_id: str | None = None,
+    ) -> bool:
+        """APPEND ``message`` to ``folder``, unread; False if it was there already.
 
         The one command followup ever sends that changes a mailbox, and only where the
         user asked for it ([digest] imap_account: the digest saved instead of sent).
         Sync never calls it.
+
+        With ``message_id`` the folder is searched for it first (UID SEARCH HEADER
+        Message-ID): a connection that drops after the server stored the message but
+        before its OK leaves the outcome unknown, so the one retry here, like a later
+        run's, looks again before appending. A message is never saved twice.
         """
-        client = self._connect()
+        attempts = 2 if message_id else 1
+        for attempt in range(1, attempts + 1):
+            client = self._connect()
+            try:
+                if message_id and self._holds(client, folder, message_id):
+                    logger.info("The message is in %s already; not saved again", folder)
+                    return False
+                client.append(folder, message, flags=(), msg_time=when)
+                return True
+            except Exception as e:
+                dropped = isinstance(e, (IMAPClientAbortError, OSError, EOFError))
+                if not dropped or attempt == attempts:
+                    raise self._wrap(e, f"saving a message to {folder}") from e
+                logger.info("The connection dropped while saving to %s; looking again", folder)
+            finally:
+                _logout(client)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _holds(client: imapclient.IMAPClient, folder: str, message_id: str) -> bool:
         try:
-            client.append(folder, message, flags=(), msg_time=when)
-        except Exception as e:
-            raise self._wrap(e, f"saving a message to {folder}") from e
-        finally:
-            _logout(client)
+            client.select_folder(folder, readonly=True)
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError:
+            return False  # no such folder (yet): the APPEND says what is wrong
+        bare = "".join(message_id.split()).strip("<>")
+        return bool(client.search(["HEADER", "Message-ID", f"<{bare}>"]))
 
 
 _SPECIAL_USE = frozenset(

@@ -46,6 +46,8 @@ class SourceReport:
     kind: str
     folders: dict[str, FolderReport] = field(default_factory=dict)
     events: int | None = None
+    # Calendar events skipped, by reason (absurd recurrences, unreadable events).
+    event_skips: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     retryable: bool = False
 
@@ -80,7 +82,15 @@ class SourceReport:
                 }
                 for f in self.folders.values()
             ],
-            **({"events": self.events} if self.events is not None else {}),
+            **(
+                {
+                    "events": self.events,
+                    "events_skipped": sum(self.event_skips.values()),
+                    "event_skip_reasons": self.event_skips,
+                }
+                if self.events is not None
+                else {}
+            ),
         }
 
 
@@ -172,6 +182,9 @@ def sync_calendar(store: Store, settings: SourceSettings, now: datetime) -> Sour
         start, end = now - CALENDAR_PAST, now + CALENDAR_FUTURE
         events = load_screen(store).screen_events(source.events_between(start, end))
         report.events = store.replace_events(settings.name, events, start, end)
+        report.event_skips = dict(getattr(source, "skipped", None) or {})
+        for reason, n in report.event_skips.items():
+            logger.info("%s: skipped %d events: %s", settings.name, n, reason)
     store.touch_source(settings.name, settings.kind, error=report.error)
     return report
 

@@ -4,7 +4,14 @@
 recipient and an SMTP server are configured, the local time is past ``[digest] at``, no
 digest went to that recipient today (the user's local day), and something needs the
 user (or ``send_empty``). The day is recorded in the store inside the SMTP transaction,
-before the final "." commits it, so a crash can neither send twice nor skip the day.
+before the final "." commits it, so a crash cannot send twice.
+
+It must run under the run lock (``followup run`` and the daemon hold it): a ``sending``
+row found then belongs to a run that is gone, killed between the record and the final
+"." or cut off by the server after DATA, and nobody knows whether the message arrived.
+That digest is sent once more with the same Message-ID (a mail client folds the two
+copies); if that attempt too ends unclear, the day counts as sent. So no day is skipped
+silently, and a digest recorded as ``sent`` is never sent again.
 """
 
 from __future__ import annotations
@@ -107,7 +114,9 @@ def deliver_digest(
     day = local.date()
     if not force and local.time() < settings.at:
         return DeliveryResult(False, f"due at {settings.at:%H:%M}", day=day, to=settings.to)
-    if ledger.digest_sent_on(store, day, settings.to):
+    row = ledger.day_row(store, day, settings.to)
+    done = ("sent",) if settings.smtp is None else ("sent", "resending")
+    if row is not None and row.status in done:
         return DeliveryResult(False, "already sent today", day=day, to=settings.to)
     if nudges is None:
         from followup.store.nudges import list_nudges
@@ -116,6 +125,13 @@ def deliver_digest(
     open_ = sorted((n for n in nudges if n.state == "open"), key=sort_key)
     if not open_ and not settings.send_empty:
         return DeliveryResult(False, "nothing needs you", day=day, to=settings.to)
+    if row is not None and row.status != "failed":
+        logger.warning(
+            "The digest for %s was handed over but never confirmed (the run was cut off, "
+            "or the server dropped the connection); it is sent once more with the same "
+            "Message-ID",
+            day,
+        )
 
     message = build_message(
         open_,
@@ -125,17 +141,21 @@ def deliver_digest(
         to=settings.to,
         subject=settings.subject,
         max_items=settings.max_items,
+        message_id=row.message_id if row is not None else None,
     )
     message_id = str(message["Message-ID"]).strip()
     keys = [n.nudge.key for n in open_[: settings.max_items]]
+    replacing = row.status if row is not None and row.status != "failed" else None
     if settings.smtp is None:
-        return _save_to_imap(store, config, message, message_id, keys, day, now, len(open_))
+        return _save_to_imap(
+            store, config, message, message_id, keys, day, now, len(open_), replacing
+        )
     password = smtp_password(settings.smtp)
     recorded = False
 
     def record() -> None:
         nonlocal recorded
-        ledger.record_digest(store, day, settings.to, message_id, keys, now)
+        ledger.record_digest(store, day, settings.to, message_id, keys, now, replacing=replacing)
         recorded = True
 
     try:
@@ -149,10 +169,15 @@ def deliver_digest(
         if recorded and e.answered:
             # The server refused the message: nothing was delivered, a later run may retry.
             ledger.mark_digest(store, message_id, "failed", now)
-        elif recorded:
+        elif recorded and replacing is None:
             logger.warning(
                 "The connection failed after the digest was handed over; it may have been "
-                "delivered, so it is not sent again today"
+                "delivered: the next run sends it once more with the same Message-ID"
+            )
+        elif recorded:
+            logger.warning(
+                "The connection failed again after the digest was handed over; it is not "
+                "sent a third time today"
             )
         logger.error("%s", e)
         return DeliveryResult(False, "failed", day=day, to=settings.to, error=str(e))
@@ -172,21 +197,24 @@ def _save_to_imap(
     day: date,
     now: datetime,
     count: int,
+    replacing: str | None,
 ) -> DeliveryResult:
     """For users without SMTP: APPEND the digest to a folder of one of their IMAP
-    accounts. Recorded first, like the SMTP path, so a crash cannot save it twice."""
+    accounts. Recorded first, like the SMTP path; the append looks for the day's
+    Message-ID in the folder first, so a retry after an unclear failure (or after a
+    dead run) never saves a second copy."""
     from followup.sync import build_source
 
     settings = config.digest
     # The config checked that this names an IMAP account.
     account = next(m for m in config.mail if m.name == settings.imap_account)
     try:
-        ledger.record_digest(store, day, settings.to, message_id, keys, now)
+        ledger.record_digest(store, day, settings.to, message_id, keys, now, replacing=replacing)
     except ledger.AlreadySentError:
         return DeliveryResult(False, "already sent today", day=day, to=settings.to)
     try:
         source = build_source(account)
-        source.append(settings.imap_folder, bytes(message), when=now)
+        source.append(settings.imap_folder, bytes(message), when=now, message_id=message_id)
     except ConnectorError as e:
         ledger.mark_digest(store, message_id, "failed", now)
         logger.error("%s", e)

@@ -3,15 +3,19 @@
 One row per (local day, recipient), enforced by a unique constraint: two runs racing to
 send the same day's digest cannot both record it, and the loser drops its SMTP
 transaction before the final "." (see ``send.send_smtp``'s ``before_commit``).
-Status: ``sending`` (recorded, SMTP not yet confirmed: counts as sent, so an unclear
-failure never sends twice), ``sent``, or ``failed`` (the server refused: may retry).
-Message-IDs are kept without angle brackets, as the message table keeps them.
+Status: ``sending`` (recorded, SMTP not yet confirmed), ``resending`` (a ``sending`` row
+left by a run that is gone, sent once more with the same Message-ID), ``sent``, or
+``failed`` (the server refused: may retry). Every attempt for one day reuses the day's
+Message-ID, so a copy that did arrive twice is folded by the mail client (and found by
+the IMAP search before an APPEND). Message-IDs are kept without angle brackets, as the
+message table keeps them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,7 +29,7 @@ from followup.store.tables import DigestReply, DigestRow
 D: Any = DigestRow.__table__  # type: ignore[attr-defined]
 R: Any = DigestReply.__table__  # type: ignore[attr-defined]
 
-COUNTS_AS_SENT = ("sending", "sent")
+COUNTS_AS_SENT = ("sending", "resending", "sent")
 
 
 class AlreadySentError(FollowupError):
@@ -45,6 +49,25 @@ def digest_sent_on(store: Store, day: date, to: str) -> bool:
     return status in COUNTS_AS_SENT
 
 
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """The day's digest row: its status and its Message-ID (bare)."""
+
+    status: str
+    message_id: str
+
+
+def day_row(store: Store, day: date, to: str) -> DayRow | None:
+    """The digest row for ``day`` (the user's local day) and ``to``, if any."""
+    with store.begin() as conn:
+        row = conn.execute(
+            select(D.c.status, D.c.message_id).where(
+                D.c.day == day.isoformat(), D.c.recipient == to.lower()
+            )
+        ).first()
+    return DayRow(row.status, row.message_id) if row is not None else None
+
+
 def record_digest(
     store: Store,
     day: date,
@@ -52,32 +75,41 @@ def record_digest(
     message_id: str,
     nudge_keys: Sequence[str],
     now: datetime,
+    *,
+    replacing: str | None = None,
 ) -> None:
-    """Record the digest as ``sending``; ``AlreadySentError`` if the day is taken.
+    """Record an attempt at the day's digest; ``AlreadySentError`` if the day is taken.
 
-    A ``failed`` row for the day is replaced (the server refused that attempt).
+    Without ``replacing`` the day must be free, or ``failed`` (the server refused that
+    attempt): the row becomes ``sending``. With ``replacing`` (the status the caller
+    read, with the day's Message-ID), the row is taken over only if it still has that
+    status: a ``sending`` row left by a dead run becomes ``resending``, any other
+    becomes ``sending``. So two runs can never both take one attempt.
     """
     values = {
         "day": day.isoformat(),
         "recipient": to.lower(),
         "message_id": bare_id(message_id),
-        "status": "sending",
+        "status": "resending" if replacing == "sending" else "sending",
         "nudge_keys": json.dumps(list(nudge_keys)),
         "created_at": now,
         "sent_at": None,
     }
+    taken = AlreadySentError(f"The digest for {day} to {to} was already sent")
     try:
         with store.begin() as conn:
             where = (D.c.day == values["day"], D.c.recipient == values["recipient"])
             status = conn.execute(select(D.c.status).where(*where)).scalar()
-            if status is None:
+            if status is None and replacing is None:
                 conn.execute(D.insert().values(**values))
-            elif status == "failed":
-                conn.execute(update(D).where(*where).values(**values))
+            elif status == (replacing or "failed"):
+                done = conn.execute(update(D).where(*where, D.c.status == status).values(**values))
+                if done.rowcount != 1:
+                    raise taken
             else:
-                raise AlreadySentError(f"The digest for {day} to {to} was already sent")
+                raise taken
     except IntegrityError as e:  # a concurrent run inserted the same day first
-        raise AlreadySentError(f"The digest for {day} to {to} was already sent") from e
+        raise taken from e
 
 
 def mark_digest(store: Store, message_id: str, status: str, now: datetime) -> None:

@@ -97,6 +97,7 @@ def build_message(
     to: str,
     subject: str | None = None,
     max_items: int | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """The digest as a multipart/alternative message (plain text + HTML).
 
@@ -105,6 +106,8 @@ def build_message(
     zone), a fresh Message-ID on the sender's domain, ``X-Followup-Digest: YYYY-MM-DD``
     (the user's local day) and ``Auto-Submitted: auto-generated`` (RFC 3834) so that
     vacation responders stay quiet and followup's own filter never nudges about it.
+    ``message_id`` (bare or in angle brackets) is given when the day's digest is sent
+    again: the same Message-ID lets mail clients fold the copies.
     """
     view = build_view(nudges, now, tz, max_items=max_items)  # type: ignore[arg-type]
     from_addr = parse_address(sender, "digest.from")
@@ -119,7 +122,8 @@ def build_message(
     )
     msg["Date"] = format_datetime(local_now)
     # Short enough not to be folded; random, so a reply's In-Reply-To cannot be guessed.
-    msg["Message-ID"] = f"<digest.{local_now:%Y%m%d}.{secrets.token_hex(10)}@{from_addr.domain}>"
+    fresh = f"digest.{local_now:%Y%m%d}.{secrets.token_hex(10)}@{from_addr.domain}"
+    msg["Message-ID"] = f"<{''.join((message_id or fresh).split()).strip('<>')}>"
     msg[DIGEST_HEADER] = local_now.date().isoformat()
     msg["Auto-Submitted"] = "auto-generated"
     plain = re.sub(r"\n{3,}", "\n\n", render_view(view, "digest.txt")).strip() + "\n"

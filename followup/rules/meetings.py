@@ -11,6 +11,15 @@ from followup.people import name_from_address
 from followup.rules.guard import PlanFailures
 from followup.state import Meeting, PlanningState
 
+# An event with more people than this is an announcement or a mailing list, not a
+# meeting to prepare or follow up (the ICS source does not even store those; other
+# sources may).
+MAX_ATTENDEES = 500
+
+
+def _no_meeting(state: PlanningState, m: Meeting) -> bool:
+    return m.status == "cancelled" or len(m.attendees) > MAX_ATTENDEES or _i_declined(state, m)
+
 
 def _people(state: PlanningState, m: Meeting, *, outside_only: bool) -> list[PersonRef]:
     out = []
@@ -45,7 +54,7 @@ def plan_after_meeting(
     out: list[Nudge] = []
     for m in state.meetings:
         with guard.candidate("after_meeting", f"meeting {m.uid}"):
-            if m.status == "cancelled" or _i_declined(state, m):
+            if _no_meeting(state, m):
                 continue
             if not (now - rules.after_meeting_within.delta <= m.end <= now):
                 continue
@@ -93,7 +102,7 @@ def plan_before_meeting(
     horizon_day = (local_now + rules.before_meeting_within.delta).date()
     for m in state.meetings:
         with guard.candidate("before_meeting", f"meeting {m.uid}"):
-            if m.status == "cancelled" or _i_declined(state, m) or m.start < now:
+            if _no_meeting(state, m) or m.start < now:
                 continue
             if m.start.astimezone(me.tz).date() > horizon_day:
                 continue

@@ -106,8 +106,12 @@ def test_broken_calendars_raise_with_the_calendar_name() -> None:
     with pytest.raises(ConnectorError) as e:
         events({"path": str(ICS / "broken.ics")}, *MARCH)
     assert str(e.value) == ("cal: calendar 'broken' is not valid iCalendar: no complete VCALENDAR")
-    with pytest.raises(ConnectorError, match="calendar 'bad_rrule': cannot expand events"):
-        events({"path": str(ICS / "bad_rrule.ics")}, *MARCH)
+
+
+def test_an_unreadable_rule_skips_that_event_with_a_reason() -> None:
+    source = IcsCalendarSource.from_config("cal", {"path": str(ICS / "bad_rrule.ics")})
+    assert list(source.events_between(*MARCH)) == []
+    assert source.skipped == {"unreadable recurrence rule": 1}
 
 
 def test_naive_window_is_refused() -> None:

@@ -124,7 +124,7 @@ def test_a_run_that_loses_the_race_sends_nothing(
         assert deliver_digest(store, cfg, AT).sent
         # A second run checked before the first recorded: the record is refused inside
         # the SMTP transaction and the message dropped before the final ".".
-        monkeypatch.setattr(ledger, "digest_sent_on", lambda *a: False)
+        monkeypatch.setattr(ledger, "day_row", lambda *a: None)
         late = deliver_digest(store, cfg, AT + timedelta(seconds=1))
         assert (late.sent, late.reason) == (False, "already sent today")
     assert len(rec.messages) == 1
@@ -135,7 +135,7 @@ def test_recording_failure_sends_nothing(
 ) -> None:
     plan_samples(store, AT)
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(ledger, "record_digest", broken)
