@@ -168,12 +168,16 @@ def world(tmp_path: Path, db_url: str) -> World:
 
 
 def race(
-    world: World, a: tuple[str, ...], b: tuple[str, ...], rng: random.Random, **homes: str
+    world: World,
+    a: tuple[str, ...],
+    b: tuple[str, ...],
+    rng: random.Random,
+    homes: tuple[str, str] = ("home", "home"),
 ) -> list[tuple[int, str, str]]:
     """Start two commands a few tens of ms apart (seeded), so their writes overlap."""
-    first = world.start(*a, home=homes.get("a", "home"))
+    first = world.start(*a, home=homes[0])
     time.sleep(rng.uniform(0, 0.3))
-    second = world.start(*b, home=homes.get("b", "home"))
+    second = world.start(*b, home=homes[1])
     out = []
     for p in (first, second):
         o, e = p.communicate(timeout=300)
@@ -258,7 +262,7 @@ def test_two_runs_on_two_machines(world: World) -> None:
 def _two_runs(world: World, homes: str) -> None:
     rng = random.Random(12)
     expected = {k for k, _, _ in world.nudges()}
-    other = {"b": "home-b"} if homes == "two machines" else {}
+    other = ("home", "home-b") if homes == "two machines" else ("home", "home")
     waited = 0
     for _ in range(ROUNDS):
         world.write(delete(N))
@@ -267,7 +271,7 @@ def _two_runs(world: World, homes: str) -> None:
             ("run", "--no-send", "--now", NOW),
             ("run", "--no-send", "--now", NOW),
             rng,
-            **other,
+            other,
         )
         for rc, out, err in results:
             assert rc == 0, err
