@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,7 +42,7 @@ from followup.store import tables as t
 PHASES = ("sync", "analysis", "planning", "sending")
 ME = "penny@example.com"
 TZ = ZoneInfo("America/Chicago")
-DECISIONS = (("done",), ("snooze", "3d"), ("dismiss",))
+DECISIONS = ("done", "snoozed", "dismissed")
 SMTP_STEPS = ("MAIL", "RCPT", "DATA")
 RUN_TIMEOUT = 300.0
 
@@ -284,16 +284,6 @@ allow_insecure = true
 
         threading.Thread(target=read, daemon=True).start()
         return run
-
-    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "followup", "--config", str(self.config), *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            timeout=RUN_TIMEOUT,
-            check=False,
-        )
 
 
 def finish(run: Run) -> Run:
@@ -592,15 +582,19 @@ def check_digests(ref: Lane, victim: Lane) -> None:
 
 
 def decide(ref: Lane, victim: Lane, i: int, now: datetime) -> None:
-    """The same decision in both lanes, on the reference's lowest open nudge."""
+    """The same decision in both lanes, on the reference's lowest open nudge (through the
+    library: a process start each would double the soak's time)."""
+    from followup.store.nudges import set_state
+    from followup.store.store import Store
+
     number = lowest_open(ref.url)
     if number is None:
         return
-    action = DECISIONS[i % len(DECISIONS)]
-    args = [*action, str(number)]
-    if action[0] == "snooze":
-        args += ["--now", now.isoformat()]
+    state = DECISIONS[i % len(DECISIONS)]
     for lane in (ref, victim):
-        r = lane.command(*args)
-        if r.returncode != 0:
-            raise AssertionError(f"{lane.name}: {' '.join(args)}: {r.stderr}")
+        store = Store.open(lane.url)
+        try:
+            until = now + timedelta(days=3) if state == "snoozed" else None
+            set_state(store, str(number), state, until=until)
+        finally:
+            store.close()

@@ -31,6 +31,7 @@ def urls(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     return out[0], out[1]
 
 
+@pytest.mark.timeout(900)  # 4 days x 3 runs, each loading the NLP pipeline
 def test_four_kills_end_like_an_uninterrupted_run(tmp_path: Path, urls: tuple[str, str]) -> None:
     # The first day brings most of the mailbox (several sync and analysis batches).
     phases = ["analysis", "sync", "planning", "sending"]
