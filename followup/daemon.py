@@ -19,10 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from types import FrameType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from followup.config import Config
+
+if TYPE_CHECKING:
+    from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +180,8 @@ def run_cycle(
     deliver: bool = True,
 ) -> Any:
     """One ``followup run`` under the run lock; None when another run holds it."""
-    from followup.lock import LockedError, run_lock
-    from followup.runner import run_once
+    from followup.lock import LockedError, cycle_lock
+    from followup.runner import open_store, run_once
 
     if skip_sources:
         logger.info("Backing off: not syncing %s this cycle", ", ".join(sorted(skip_sources)))
@@ -187,12 +190,21 @@ def run_cycle(
             mail=tuple(s for s in config.mail if s.name not in skip_sources),
             calendars=tuple(s for s in config.calendars if s.name not in skip_sources),
         )
+    opened: list[Store] = []  # closed at the end, even when the database lock is refused
+
+    def store() -> Store:
+        opened.append(open_store(config))
+        return opened[-1]
+
     try:
-        with run_lock(config.home):
-            report = run_once(config, now=now, deliver=deliver, progress=progress)
+        with cycle_lock(config.home, store) as st:
+            report = run_once(config, now=now, store=st, deliver=deliver, progress=progress)
     except LockedError as e:
         logger.info("%s", e)
         return None
+    finally:
+        for st in opened:
+            st.close()
     logger.info("Cycle done: %s", summarize(report))
     return report
 

@@ -11,6 +11,7 @@ from followup.addresses import address_problem
 from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
 from followup.durations import describe, parse_duration
 from followup.errors import UserError
+from followup.lock import retry_on_conflict
 from followup.people import name_from_address, strength, usual_gap
 from followup.safe_text import clean_line, dump_json
 
@@ -124,7 +125,7 @@ def mute(app: AppContext, addresses: tuple[str, ...]) -> None:
         followup mute dana@example.com
     """
     for a in addresses:
-        app.store.set_person_flag(_check_email(a), muted=True)
+        retry_on_conflict(app.store.set_person_flag, _check_email(a), muted=True)
         click.echo(f"Muted {a.lower()}")
 
 
@@ -134,7 +135,7 @@ def mute(app: AppContext, addresses: tuple[str, ...]) -> None:
 def unmute(app: AppContext, addresses: tuple[str, ...]) -> None:
     """Nudge about these people again."""
     for a in addresses:
-        app.store.set_person_flag(_check_email(a), muted=False)
+        retry_on_conflict(app.store.set_person_flag, _check_email(a), muted=False)
         click.echo(f"Unmuted {a.lower()}")
 
 
@@ -145,7 +146,7 @@ def unmute(app: AppContext, addresses: tuple[str, ...]) -> None:
 def important(app: AppContext, addresses: tuple[str, ...], off: bool) -> None:
     """Mark people as important: they get reconnect nudges whatever the history."""
     for a in addresses:
-        app.store.set_person_flag(_check_email(a), important=not off)
+        retry_on_conflict(app.store.set_person_flag, _check_email(a), important=not off)
         click.echo(f"{'Unmarked' if off else 'Marked'} {a.lower()} as important")
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from followup.nudges import OpenNudge
 
 EXIT_SOURCE_FAILED = 1
+# sysexits.h EX_TEMPFAIL: an interactive command found a cycle running; try again later.
+EXIT_BUSY = 75
 
 
 def example_config_text() -> str:
@@ -84,6 +86,7 @@ def sync(
         followup sync
         followup sync --source work --since 2025-01-01 --json
     """
+    from followup.lock import INTERACTIVE_WAIT, LockedError, cycle_lock
     from followup.sync import sync_all
 
     cfg = app.config
@@ -93,8 +96,15 @@ def sync(
     except ValueError as e:
         raise UserError(f"--since {since!r} is not a date; use YYYY-MM-DD") from e
     warn_if_exposed(app)
-    with progress_reporter(not json_) as progress:
-        reports = sync_all(app.store, cfg, now, only=only, since=since_date, progress=progress)
+    try:
+        with (
+            cycle_lock(cfg.home, lambda: app.store, timeout=INTERACTIVE_WAIT) as store,
+            progress_reporter(not json_) as progress,
+        ):
+            reports = sync_all(store, cfg, now, only=only, since=since_date, progress=progress)
+    except LockedError as e:
+        click.echo(f"Error: {e} Try again when it has finished.", err=True)
+        sys.exit(EXIT_BUSY)
     if json_:
         click.echo(dump_json([r.to_dict() for r in reports]))
     else:
@@ -150,19 +160,12 @@ def digest(
         followup digest --json
         followup digest --format markdown --now 2026-03-17T07:30
     """
-    from followup.runner import plan_now
-
     if json_ and fmt not in ("text", "json"):
         raise UserError("Use just one of --json or --format")
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
     if not no_plan:
-        from followup.extract import extract_pending
-
-        # Mail synced but not yet analysed (a `sync` without `run`) is analysed first.
-        with progress_reporter(fmt == "text" and not json_) as progress:
-            extract_pending(app.store, cfg, progress=progress)
-        plan_now(app.store, cfg, now)
+        _analyse_and_plan(app, now, show_progress=fmt == "text" and not json_)
     states = ("open", "snoozed", "done", "dismissed") if show_all else ("open",)
     from followup.store.nudges import list_nudges
 
@@ -170,6 +173,27 @@ def digest(
     if limit:
         items = items[:limit]
     emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt)
+
+
+def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) -> None:
+    """What `digest` does before showing: analyse mail synced but not yet analysed (a
+    `sync` without `run`) and plan. Under the cycle lock; if a cycle keeps it for longer
+    than a few seconds, the nudges as last planned are shown, with a line saying so."""
+    from followup.extract import extract_pending
+    from followup.lock import INTERACTIVE_WAIT, LockedError, cycle_lock
+    from followup.runner import plan_now
+
+    cfg = app.config
+    try:
+        with cycle_lock(cfg.home, lambda: app.store, timeout=INTERACTIVE_WAIT) as store:
+            with progress_reporter(show_progress) as progress:
+                extract_pending(store, cfg, progress=progress)
+            plan_now(store, cfg, now)
+    except LockedError:
+        click.echo(
+            "Note: a followup run is in progress; showing the nudges as last planned.",
+            err=True,
+        )
 
 
 def emit_digest(items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str) -> None:
@@ -203,18 +227,16 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
         followup run
         followup run --no-send --json
     """
-    from followup.lock import LockedError, run_lock
+    from followup.lock import LockedError, cycle_lock
     from followup.runner import run_once
 
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
     try:
-        with run_lock(cfg.home):
+        with cycle_lock(cfg.home, lambda: app.store) as store:
             warn_if_exposed(app)  # by the run that does the work, not the one turned away
             with progress_reporter(not (json_ or quiet)) as progress:
-                report = run_once(
-                    cfg, now=now, store=app.store, deliver=not no_send, progress=progress
-                )
+                report = run_once(cfg, now=now, store=store, deliver=not no_send, progress=progress)
     except LockedError as e:
         click.echo(str(e), err=True)
         return

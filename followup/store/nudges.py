@@ -4,23 +4,59 @@
 - done / dismissed survive reruns; snoozed returns to open when its time has come.
 - An open nudge the rules no longer produce is closed (the thread was answered, the
   meeting got its follow-up...), and reopens if the rules produce it again.
+
+Several processes may write nudges at once (``digest`` while ``run`` plans, ``done``
+during a cycle, two machines on one PostgreSQL). Every write to the table runs in a
+transaction that first takes the store's nudge lock (SQLite: BEGIN IMMEDIATE, the one
+writer; PostgreSQL: a transaction-level advisory lock), so numbers are allocated from
+what is committed, and a plan never overwrites a decision made while it was computed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from followup.errors import UserError
+from followup.errors import StoreError, UserError
+from followup.lock import BUSY_WAIT_S, busy_error, is_busy
 from followup.nudges import KIND_ORDER, Nudge, OpenNudge, nudge_from_dict, nudge_to_dict
 from followup.store import tables as t
 from followup.store.store import Store
 
+logger = logging.getLogger(__name__)
+
 N = t.NudgeRow.__table__  # type: ignore[attr-defined]
+
+# The PostgreSQL advisory lock of the nudge table (any constant, the same everywhere).
+NUDGE_LOCK_KEY = 0x4E75646765  # "Nudge"
+ATTEMPTS = 3
+
+
+@contextmanager
+def nudge_transaction(store: Store) -> Iterator[Connection]:
+    """A transaction holding the nudge lock from its first statement: its reads see every
+    committed write and no other nudge writer runs until it commits."""
+    with store.begin() as conn:
+        try:
+            if store.dialect == "sqlite":
+                # pysqlite would begin only at the first write, after the reads: take
+                # the write lock first (waits up to busy_timeout for another writer).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif store.dialect == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_WAIT_S}s'")
+                conn.execute(select(func.pg_advisory_xact_lock(NUDGE_LOCK_KEY)))
+        except OperationalError as e:
+            if is_busy(e):
+                raise busy_error(BUSY_WAIT_S) from None
+            raise
+        yield conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +68,26 @@ class PlanResult:
 
 
 def apply_plan(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResult:
-    """Upsert the planned nudges and close those no longer planned, in one transaction."""
+    """Upsert the planned nudges and close those no longer planned, in one transaction.
+
+    Under the nudge lock a conflict cannot happen between followup processes of this
+    version; should one come anyway (an older version writing the same database), the
+    whole transaction is rolled back and run again on what is committed by then."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _apply_plan_once(store, nudges, now)
+        except IntegrityError:
+            # The exception's text carries the SQL parameters (mail text): not shown.
+            logger.warning("Recording the plan conflicted with another writer (try %d)", attempt)
+    raise StoreError(
+        f"Could not record the nudges: another process kept writing them ({ATTEMPTS} tries)"
+    )
+
+
+def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResult:
     planned = {n.key: n for n in nudges}
     new = updated = closed = reopened = 0
-    with store.begin() as conn:
+    with nudge_transaction(store) as conn:
         rows = {r.key: r for r in conn.execute(select(N.c.key, N.c.state, N.c.snoozed_until))}
         next_no = int(conn.execute(select(func.coalesce(func.max(N.c.number), 0))).scalar_one()) + 1
         for key, n in planned.items():
@@ -115,7 +167,7 @@ def list_nudges(
 
 def set_state(store: Store, ref: str, state: str, *, until: datetime | None = None) -> OpenNudge:
     """Mark nudge ``ref`` (its number or key) done / dismissed / snoozed / open."""
-    with store.begin() as conn:
+    with nudge_transaction(store) as conn:
         q = select(N)
         q = q.where(N.c.number == int(ref)) if ref.isdigit() else q.where(N.c.key == ref)
         row = conn.execute(q).first()

@@ -667,12 +667,15 @@ def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    # WAL + NORMAL: a commit per batch stays cheap and a crash loses at most the
-    # transaction in flight (FACTS.md).
+    # First: a second process waits up to 10 s for a writer's commit (switching to WAL on
+    # a new file needs the lock too) instead of failing at once with "database is locked".
+    # followup.lock.BUSY_WAIT_S says the same in the message shown when that runs out.
+    cur.execute("PRAGMA busy_timeout=10000")
+    # WAL + NORMAL: a commit per batch stays cheap, a crash loses at most the
+    # transaction in flight (FACTS.md), and readers never wait for the writer.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
