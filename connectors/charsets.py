@@ -90,8 +90,8 @@ def decode_bytes(data: bytes, charset: str | None, *, partial: bool = False) -> 
     Unknown labels, ASCII labels on 8-bit data and UTF-8 labels on non-UTF-8 data fall
     back to :func:`guess_decode`; other codecs decode with replacement characters.
     """
-    if data.isascii():
-        return data.decode("ascii")
+    if data.isascii() and (charset is None or _codec(charset) != "utf-7"):
+        return data.decode("ascii")  # UTF-7 is ASCII bytes that mean something else
     codec = _codec(charset)
     if codec is None or codec in ("ascii", "utf-8"):
         return guess_decode(data, partial=partial)
