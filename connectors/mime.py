@@ -147,7 +147,8 @@ def _headers_from_fields(fields: dict[str, bytes], body_start: bytes) -> ParsedH
         cc=parse_addresses(raw_text("cc")),
         bcc=parse_addresses(raw_text("bcc")),
         reply_to=parse_addresses(raw_text("reply-to")),
-        date=parse_date(text("date")),
+        # A date outside 1970-2200 counts as none, so every source uses its fallback.
+        date=plausible_date(parse_date(text("date"))),
         in_reply_to=in_reply[0] if in_reply else None,
         references=message_ids(text("references")),
         automated=automated_reason(fields, sender=sender, subject=subject),

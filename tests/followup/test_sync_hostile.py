@@ -27,7 +27,14 @@ from hostile_mail import (
     ordinary,
     write_maildir,
 )
+from imap_helpers import imap_table
 from pgserver import postgres_url  # noqa: F401  (fixture)
+from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
+    Dovecot,
+    MailUser,
+    dovecot_server_fixture,
+    mail_user_fixture,
+)
 from sqlalchemy import create_engine, select, text
 
 from followup.cli import cli
@@ -62,11 +69,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield base.rsplit("/", 1)[0] + "/" + name
 
 
-def write_config(tmp_path: Path, url: str, *sources: tuple[str, str, Path]) -> Path:
+def write_config(
+    tmp_path: Path, url: str, *sources: tuple[str, str, Path], extra: str = ""
+) -> Path:
     tables = "".join(
         f'\n[[mail]]\nname = "{name}"\nkind = "{kind}"\npath = "{path}"\n'
         for name, kind, path in sources
     )
+    tables += extra
     path = tmp_path / "config.toml"
     path.write_text(
         f'[me]\nname = "Penny Example"\naddresses = ["{ME}"]\ntimezone = "UTC"\n\n'
@@ -145,6 +155,32 @@ def test_every_hostile_message_is_stored_or_skipped_with_its_reason(
     assert folders == {"INBOX", "hostile"}
     again = folder_totals(json.loads(invoke(config, "sync", "--json").stdout))
     assert again == {"local": (0, 0, {}), "archive": (0, 0, {})}
+
+
+@pytest.mark.server
+def test_hostile_mail_over_imap_is_stored_or_skipped_on_both_databases(
+    tmp_path: Path, db_url: str, dovecot_server: Dovecot, mail_user: MailUser
+) -> None:
+    appended = 0
+    with dovecot_server.client(mail_user) as client:
+        for raw in MESSAGES.values():
+            if raw:  # an empty APPEND is refused by the server itself
+                client.append("INBOX", raw)
+                appended += 1
+    config = write_config(tmp_path, db_url, extra=imap_table("work", dovecot_server, mail_user))
+    result = invoke(config, "sync", "--json")
+    assert result.exit_code == 0, result.output
+    new, skipped, reasons = folder_totals(json.loads(result.stdout))["work"]
+    assert new + skipped == appended and sum(reasons.values()) == skipped
+    assert new >= STORED
+    store = Store.open(db_url)
+    try:
+        with store.begin() as conn:
+            subjects = dict(conn.execute(select(t.Message.message_id, t.Message.subject)).all())
+    finally:
+        store.close()
+    assert subjects["utf7-subject@hostile.example"] == "\ufffd\ufffd"
+    assert subjects["nul-encoded@hostile.example"] == "ab"
 
 
 def _refuse_poison(url: str, *, detail_echo: bool = False) -> None:
