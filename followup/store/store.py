@@ -103,7 +103,7 @@ class Store:
                 apply_migrations(conn)
         except SQLAlchemyError as e:
             where = engine.url.render_as_string(hide_password=True)
-            raise _store_error(f"Cannot open the database {where}", e) from e
+            raise _store_error(f"Cannot open the database {where}", e) from None
         return store
 
     def close(self) -> None:
@@ -167,7 +167,7 @@ class Store:
             return BatchResult(new=new, existing=len(records) - new)
         except Exception as e:
             if not _is_data_error(e):
-                raise _store_error(f"Cannot write mail from {source}", e) from e
+                raise _store_error(f"Cannot write mail from {source}", e) from None
             logger.warning(
                 "%s/%s: the database refused a batch (%s); writing it message by message",
                 source,
@@ -191,7 +191,7 @@ class Store:
                     new += self._write_records(conn, source, batch.folder, (r,), me)
             except Exception as e:
                 if not _is_data_error(e):
-                    raise _store_error(f"Cannot write mail from {source}", e) from e
+                    raise _store_error(f"Cannot write mail from {source}", e) from None
                 reason = f"refused by the database: {type(e).__name__}"
                 logger.warning("%s/%s: message %s %s", source, batch.folder, r.uid, reason)
                 skipped.append(Skipped(batch.folder, r.uid, reason))
@@ -199,7 +199,7 @@ class Store:
             with self.begin() as conn:
                 self._write_checkpoint(conn, source, batch)
         except Exception as e:
-            raise _store_error(f"Cannot write mail from {source}", e) from e
+            raise _store_error(f"Cannot write mail from {source}", e) from None
         return BatchResult(
             new=new, existing=len(records) - new - len(skipped), skipped=tuple(skipped)
         )
@@ -721,6 +721,10 @@ def db_error_text(e: BaseException) -> str:
 
 
 def _store_error(what: str, e: BaseException) -> StoreError:
+    """The StoreError for ``e``; raised ``from None`` by callers, because a traceback of
+    the original (the daemon logs one) shows the database's DETAIL lines, which can echo
+    mail. The original is logged at debug level only."""
+    logger.debug("%s", what, exc_info=e)
     return StoreError(f"{what}: {db_error_text(e)}")
 
 

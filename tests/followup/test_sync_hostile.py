@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,9 @@ from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
 )
 from sqlalchemy import create_engine, select, text
 
+from connectors.maildir import MaildirSource
 from followup.cli import cli
+from followup.errors import StoreError
 from followup.store import tables as t
 from followup.store.store import Store
 
@@ -269,6 +272,28 @@ def test_a_database_error_prints_no_mail_on_stderr_nor_in_the_log(
     assert error[0].startswith("Error: Cannot write mail from local: ")
     for leak in (SECRET, "Colleague", "partner.example", "Signed contract", "[SQL", "parameters"):
         assert leak not in proc.stderr, (leak, proc.stderr)
+
+
+def test_a_store_error_traceback_carries_no_mail(tmp_path: Path, db_url: str) -> None:
+    """What the daemon logs on a failed cycle is the whole traceback: it must hold no mail."""
+    _poison_maildir(tmp_path / "Mail")
+    _refuse_poison(db_url, detail_echo=True)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE participant"))  # not a data problem: no retry per row
+    engine.dispose()
+    source = MaildirSource.from_config("local", {"path": str(tmp_path / "Mail")})
+    store = Store.open(db_url)
+    try:
+        batch = next(iter(source.sync({})))
+        with pytest.raises(StoreError) as caught:
+            store.write_batch("local", batch, [ME])
+    finally:
+        store.close()
+    shown = "".join(traceback.format_exception(caught.value))
+    assert str(caught.value).startswith("Cannot write mail from local: ")
+    for leak in (SECRET, "Colleague", "partner.example", "INSERT INTO"):
+        assert leak not in shown, leak
 
 
 def test_hostile_mail_mixed_with_ordinary_asks_gives_every_ask(tmp_path: Path, db_url: str) -> None:
