@@ -165,7 +165,7 @@ class Store:
                 new = self._write_records(conn, source, batch.folder, records, me_set)
                 self._write_checkpoint(conn, source, batch)
             return BatchResult(new=new, existing=len(records) - new)
-        except Exception as e:
+        except _DB_FAILURES as e:
             if not _is_data_error(e):
                 raise _store_error(f"Cannot write mail from {source}", e) from None
             logger.warning(
@@ -185,11 +185,20 @@ class Store:
         """
         new = 0
         skipped: list[Skipped] = []
+        try:
+            with self.begin() as conn:
+                if records and self._has_other_uidvalidity(conn, source, batch.folder, records[0]):
+                    self._rebase_uidvalidity(conn, source, batch.folder, records)
+        except _DB_FAILURES as e:
+            if not _is_data_error(e):
+                raise _store_error(f"Cannot write mail from {source}", e) from None
+            logger.warning("%s/%s: UIDVALIDITY rebase refused (%s)", source, batch.folder,
+                           type(e).__name__)  # fmt: skip
         for r in records:
             try:
                 with self.begin() as conn:
                     new += self._write_records(conn, source, batch.folder, (r,), me)
-            except Exception as e:
+            except _DB_FAILURES as e:
                 if not _is_data_error(e):
                     raise _store_error(f"Cannot write mail from {source}", e) from None
                 reason = f"refused by the database: {type(e).__name__}"
@@ -198,7 +207,7 @@ class Store:
         try:
             with self.begin() as conn:
                 self._write_checkpoint(conn, source, batch)
-        except Exception as e:
+        except _DB_FAILURES as e:
             raise _store_error(f"Cannot write mail from {source}", e) from None
         return BatchResult(
             new=new, existing=len(records) - new - len(skipped), skipped=tuple(skipped)
@@ -686,6 +695,11 @@ def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
         "thread_id": None,
         "analysed": False,
     }
+
+
+# What a database write can raise besides bugs: SQLAlchemy's errors, and the driver's
+# own encoding or value errors (sqlite3 raises UnicodeEncodeError unwrapped).
+_DB_FAILURES = (SQLAlchemyError, UnicodeError, ValueError)
 
 
 def _is_data_error(e: BaseException) -> bool:
