@@ -42,6 +42,9 @@ _CHARSET_ALIASES = {
 # Labels that say "no idea": decode as UTF-8, else Windows-1252.
 _UNKNOWN_CHARSETS = frozenset({"", "x-unknown", "unknown", "unknown-8bit", "x-user-defined"})
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+# Codecs that read backslash escapes, not a character set: a body labelled with one
+# would be rewritten by its backslashes (an escaped \ud800 is a lone surrogate).
+_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "punycode", "idna"})
 
 
 @functools.lru_cache(maxsize=256)
@@ -57,6 +60,8 @@ def _codec(charset: str | None) -> str | None:
     label = _CHARSET_ALIASES.get(label, label)
     try:
         name = codecs.lookup(label).name
+        if name.replace("-", "_") in _NOT_CHARSETS:
+            return None
         b"a".decode(name)  # rejects bytes-to-bytes codecs such as "base64" or "zlib"
     except Exception:  # LookupError, or a codec that refuses everything ("undefined")
         return None
@@ -85,8 +90,8 @@ def decode_bytes(data: bytes, charset: str | None, *, partial: bool = False) -> 
     Unknown labels, ASCII labels on 8-bit data and UTF-8 labels on non-UTF-8 data fall
     back to :func:`guess_decode`; other codecs decode with replacement characters.
     """
-    if data.isascii():
-        return data.decode("ascii")
+    if data.isascii() and (charset is None or _codec(charset) != "utf-7"):
+        return data.decode("ascii")  # UTF-7 is ASCII bytes that mean something else
     codec = _codec(charset)
     if codec is None or codec in ("ascii", "utf-8"):
         return guess_decode(data, partial=partial)
@@ -167,3 +172,24 @@ def decode_header_value(value: str | bytes) -> str:
     if "\n" in value or "\r" in value or "\t" in value:
         value = _WHITESPACE.sub(" ", value)
     return value.strip()
+
+
+# --------------------------------------------------------------------- storable text
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(value: str, cap: int | None = None) -> str:
+    """``value`` made safe to store and encode: NULs removed, lone surrogates replaced
+    by U+FFFD, cut to ``cap`` characters. Never raises.
+
+    UTF-7 and a few lenient decoders can produce lone surrogates (``=?utf-7?q?+2AA-?=``),
+    which no UTF-8 encoder accepts; PostgreSQL refuses NUL in text.
+    """
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        value = _SURROGATE.sub("\ufffd", value)
+    if cap is not None and len(value) > cap:
+        value = value[:cap]
+    return value

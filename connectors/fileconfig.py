@@ -17,6 +17,25 @@ DEFAULT_MAX_EXCERPT = 4096
 BATCH_SIZE = 500
 
 
+def text_key(name: str) -> str:
+    """A file name as text that any database stores: unchanged when it is valid UTF-8.
+
+    ``os.scandir`` gives names that are not UTF-8 with surrogate escapes (PEP 383), which
+    no UTF-8 encoder accepts; their undecodable bytes become ``\\xNN`` here, the same on
+    every run, so uids and folder names stay stable. The file is still opened by its
+    real name.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = name.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no file system decoder makes
+            raw = name.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace")
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class FileOptions:
     path: Path

@@ -40,6 +40,7 @@ from connectors.fileconfig import (
     batches,
     parse_file_options,
     sync_folders,
+    text_key,
 )
 from connectors.mbox import MAX_MESSAGE_READ
 from connectors.mime import parse_message
@@ -71,19 +72,19 @@ def find_maildir_folders(root: Path) -> dict[str, Path]:
             if entry.name.startswith(".") and entry.name not in (".", "..") and entry.is_dir():
                 sub = Path(entry.path)
                 if is_maildir(sub):
-                    folders.setdefault(entry.name[1:].replace(".", "/"), sub)
+                    folders.setdefault(text_key(entry.name[1:].replace(".", "/")), sub)
         return folders
     folders = {}
     for dirpath, dirnames, _files in os.walk(root):
         here = Path(dirpath)
         depth = len(here.relative_to(root).parts)
         if here != root and is_maildir(here):
-            rel = "/".join(here.relative_to(root).parts)
+            rel = text_key("/".join(here.relative_to(root).parts))
             folders.setdefault(rel, here)
             # Maildir++ subfolders of a nested Maildir are folders too; cur/new/tmp are not.
             for d in sorted(dirnames):
                 if d.startswith(".") and is_maildir(here / d):
-                    folders.setdefault(f"{rel}/{d[1:].replace('.', '/')}", here / d)
+                    folders.setdefault(text_key(f"{rel}/{d[1:].replace('.', '/')}"), here / d)
             dirnames[:] = []
         elif depth < _MAX_DEPTH:
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -107,7 +108,7 @@ def _list(folder: Path) -> list[_Entry]:
                     st = e.stat()
                 except FileNotFoundError:  # renamed by a mail client while listing
                     continue
-                uid = e.name.split(":", 1)[0]
+                uid = text_key(e.name.split(":", 1)[0])
                 entries.append(_Entry(uid, e.path, st.st_mtime_ns, st.st_ctime_ns))
     return entries
 
@@ -144,7 +145,7 @@ def _read(entry: _Entry, folder_path: Path) -> bytes | None:
             except FileNotFoundError:
                 continue
             for name in names:
-                if name == entry.uid or name.startswith(entry.uid + ":"):
+                if text_key(name.split(":", 1)[0]) == entry.uid:
                     with open(folder_path / sub / name, "rb") as f:
                         return f.read(MAX_MESSAGE_READ)
         return None

@@ -29,6 +29,7 @@ from connectors.fileconfig import (
     batches,
     parse_file_options,
     sync_folders,
+    text_key,
 )
 from connectors.mime import MAX_HEADER_BYTES, parse_date, parse_message
 from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
@@ -80,7 +81,7 @@ def find_mbox_folders(root: Path) -> dict[str, Path]:
     with a ``From `` line (Thunderbird, mutt); ``Foo.sbd/Bar`` becomes folder ``Foo/Bar``.
     """
     if root.is_file():
-        return {root.stem if root.suffix == ".mbox" else root.name: root}
+        return {text_key(root.stem if root.suffix == ".mbox" else root.name): root}
     folders: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -93,7 +94,7 @@ def find_mbox_folders(root: Path) -> dict[str, Path]:
             rel = path.relative_to(root)
             parts = [p.removesuffix(".sbd") for p in rel.parent.parts]
             parts.append(rel.stem if rel.suffix == ".mbox" else rel.name)
-            folders.setdefault("/".join(parts), path)
+            folders.setdefault(text_key("/".join(parts)), path)
     return folders
 
 

@@ -46,6 +46,7 @@ from connectors.headers import (
 )
 from connectors.htmltext import html_to_text, tidy_text
 from connectors.records import Address, FolderRole, MailRecord, Skipped
+from connectors.sanitise import clean_message_id, plausible_date, sanitise_record
 
 # The pieces live in small modules; this is the one import the sources need.
 __all__ = [
@@ -146,7 +147,8 @@ def _headers_from_fields(fields: dict[str, bytes], body_start: bytes) -> ParsedH
         cc=parse_addresses(raw_text("cc")),
         bcc=parse_addresses(raw_text("bcc")),
         reply_to=parse_addresses(raw_text("reply-to")),
-        date=parse_date(text("date")),
+        # A date outside 1970-2200 counts as none, so every source uses its fallback.
+        date=plausible_date(parse_date(text("date"))),
         in_reply_to=in_reply[0] if in_reply else None,
         references=message_ids(text("references")),
         automated=automated_reason(fields, sender=sender, subject=subject),
@@ -373,10 +375,12 @@ def build_record(
 ) -> MailRecord | Skipped:
     """A MailRecord from parsed headers, or Skipped when the message has no usable date.
 
-    The Date header wins; without one (or unparseable), ``fallback_date`` (IMAP
-    INTERNALDATE, mbox ``From `` line, file mtime) is used; naive fallbacks count as UTC.
+    The Date header wins; without one (or unparseable, or outside 1970-2200),
+    ``fallback_date`` (IMAP INTERNALDATE, mbox ``From `` line, file mtime) is used; naive
+    fallbacks count as UTC. Every text field is cleaned and capped
+    (:func:`connectors.sanitise.sanitise_record`): the record is always storable.
     """
-    date = headers.date
+    date = plausible_date(headers.date)
     if date is None:
         if fallback_date is None:
             reason = "no Date header and no fallback date"
@@ -385,12 +389,18 @@ def build_record(
             return Skipped(folder, uid, reason)
         date = fallback_date
         date = date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
-    return MailRecord(
+    message_id = clean_message_id(headers.message_id)
+    if not message_id:  # nothing but NULs and spaces: as good as none
+        fields = headers.fields or {}
+        message_id = synthetic_message_id(
+            fields.get("date", b""), fields.get("from", b""), fields.get("subject", b""), b""
+        )
+    record = MailRecord(
         source=source,
         folder=folder,
         role=role,
         uid=uid,
-        message_id=headers.message_id,
+        message_id=message_id,
         subject=headers.subject,
         sender=headers.sender,
         date=date,
@@ -408,6 +418,7 @@ def build_record(
         gmail_thread_id=gmail_thread_id,
         labels=labels,
     )
+    return sanitise_record(record)
 
 
 _KNOWN_FIELDS = ("from", "to", "cc", "subject", "date", "message-id", "sender", "received")

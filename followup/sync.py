@@ -6,6 +6,7 @@ nothing and duplicates nothing: the next run continues from the last commit.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 from connectors import get_source_class
 from connectors.errors import ConnectorError
+from connectors.records import MailBatch
 from followup.config import Config, SourceSettings
 from followup.errors import UserError
 from followup.store.privacy import load_screen
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 # Calendar events are mirrored for this window around now.
 CALENDAR_PAST = timedelta(days=60)
 CALENDAR_FUTURE = timedelta(days=14)
+
+# How much of the first quoted line (the attribution) own_text keeps.
+ATTRIBUTION_CHARS = 200
 
 Progress = Callable[[str, int, int], None]  # (label, done, total or 0)
 
@@ -94,6 +99,32 @@ class SourceReport:
         }
 
 
+def own_text(excerpt: str) -> str:
+    """The part of an excerpt its writer wrote: quoted history and forwarded blocks cut.
+
+    Only the owner's own new text is kept at rest (a reply quotes other people's mail,
+    often many times over). The signature stays: it names the writer. The first line of
+    the cut (the "On ... wrote:" attribution or "Original Message" rule) is kept, cut
+    short, because threading reads it as the sign of a reply.
+    """
+    from nlp.quoting import split_body  # regular expressions only; no spaCy
+
+    if not excerpt:
+        return excerpt
+    parts = split_body(excerpt)
+    kept = [p for p in (parts.body, parts.signature) if p]
+    first_quoted = next((ln.strip() for ln in parts.quoted.splitlines() if ln.strip()), "")
+    if first_quoted:
+        kept.append(first_quoted[:ATTRIBUTION_CHARS])
+    return "\n\n".join(kept)
+
+
+def own_text_only(batch: MailBatch) -> MailBatch:
+    """``batch`` with every record's excerpt reduced to :func:`own_text`."""
+    records = tuple(dataclasses.replace(r, excerpt=own_text(r.excerpt)) for r in batch.records)
+    return dataclasses.replace(batch, records=records)
+
+
 def build_source(
     settings: SourceSettings, *, calendar: bool = False, overrides: dict[str, Any] | None = None
 ) -> Any:
@@ -148,12 +179,13 @@ def sync_mail(
         for batch in source.sync(checkpoints):
             batch = screen.screen_batch(batch, me)
             fr = report.folders.setdefault(batch.folder, FolderReport(batch.folder, batch.role))
-            result = store.write_batch(settings.name, batch, sorted(me))
+            result = store.write_batch(settings.name, own_text_only(batch), sorted(me))
             fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
             fr.new += result.new
             fr.gone += result.gone
-            fr.skipped += len(batch.skipped)
-            for s in batch.skipped:
+            skipped = (*batch.skipped, *result.skipped)
+            fr.skipped += len(skipped)
+            for s in skipped:
                 fr.reasons[s.reason] = fr.reasons.get(s.reason, 0) + 1
                 logger.info(
                     "%s/%s: skipped message %s: %s", settings.name, s.folder, s.uid, s.reason

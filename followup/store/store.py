@@ -25,9 +25,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 
-from connectors.records import EventRecord, FolderListing, MailBatch, MailRecord
+from connectors.records import EventRecord, FolderListing, MailBatch, MailRecord, Skipped
+from connectors.sanitise import sanitise_record
 from followup.errors import StoreError
 from followup.private_files import create_private_file, make_private_dir, sqlite_path
 from followup.store import migrations
@@ -53,6 +54,8 @@ class BatchResult:
     new: int
     existing: int
     gone: int = 0  # messages deleted because the batch's listing no longer has them
+    # Messages the database refused (each with its reason); the rest were stored.
+    skipped: tuple[Skipped, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +89,18 @@ class Store:
             make_private_dir(db_file.parent)
             create_private_file(db_file)
         try:
-            engine = create_engine(url)
+            # hide_parameters: an error's text must never carry mail (other messages'
+            # excerpts in cron mail); see _store_error for the rest of it.
+            engine = create_engine(url, hide_parameters=True)
         except ImportError as e:
             raise StoreError(
                 f"No driver for the database in [storage] url ({e.name}): "
                 "for PostgreSQL, pip install 'followup[postgres]'"
             ) from e
         except (SQLAlchemyError, ValueError) as e:
-            raise StoreError(f"Cannot use the database URL in [storage] url: {e}") from e
+            raise StoreError(
+                f"Cannot use the database URL in [storage] url: {db_error_text(e)}"
+            ) from e
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
@@ -105,8 +112,7 @@ class Store:
             with engine.connect() as conn:
                 newer = migrations.unknown_steps(conn)
         except SQLAlchemyError as e:
-            detail = e.args[0] if e.args else e
-            raise StoreError(f"Cannot open the database {where}: {detail}") from e
+            raise _store_error(f"Cannot open the database {where}", e) from None
         if newer:
             raise StoreError(
                 f"The database {where} was upgraded by a newer followup (schema steps "
@@ -152,74 +158,150 @@ class Store:
 
     def write_batch(self, source: str, batch: MailBatch, me: Sequence[str]) -> BatchResult:
         """Upsert a batch's messages, participants and addresses, and its checkpoint,
-        in one transaction: after a crash, either all of it is there or none."""
+        in one transaction: after a crash, either all of it is there or none.
+
+        Records are sanitised again here (the last line of defence behind the
+        connectors'). If the database still refuses the batch for a data reason, it is
+        written message by message: the messages it refuses are skipped with a reason
+        (``BatchResult.skipped``) and the rest, with the checkpoint, are committed, so
+        the same message never blocks a later run. Any other database failure raises a
+        StoreError whose text carries no SQL parameters and no mail text.
+        """
         me_set = set(me)
-        records = batch.records
-        with self.begin() as conn:
-            if records and self._has_other_uidvalidity(conn, source, batch.folder, records[0]):
-                self._rebase_uidvalidity(conn, source, batch.folder, records)
-            new = 0
-            if records:
-                rows = [_message_row(source, r, me_set) for r in records]
-                stmt = self._insert(M).on_conflict_do_nothing(
-                    index_elements=["source", "folder", "uidvalidity", "uid"]
-                )
-                if self.dialect == "sqlite":
-                    # sqlite3 sums executemany's rowcount; skipped conflicts count 0.
-                    new = conn.execute(stmt, rows).rowcount
-                else:  # psycopg reports no total for executemany: count beforehand
-                    before = self._ids_for(conn, source, batch.folder, records)
-                    conn.execute(stmt, rows)
-                    new = sum(1 for r in records if (r.uidvalidity, r.uid) not in before)
-                ids = self._ids_for(conn, source, batch.folder, records)
-                part_rows: list[dict[str, Any]] = []
-                names: dict[str, str] = {}
-                for r in records:
-                    pk = ids.get((r.uidvalidity, r.uid))
-                    if pk is None:
+        records = tuple(sanitise_record(r) for r in batch.records)
+        for r in records:  # a bug in a connector, not a bad message: fail loudly
+            if r.date.tzinfo is None:
+                raise ValueError(f"naive date on message {r.uid}: connectors must give aware UTC")
+        try:
+            with self.begin() as conn:
+                if records and self._has_other_uidvalidity(conn, source, batch.folder, records[0]):
+                    self._rebase_uidvalidity(conn, source, batch.folder, records)
+                new = self._write_records(conn, source, batch.folder, records, me_set)
+                gone = self._finish_batch(conn, source, batch)
+            return BatchResult(new=new, existing=len(records) - new, gone=gone)
+        except _DB_FAILURES as e:
+            if not _is_data_error(e):
+                raise _store_error(f"Cannot write mail from {source}", e) from None
+            logger.warning(
+                "%s/%s: the database refused a batch (%s); writing it message by message",
+                source,
+                batch.folder,
+                type(e).__name__,
+            )
+        return self._write_one_by_one(source, batch, records, me_set)
+
+    def _write_one_by_one(
+        self, source: str, batch: MailBatch, records: Sequence[MailRecord], me: set[str]
+    ) -> BatchResult:
+        """The slow path of write_batch: a transaction per message, then the checkpoint.
+
+        Upserts make a crash half-way harmless: the next run reads the batch again.
+        """
+        new = 0
+        skipped: list[Skipped] = []
+        try:
+            with self.begin() as conn:
+                if records and self._has_other_uidvalidity(conn, source, batch.folder, records[0]):
+                    self._rebase_uidvalidity(conn, source, batch.folder, records)
+        except _DB_FAILURES as e:
+            if not _is_data_error(e):
+                raise _store_error(f"Cannot write mail from {source}", e) from None
+            logger.warning("%s/%s: UIDVALIDITY rebase refused (%s)", source, batch.folder,
+                           type(e).__name__)  # fmt: skip
+        for r in records:
+            try:
+                with self.begin() as conn:
+                    new += self._write_records(conn, source, batch.folder, (r,), me)
+            except _DB_FAILURES as e:
+                if not _is_data_error(e):
+                    raise _store_error(f"Cannot write mail from {source}", e) from None
+                reason = f"refused by the database: {type(e).__name__}"
+                logger.warning("%s/%s: message %s %s", source, batch.folder, r.uid, reason)
+                skipped.append(Skipped(batch.folder, r.uid, reason))
+        try:
+            with self.begin() as conn:
+                gone = self._finish_batch(conn, source, batch)
+        except _DB_FAILURES as e:
+            raise _store_error(f"Cannot write mail from {source}", e) from None
+        return BatchResult(
+            new=new, existing=len(records) - new - len(skipped), skipped=tuple(skipped), gone=gone
+        )
+
+    def _write_records(
+        self,
+        conn: Connection,
+        source: str,
+        folder: str,
+        records: Sequence[MailRecord],
+        me_set: set[str],
+    ) -> int:
+        """Insert messages, participants and addresses; returns how many were new."""
+        if not records:
+            return 0
+        rows = [_message_row(source, r, me_set) for r in records]
+        stmt = self._insert(M).on_conflict_do_nothing(
+            index_elements=["source", "folder", "uidvalidity", "uid"]
+        )
+        if self.dialect == "sqlite":
+            # sqlite3 sums executemany's rowcount; skipped conflicts count 0.
+            new = int(conn.execute(stmt, rows).rowcount)
+        else:  # psycopg reports no total for executemany: count beforehand
+            before = self._ids_for(conn, source, folder, records)
+            conn.execute(stmt, rows)
+            new = sum(1 for r in records if (r.uidvalidity, r.uid) not in before)
+        ids = self._ids_for(conn, source, folder, records)
+        part_rows: list[dict[str, Any]] = []
+        names: dict[str, str] = {}
+        for r in records:
+            pk = ids.get((r.uidvalidity, r.uid))
+            if pk is None:
+                continue
+            for role, addrs in _roles(r):
+                for a in addrs:
+                    if not a.email:
                         continue
-                    for role, addrs in _roles(r):
-                        for a in addrs:
-                            if not a.email:
-                                continue
-                            part_rows.append(
-                                {"message_pk": pk, "email": a.email, "role": role, "name": a.name}
-                            )
-                            if a.name and a.email not in me_set:
-                                names.setdefault(a.email, a.name)
-                            else:
-                                names.setdefault(a.email, "")
-                if part_rows:
-                    uniq = {(p["message_pk"], p["email"], p["role"]): p for p in part_rows}
-                    conn.execute(
-                        self._insert(P).on_conflict_do_nothing(
-                            index_elements=["message_pk", "email", "role"]
-                        ),
-                        list(uniq.values()),
+                    part_rows.append(
+                        {"message_pk": pk, "email": a.email, "role": role, "name": a.name}
                     )
-                if names:
-                    # New addresses are added; a name fills in one first seen empty.
-                    stmt = self._insert(A)
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=["email"],
-                        set_={"name": stmt.excluded.name},
-                        where=(A.c.name == "") & (stmt.excluded.name != ""),
-                    )
-                    conn.execute(stmt, [{"email": e, "name": n} for e, n in sorted(names.items())])
-            existing = len(records) - new
-            gone = 0
-            if batch.listing is not None:
-                gone = self.delete_unlisted(conn, source, batch.folder, batch.listing)
-            cp = self._insert(CP).values(
-                source=source, folder=batch.folder, state=batch.checkpoint, updated_at=_now()
-            )
+                    if a.name and a.email not in me_set:
+                        names.setdefault(a.email, a.name)
+                    else:
+                        names.setdefault(a.email, "")
+        if part_rows:
+            uniq = {(p["message_pk"], p["email"], p["role"]): p for p in part_rows}
             conn.execute(
-                cp.on_conflict_do_update(
-                    index_elements=["source", "folder"],
-                    set_={"state": cp.excluded.state, "updated_at": cp.excluded.updated_at},
-                )
+                self._insert(P).on_conflict_do_nothing(
+                    index_elements=["message_pk", "email", "role"]
+                ),
+                list(uniq.values()),
             )
-        return BatchResult(new=new, existing=existing, gone=gone)
+        if names:
+            # New addresses are added; a name fills in one first seen empty.
+            upsert = self._insert(A)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=["email"],
+                set_={"name": upsert.excluded.name},
+                where=(A.c.name == "") & (upsert.excluded.name != ""),
+            )
+            conn.execute(upsert, [{"email": e, "name": n} for e, n in sorted(names.items())])
+        return new
+
+    def _finish_batch(self, conn: Connection, source: str, batch: MailBatch) -> int:
+        """Mirror the batch's listing (deletions) and write its checkpoint, in the
+        caller's transaction; returns how many messages went."""
+        gone = 0
+        if batch.listing is not None:
+            gone = self.delete_unlisted(conn, source, batch.folder, batch.listing)
+        cp = self._insert(CP).values(
+            source=source, folder=batch.folder, state=batch.checkpoint, updated_at=_now()
+        )
+        conn.execute(
+            cp.on_conflict_do_update(
+                index_elements=["source", "folder"],
+                set_={"state": cp.excluded.state, "updated_at": cp.excluded.updated_at},
+            )
+        )
+        return gone
 
     def delete_unlisted(
         self, conn: Connection, source: str, folder: str, listing: FolderListing
@@ -636,8 +718,6 @@ def _roles(r: MailRecord) -> list[tuple[str, Sequence[Any]]]:
 
 
 def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
-    if r.date.tzinfo is None:
-        raise ValueError(f"naive date on message {r.message_id}: connectors must give aware UTC")
     refs = " ".join(r.references)
     sender = r.sender.email if r.sender else ""
     return {
@@ -663,6 +743,51 @@ def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
         "thread_id": None,
         "analysed": False,
     }
+
+
+# What a database write can raise besides bugs: SQLAlchemy's errors, and the driver's
+# own encoding or value errors (sqlite3 raises UnicodeEncodeError unwrapped).
+_DB_FAILURES = (SQLAlchemyError, UnicodeError, ValueError)
+
+
+def _is_data_error(e: BaseException) -> bool:
+    """True when the database refused the data (a value, a constraint), not the work:
+    worth retrying message by message. A lost connection, a full disk or a lock is not."""
+    if isinstance(e, IntegrityError | DataError):
+        return True
+    if isinstance(e, DBAPIError):
+        return False
+    # A bind parameter refused before the database saw it, or by the driver's encoder.
+    return isinstance(e, StatementError | UnicodeError | ValueError)
+
+
+_MAX_ERROR_CHARS = 200
+
+
+def db_error_text(e: BaseException) -> str:
+    """One line about a database error, safe for a terminal, a log or cron mail.
+
+    The error class and the first line of the database's (or the driver's) own message:
+    no SQL, no parameters, and none of PostgreSQL's DETAIL lines, which echo row values
+    ("Failing row contains (...)"). Cut to a couple of hundred characters.
+    """
+    orig = getattr(e, "orig", None)
+    inner = orig if isinstance(orig, BaseException) else e
+    message = str(inner)
+    if isinstance(e, StatementError) and inner is e:
+        message = ""  # its text is the statement and its parameters
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    first = "".join(ch if ch.isprintable() else " " for ch in first)[:_MAX_ERROR_CHARS]
+    name = type(inner).__name__
+    return f"{name}: {first}" if first else name
+
+
+def _store_error(what: str, e: BaseException) -> StoreError:
+    """The StoreError for ``e``; raised ``from None`` by callers, because a traceback of
+    the original (the daemon logs one) shows the database's DETAIL lines, which can echo
+    mail. The original is logged at debug level only."""
+    logger.debug("%s", what, exc_info=e)
+    return StoreError(f"{what}: {db_error_text(e)}")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
