@@ -136,17 +136,42 @@ def test_run_summary_counts_the_failure(config, monkeypatch):
     assert "reply:q3@acme.example" in [n["key"] for n in json.loads(r.output)]
 
 
-def test_date_is_really_at_the_end_of_the_calendar(config):
+def test_a_source_date_of_9999_is_replaced_by_the_fallback_date(config):
+    """The MIME reader takes a Date outside 1970-2200 as none (the file's date stands in),
+    so such mail never carries 9999 into the store from a mail file."""
     assert invoke(config, "sync").exit_code == 0
     cfg = load_config(config)
     store = Store.open(cfg.database_url())
     with store.begin() as conn:
-        dates = [
-            r.date
-            for r in conn.execute(select(M.c.date, M.c.from_email))
-            if r.from_email == "max@far.example"
-        ]
+        dates = [r.date for r in conn.execute(select(M.c.date, M.c.from_email))
+                 if r.from_email == "max@far.example"]  # fmt: skip
     store.close()
-    assert [d.replace(tzinfo=UTC) if d.tzinfo is None else d for d in dates] == [
-        datetime(9999, 12, 31, 23, tzinfo=UTC)
-    ]
+    assert len(dates) == 1 and datetime(1970, 1, 1, tzinfo=UTC) < dates[0] < datetime(
+        2200, 1, 1, tzinfo=UTC
+    )
+
+
+def test_a_message_stored_at_the_end_of_the_calendar_is_analysed(config):
+    """Any source may still hand the store a date near 9999 (an INTERNALDATE, an API's
+    timestamp): analysis and planning of it go on, and "by Friday" gets no due date."""
+    from connectors.records import Address, MailBatch, MailRecord
+
+    cfg = load_config(config)
+    store = Store.open(cfg.database_url())
+    far = MailRecord(
+        source="api", folder="INBOX", role="inbox", uid="1", message_id="<end@far.example>",
+        subject="Deck", sender=Address("Max", "max@far.example"),
+        date=datetime(9999, 12, 31, 23, tzinfo=UTC), to=(Address("", ME),),
+        excerpt="Hi Penny,\n\nCan you send me the deck by Friday?\n\nMax\n",
+    )  # fmt: skip
+    store.write_batch("api", MailBatch("INBOX", "inbox", records=(far,), checkpoint="1"), [ME])
+    store.close()
+    r = invoke(config, "run", "--no-send", "--json", "--now", NOW.isoformat())
+    assert r.exit_code == 0, r.output + r.stderr
+    report = json.loads(r.output)
+    assert (report["analysis_failed"], report["planning_failed"]) == (0, 0)
+    store = Store.open(cfg.database_url())
+    with store.begin() as conn:
+        row = conn.execute(select(M.c.date, M.c.analysed).where(M.c.source == "api")).one()
+    store.close()
+    assert row.analysed and row.date.year == 9999
