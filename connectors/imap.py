@@ -372,6 +372,7 @@ class ImapMailSource:
         self._client_factory: ClientFactory = client_factory or imapclient.IMAPClient
         self._client: imapclient.IMAPClient | None = None
         self._password: str | None = None
+        self._closed = False
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> ImapMailSource:
@@ -510,6 +511,8 @@ class ImapMailSource:
         return ConnectorError(self.name, f"unexpected error while {doing}: {error!r}")
 
     def close(self) -> None:
+        """Log out of a sync still running; a later sync raises."""
+        self._closed = True
         client, self._client = self._client, None
         if client is not None:
             _logout(client)
@@ -587,6 +590,8 @@ class ImapMailSource:
         checkpoint. A configured folder that does not exist raises ``SourceConfigError``
         after the others have synced.
         """
+        if self._closed:
+            raise ConnectorError(self.name, "the source is closed")
         bound = since or self.settings.since
         doing = "connecting"
         client = self._connect()

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Self
 
-from connectors.errors import SourceConfigError
+from connectors.errors import ConnectorError, SourceConfigError
 from connectors.fileconfig import (
     BATCH_SIZE,
     FILE_KEYS,
@@ -190,6 +190,7 @@ class MaildirSource:
         self.name = name
         self.options = options
         self.batch_size = batch_size
+        self._closed = False
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> Self:
@@ -212,6 +213,8 @@ class MaildirSource:
 
     def sync(self, checkpoints: Mapping[str, str]) -> Iterator[MailBatch]:
         """Yield each folder's new or changed messages in batches of at most 500."""
+        if self._closed:
+            raise ConnectorError(self.name, "the source is closed")
         yield from sync_folders(
             self.name,
             self.options,
@@ -289,4 +292,5 @@ class MaildirSource:
             yield result
 
     def close(self) -> None:
-        """Nothing to release: files are opened per sync."""
+        """Nothing to release (files are opened per sync); a later sync raises."""
+        self._closed = True

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
-from connectors.errors import SourceConfigError
+from connectors.errors import ConnectorError, SourceConfigError
 from connectors.fileconfig import (
     BATCH_SIZE,
     FILE_KEYS,
@@ -186,6 +186,7 @@ class MboxSource:
         self.name = name
         self.options = options
         self.batch_size = batch_size
+        self._closed = False
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> Self:
@@ -201,6 +202,8 @@ class MboxSource:
 
     def sync(self, checkpoints: Mapping[str, str]) -> Iterator[MailBatch]:
         """Yield each folder's new messages in batches; unchanged files cost one stat."""
+        if self._closed:
+            raise ConnectorError(self.name, "the source is closed")
         yield from sync_folders(
             self.name,
             self.options,
@@ -303,4 +306,5 @@ class MboxSource:
             yield result
 
     def close(self) -> None:
-        """Nothing to release: files are opened per sync."""
+        """Nothing to release (files are opened per sync); a later sync raises."""
+        self._closed = True

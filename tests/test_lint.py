@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,7 +21,7 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_check_and_format():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
-        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+        missing("ruff is not installed (pip install -e '.[dev]')")
     check = run(ruff, "check", ".")
     assert check.returncode == 0, check.stdout + check.stderr
     fmt = run(ruff, "format", "--check", ".")
@@ -28,6 +30,7 @@ def test_ruff_check_and_format():
 
 @pytest.mark.slow
 def test_mypy_strict():
-    pytest.importorskip("mypy")
+    if importlib.util.find_spec("mypy") is None:
+        missing("mypy is not installed (pip install -e '.[dev]')")
     result = run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,6 +18,7 @@ import pytest
 from mailgen import ME, PEOPLE, make_message
 
 from connectors.base import MailSource
+from connectors.errors import ConnectorError
 from connectors.records import MailBatch, MailRecord, Skipped
 
 
@@ -203,10 +204,14 @@ class MailSourceTests:
             assert s.folder == "INBOX"
             assert "Date" in s.reason
 
-    def test_close(self, make_source: MakeSource) -> None:
+    def test_a_closed_source_refuses_to_sync(self, make_source: MakeSource) -> None:
         source = make_source(standard_folders()).source
-        run(source)
+        first = run(source)
         source.close()
+        source.close()  # closing twice is harmless
+        for checkpoints in ({}, first.checkpoints):
+            with pytest.raises(ConnectorError, match="closed"):
+                run(source, checkpoints)
 
     def test_deleted_message_is_mirrored_once(self, make_source: MakeSource) -> None:
         harness = make_source(standard_folders())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from needs import missing
 
 from followup.cli import cli
 
@@ -48,7 +49,7 @@ def test_units_exec_real_commands(unit: str) -> None:
 def test_units_pass_systemd_analyze(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze not found (Debian package systemd)")
+        missing("systemd-analyze not found: install the Debian package systemd")
     names = ["followup.service", "followup.timer", "followup-daemon.service"]
     for name in names:
         # verify checks that ExecStart's program exists: point it at a real one.

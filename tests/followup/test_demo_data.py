@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from followup.demo import DEMO_DIR, DEMO_NOW, demo_config_toml, load_plan
-from followup.demo.generate import generate
+from tools.demo.generate import generate
 
 CHICAGO = ZoneInfo("America/Chicago")
 ME = {"penny@example.com", "p.example@gmail.com"}
@@ -48,7 +48,7 @@ def test_generator_is_deterministic_and_matches_committed_data(tmp_path: Path) -
     first, second = tree_hashes(tmp_path / "a"), tree_hashes(tmp_path / "b")
     assert first == second
     committed = tree_hashes(DEMO_DIR)
-    assert sorted(committed) == sorted(first), "rerun python -m followup.demo.generate"
+    assert sorted(committed) == sorted(first), "rerun python -m tools.demo.generate"
     changed = [k for k in first if committed[k] != first[k]]
     assert not changed, f"committed demo data is stale: {changed[:5]}"
 

@@ -91,28 +91,46 @@ def test_muted_person_is_absent_but_was_there_before(demo_nudges):
     assert about_muted(nudges) == []
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # two whole demos at once: minutes on a busy 2-core machine
 def test_demo_is_deterministic_in_a_real_process(tmp_path):
-    env = {"FOLLOWUP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    outs = [
-        subprocess.run(
-            [sys.executable, "-m", "followup", "demo", "--json"],
-            capture_output=True,
+    """As installed: cwd elsewhere, so the repository's tools/ (the demo's generator)
+    cannot be imported; two hash seeds, so no order may come from iterating a set."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def env(seed: str) -> dict[str, str]:
+        home = str(tmp_path / f"home{seed}")
+        return {"FOLLOWUP_HOME": home, "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": seed}
+
+    def start(*args: str, seed: str = "1") -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            env=env,
-            timeout=300,
-            check=True,
-        ).stdout
-        for _ in range(2)
-    ]
+            cwd=elsewhere,
+            env=env(seed),
+        )
+
+    def output(proc: subprocess.Popen[str]) -> str:
+        try:
+            out, err = proc.communicate(timeout=800)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert proc.returncode == 0, err
+        return out
+
+    probe = "import importlib.util; print(importlib.util.find_spec('tools'))"
+    assert output(start("-c", probe)).strip() == "None"
+    # Both at once, each in its own home: the machine's two cores halve the wait.
+    runs = [start("-m", "followup", "demo", "--json", seed=seed) for seed in ("1", "2")]
+    outs = [output(proc) for proc in runs]
     assert outs[0] == outs[1]
-    text = subprocess.run(
-        [sys.executable, "-m", "followup", "demo"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=True,
-    ).stdout
+    assert json.loads(outs[0])
+    # The terminal digest, from the first run's store (--keep: nothing to analyse again).
+    text = output(start("-m", "followup", "demo", "--keep"))
     assert text.startswith("followup — Tue 17 Mar 2026 07:30 — ")
     for section in (
         "Reply (",

@@ -79,12 +79,6 @@ def test_naive_now_is_refused():
         plan(state(), datetime(2026, 3, 17), RULES, MY)
 
 
-def test_same_input_same_output():
-    m = msg("dana@acme.example", ME, NOW - timedelta(days=6), findings=(ask("Can you?"),))
-    s = state(thread(m))
-    assert plan(s, NOW, RULES, MY) == plan(s, NOW, RULES, MY)
-
-
 def test_broadcast_request_is_not_a_reply_for_me():
     many = [ME] + [f"p{i}@example.com" for i in range(6)]
     m = msg(

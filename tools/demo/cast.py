@@ -4,7 +4,7 @@ automated senders. All names and domains are fictional (``*.example``)."""
 
 from __future__ import annotations
 
-from followup.demo._build import Person
+from tools.demo.mail import Person
 
 PENNY = Person(
     "Penny Example",

@@ -1,0 +1,1 @@
+"""Development tools that stay in the repository: none of this is installed."""

@@ -1,0 +1,1 @@
+"""The generator of the bundled demo data (``followup/demo/data``): see ``generate``."""
