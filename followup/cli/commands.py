@@ -139,7 +139,7 @@ def digest(
 
         # Mail synced but not yet analysed (a `sync` without `run`) is analysed first.
         with progress_reporter(fmt == "text" and not json_) as progress:
-            extract_pending(app.store, cfg, progress=progress)
+            extract_pending(app.store, cfg, now=now, progress=progress)
         plan_now(app.store, cfg, now)
     states = ("open", "snoozed", "done", "dismissed") if show_all else ("open",)
     from followup.store.nudges import list_nudges
