@@ -221,3 +221,33 @@ def test_new_thresholds_judge_the_stored_scores_without_the_model(config, monkey
     monkeypatch.setattr(nlp.pipeline, "_installed", real)
     assert set(digest(config)) >= {f"reply:{mid[1:-1]}" for mid in RECENT_NEWEST_FIRST}
     assert all(firm for _, firm in firm_findings(config))
+
+
+def test_a_0_1_0_store_is_analysed_again_and_keeps_every_decision(tmp_path, config):
+    """Upgraded mail counts as analysed by an unknown pipeline: the next pass analyses
+    the recent mail again, and the nudges' states stay as the user left them."""
+    from store_history import NUDGES, build_earlier
+
+    from followup.store.nudges import list_nudges
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    build_earlier(url, "0001", from_ddl=True)
+    cfg = load_config(config)
+    store = Store.open(url)
+    try:
+        report = extract_pending(store, cfg, now=NOW)
+        assert (report.analysed, report.reanalysed) == (0, 5)
+        states = {
+            o.nudge.key: o.state
+            for o in list_nudges(store, NOW, states=("open", "done", "snoozed", "dismissed"))
+        }
+        assert states == {k: s for k, (s, _) in NUDGES.items() if s != "closed"}
+    finally:
+        store.close()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        by = set(conn.execute(text("SELECT analysed_by FROM message")).scalars())
+        firm = conn.execute(text("SELECT count(*) FROM finding WHERE firm")).scalar_one()
+    engine.dispose()
+    assert by == {nlp.pipeline.installed("rules").identity}
+    assert firm == 5  # each message's "Could you send the Q3 numbers by Friday?"
