@@ -1,7 +1,15 @@
 """Extract: run the NLP pipeline over messages not yet analysed, in batches.
 
-Findings and the "analysed" mark are written in one transaction per batch, so an
-interrupted run resumes where it stopped and never analyses a message twice.
+Findings and the "analysed" mark (which pipeline, which thresholds) are written in one
+transaction per batch, so an interrupted run resumes where it stopped and never
+analyses a message twice.
+
+A better pipeline reaches mail already stored: given ``now``, the recent mail (the
+planning window, state.planning_window: older mail makes no nudge) that another pipeline
+analysed is analysed again, newest first, its findings replaced per batch. Nudge keys
+name the message and the sentence, never a finding's row, so a done or snoozed nudge
+stays so when the new pipeline finds the same thing. When only the thresholds changed,
+the stored scores are judged again (nlp.thresholds.rejudge): no model is loaded.
 
 One message never stops the others: whatever its text does to the pipeline (any
 exception), the message is marked analysed with no findings, counted, and logged by its
@@ -14,14 +22,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from followup.config import Config
+from followup.state import planning_window
 from followup.store.store import PendingText, Store
 
 logger = logging.getLogger(__name__)
 
 BATCH = 256
+# Messages judged again per transaction (no model: cheap).
+JUDGE_BATCH = 2000
 
 
 @dataclass
@@ -31,41 +43,136 @@ class ExtractReport:
     analysed: int = 0
     findings: int = 0
     failed: int = 0
+    reanalysed: int = 0  # recent messages analysed again (another pipeline analysed them)
+    rejudged: int = 0  # stored findings whose firm decision the new thresholds changed
 
 
 def extract_pending(
     store: Store,
     config: Config,
     *,
+    now: datetime | None = None,
     pipeline: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ExtractReport:
-    """Analyse every pending message; see the module docstring for failures."""
-    report = ExtractReport()
-    total = store.count_pending_analysis()
-    if not total:
-        return report
-    import nlp
+    """Analyse every pending message; with ``now``, analyse again the recent mail another
+    pipeline analysed and judge again what other thresholds judged (module docstring)."""
+    from nlp.pipeline import installed
 
-    pipe = pipeline or nlp.load_pipeline(config.nlp.pipeline)
-    while True:
+    report = ExtractReport()
+    what = getattr(pipeline, "installed", None) or installed(config.nlp.pipeline)
+    since = now - planning_window(config.rules) if now is not None else None
+    total = store.count_pending_analysis()
+    stale = store.count_stale_analysis(what.identity, since) if since else 0
+    if total or stale:
+        import nlp
+
+        pipe = pipeline or nlp.load_pipeline(config.nlp.pipeline)
+        loaded = getattr(pipe, "installed", what)
+        if loaded != what and since is not None:
+            # Not what the files said (an encoder that failed to load): the loaded one
+            # is what analyses, so it is what the mail is compared with.
+            what = loaded
+            stale = store.count_stale_analysis(what.identity, since)
+        _analyse_all(store, config, pipe, what, report, total, progress)
+        if stale and since is not None:
+            _reanalyse(store, config, pipe, what, since, report, stale, progress)
+    report.rejudged = _rejudge(store, what)
+    return report
+
+
+def _analyse_all(
+    store: Store,
+    config: Config,
+    pipe: Any,
+    what: Any,
+    report: ExtractReport,
+    total: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    """New mail, oldest first."""
+    while total:
         pending = store.pending_analysis(BATCH)
         if not pending:
             break
         results, names, failed = _analyse(pipe, pending, config)
-        report.findings += store.save_findings(results, names)
+        report.findings += store.save_findings(
+            results, names, analysed_by=what.identity, judged_by=what.thresholds_id
+        )
         report.analysed += len(pending)
         report.failed += failed
         if progress:
             progress("analyse", report.analysed, total)
-    logger.info("Analysed %d messages: %d findings", report.analysed, report.findings)
+    if report.analysed:
+        logger.info("Analysed %d messages: %d findings", report.analysed, report.findings)
     if report.failed:
         logger.warning(
             "analysis failed for %d message%s (marked analysed, no findings)",
             report.failed,
             "" if report.failed == 1 else "s",
         )
-    return report
+
+
+def _reanalyse(
+    store: Store,
+    config: Config,
+    pipe: Any,
+    what: Any,
+    since: datetime,
+    report: ExtractReport,
+    stale: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    """The recent mail another pipeline analysed, newest first; each batch's findings
+    replaced and marked in one transaction (an interrupted pass resumes)."""
+    logger.info("The NLP pipeline changed: analysing %d recent messages again", stale)
+    failed = 0
+    while True:
+        batch = store.stale_analysis(what.identity, since, BATCH)
+        if not batch:
+            break
+        results, names, bad = _analyse(pipe, batch, config)
+        store.save_findings(results, names, analysed_by=what.identity, judged_by=what.thresholds_id)
+        report.reanalysed += len(batch)
+        failed += bad
+        if progress:
+            progress("re-analyse", report.reanalysed, stale)
+    report.failed += failed
+    if failed:
+        logger.warning(
+            "analysis failed for %d message%s analysed again (marked analysed, no findings)",
+            failed,
+            "" if failed == 1 else "s",
+        )
+
+
+def _rejudge(store: Store, what: Any) -> int:
+    """Decide firm again, from the stored scores, for the findings the installed model
+    scored under other thresholds; returns the findings whose decision changed."""
+    from nlp.thresholds import rejudge
+
+    changed = 0
+    while True:
+        rows = store.unjudged(what.identity, what.thresholds_id, JUDGE_BATCH)
+        if not rows:
+            break
+        firm = {
+            r.finding: rejudge(
+                what.thresholds,
+                r.kind,
+                (r.cues or "").split(","),
+                r.p_request,
+                r.p_commitment,
+                r.p_task,
+            )
+            for r in rows
+            if r.finding is not None
+        }
+        pks = sorted({r.message_pk for r in rows})
+        changed += store.save_judgements(pks, firm, what.thresholds_id)
+    if changed:
+        logger.info("The thresholds changed: %d findings judged again", changed)
+    return changed
 
 
 def _analyse(
@@ -119,9 +226,10 @@ def _analyse_batch(
     # failure anywhere in it surfaces before anything is kept.
     extractions = pipe.extract_many(items, batch_size=config.nlp.batch_size, people=False)
     for p, ex in zip(pending, extractions, strict=True):
-        # Only firm findings become nudges: the rest (courtesy closers, notices)
-        # count as asks in the labelled corpora but are not worth a reminder.
-        results.append((p.pk, tuple(f for f in ex.findings if f.firm)))
+        # Every finding is kept with its scores; only firm ones become nudges (the rest,
+        # courtesy closers and notices, count as asks in the labelled corpora but are
+        # not worth a reminder): state.py's loader reads the firm ones.
+        results.append((p.pk, tuple(ex.findings)))
         if not p.from_me and not p.from_name and p.from_email:
             # A bare address signed with a name it spells: say the name.
             name = name_for_address(ex.people, p.from_email)

@@ -12,6 +12,7 @@ from followup.extract import extract_pending
 from followup.identity import my_addresses
 from followup.nudges import Nudge
 from followup.rules import PlanFailures, plan
+from followup.state import planning_window
 from followup.store.load import load_state
 from followup.store.nudges import PlanResult, apply_plan
 from followup.store.store import Store
@@ -26,6 +27,8 @@ class RunReport:
     analysed: int = 0
     findings: int = 0
     analysis_failed: int = 0  # messages whose text made the NLP fail (marked, no findings)
+    reanalysed: int = 0  # recent messages analysed again: the pipeline changed
+    rejudged: int = 0  # stored findings whose firm decision changed: the thresholds did
     plan_failed: int = 0  # candidate nudges a rule failed on (dropped)
     nudges: list[Nudge] = field(default_factory=list)
     plan: PlanResult | None = None
@@ -52,7 +55,7 @@ def plan_now(
         me=me,
         domains=frozenset(config.me.domains),
         now=now,
-        window=max(config.rules.lookback.delta, config.rules.reconnect_min.delta) * 2,
+        window=planning_window(config.rules),
         mute=frozenset(config.rules.mute),
         important=frozenset(config.rules.important),
         my_name=config.me.name,
@@ -86,9 +89,12 @@ def run_once(
     try:
         if sync:
             report.sources = sync_all(store, config, now, progress=progress)
-        extracted = extract_pending(store, config, pipeline=pipeline, progress=progress)
+        # With ``now``: the recent mail a pipeline other than the installed one analysed
+        # is analysed again, and findings other thresholds judged are judged again.
+        extracted = extract_pending(store, config, now=now, pipeline=pipeline, progress=progress)
         report.analysed, report.findings = extracted.analysed, extracted.findings
         report.analysis_failed = extracted.failed
+        report.reanalysed, report.rejudged = extracted.reanalysed, extracted.rejudged
         # Before planning, so "done 3" in a reply is in effect for today's digest.
         report.replies = _apply_replies(store, config, now)
         failures = PlanFailures()

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from nlp.findings import Finding
+
+if TYPE_CHECKING:
+    from followup.config import RuleSettings
+
+
+def planning_window(rules: RuleSettings) -> timedelta:
+    """How far back planning reads threads, so how old mail can still make a nudge
+    (twice the longer of the lookback and the reconnect minimum): the window the
+    planning state is loaded over and the mail analysed again for a new pipeline."""
+    return max(rules.lookback.delta, rules.reconnect_min.delta) * 2
 
 
 @dataclass(frozen=True, slots=True)

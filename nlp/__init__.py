@@ -10,7 +10,11 @@ Public API (stable, used by the application):
   -> Iterator[Extraction]`` (``people=False``: no people, no NER; much faster)
 - ``extract(text, sent_at=None, from_me=False, tz="UTC", pipeline=None) -> Extraction``
 - ``Finding.firm``: False for findings the corpora count but the digest should not act
-  on (courtesy closers, notices); the application keeps the firm ones.
+  on (courtesy closers, notices); the application stores every finding with its scores
+  and nudges on the firm ones.
+- ``pipeline.installed(prefer) -> Installed``: the identity of the rules + model and the
+  thresholds in use, from their files (no model loaded); ``thresholds.rejudge`` decides
+  firm again from stored scores under other thresholds.
 
 spaCy is imported lazily, on first use, so importing ``nlp`` stays cheap.
 """

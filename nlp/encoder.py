@@ -162,7 +162,7 @@ def _load(path: Path) -> SentenceEncoder | None:
     model.eval()
     head.eval()
     encoder = SentenceEncoder(torch, tokenizer, model, head, meta)
-    from nlp.components import Thresholds
+    from nlp.thresholds import Thresholds
 
     # Scores mean nothing without the thresholds chosen with them: missing is an error.
     thresholds = path / "thresholds.json"

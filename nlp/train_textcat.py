@@ -343,7 +343,7 @@ def choose(
     data: Sequence[Prepared], per_epoch: list[list[list[Any]]]
 ) -> tuple[int, dict[str, float]]:
     """The epoch count and thresholds with the best out-of-fold figures."""
-    from nlp.components import Thresholds
+    from nlp.thresholds import Thresholds
 
     best: tuple[float, int, dict[str, float]] = (-1.0, 0, {})
     for epoch, scores in enumerate(per_epoch):

@@ -330,19 +330,35 @@ def schema_of(url_or_engine: str | Engine) -> dict[str, Any]:
 
 
 def rows_of(
-    url: str, *, skip: tuple[str, ...] = ("migration",)
+    url: str,
+    *,
+    skip: tuple[str, ...] = ("migration",),
+    columns: dict[str, list[str]] | None = None,
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (reflected, so any version's tables), sorted."""
+    """Every row of every table (reflected, so any version's tables), sorted; with
+    ``columns``, only those tables and those columns (what an older schema had)."""
     engine = create_engine(url)
     try:
         meta = MetaData()
         meta.reflect(engine)
         with engine.connect() as conn:
-            return {
-                name: sorted((tuple(r) for r in conn.execute(select(table))), key=repr)
-                for name, table in sorted(meta.tables.items())
-                if name not in skip
-            }
+            out = {}
+            for name, table in sorted(meta.tables.items()):
+                if name in skip or (columns is not None and name not in columns):
+                    continue
+                cols = [table.c[c] for c in columns[name]] if columns else list(table.c)
+                out[name] = sorted((tuple(r) for r in conn.execute(select(*cols))), key=repr)
+            return out
+    finally:
+        engine.dispose()
+
+
+def columns_of(url: str) -> dict[str, list[str]]:
+    """Each table's column names, in order."""
+    engine = create_engine(url)
+    try:
+        insp = inspect(engine)
+        return {n: [c["name"] for c in insp.get_columns(n)] for n in insp.get_table_names()}
     finally:
         engine.dispose()
 

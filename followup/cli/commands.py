@@ -187,7 +187,7 @@ def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) ->
     try:
         with cycle_lock(cfg.home, lambda: app.store, timeout=INTERACTIVE_WAIT) as store:
             with progress_reporter(show_progress) as progress:
-                extract_pending(store, cfg, progress=progress)
+                extract_pending(store, cfg, now=now, progress=progress)
             plan_now(store, cfg, now)
     except LockedError:
         click.echo(

@@ -223,3 +223,17 @@ Table(
 # tables.py dropped these three without a step, so stores created since then never had
 # them: the step drops them where they exist.
 V0003_DROPPED_INDEXES = ("ix_message_norm_subject", "ix_message_from_email", "ix_message_analysed")
+
+
+# -- 0004_reanalysis ------------------------------------------------------------------
+
+# What a message analysed before 0004 counts as analysed by: a pipeline no release names,
+# so the first run after the upgrade analyses the recent mail again.
+V0004_UNKNOWN_PIPELINE = "unknown (before 0004)"
+V0004_MESSAGE_COLUMNS = ("analysed_by VARCHAR", "judged_by VARCHAR")
+V0004_FINDING_COLUMNS = (
+    "p_request FLOAT",
+    "p_commitment FLOAT",
+    "p_task FLOAT",
+    "cues VARCHAR",
+)

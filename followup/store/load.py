@@ -81,7 +81,9 @@ def load_state(
                 .order_by(P.c.message_pk, P.c.role, P.c.email)
             ):
                 recips[pk][role].append(email)
-            for f in conn.execute(select(F).where(F.c.message_pk.in_(chunk)).order_by(F.c.id)):
+            # Firm findings only: the others are kept for judging again, not for nudges.
+            firm = select(F).where(F.c.message_pk.in_(chunk), F.c.firm.is_(True))
+            for f in conn.execute(firm.order_by(F.c.id)):
                 findings[f.message_pk].append(
                     Finding(
                         kind=f.kind,

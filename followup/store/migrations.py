@@ -85,10 +85,27 @@ def _0003_drop_unused_message_indexes(conn: Connection) -> None:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
+def _0004_reanalysis(conn: Connection) -> None:
+    """Which pipeline analysed each message and which thresholds judged its findings;
+    every finding kept with its scores, firm or not (re-analysis, re-judging)."""
+    for column in history.V0004_MESSAGE_COLUMNS:
+        conn.execute(text(f"ALTER TABLE message ADD COLUMN {column}"))
+    conn.execute(
+        text("UPDATE message SET analysed_by = :unknown WHERE analysed = :yes"),
+        {"unknown": history.V0004_UNKNOWN_PIPELINE, "yes": True},
+    )
+    # Every finding stored before was a firm one.
+    default = "1" if conn.dialect.name == "sqlite" else "true"
+    conn.execute(text(f"ALTER TABLE finding ADD COLUMN firm BOOLEAN NOT NULL DEFAULT {default}"))
+    for column in history.V0004_FINDING_COLUMNS:
+        conn.execute(text(f"ALTER TABLE finding ADD COLUMN {column}"))
+
+
 STEPS: tuple[Step, ...] = (
     Step("0001_initial", _0001_initial),
     Step("0002_digest_replies", _0002_digest_replies),
     Step("0003_drop_unused_message_indexes", _0003_drop_unused_message_indexes),
+    Step("0004_reanalysis", _0004_reanalysis),
 )
 
 SCHEMA_VERSION = len(STEPS)

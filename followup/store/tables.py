@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 
@@ -90,6 +90,11 @@ class Message(SQLModel, table=True):
     from_me: bool = False
     thread_id: int | None = None
     analysed: bool = False
+    # The pipeline (rules + model) that analysed it, and the thresholds that judged its
+    # findings (nlp.pipeline.Installed): when the installed ones differ, recent mail is
+    # analysed again and the findings judged again. None: not analysed yet.
+    analysed_by: str | None = None
+    judged_by: str | None = None
 
 
 class Participant(SQLModel, table=True):
@@ -151,6 +156,14 @@ class FindingRow(SQLModel, table=True):
     due: datetime | None = Field(default=None, sa_column=_dt())
     due_text: str | None = None
     score: float = 1.0
+    # Firm findings make nudges; the others are kept with their scores and the rules'
+    # cues (comma-separated), so other thresholds can judge them again. None: unknown
+    # (stored by followup 0.1, which kept firm findings only).
+    firm: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    p_request: float | None = None
+    p_commitment: float | None = None
+    p_task: float | None = None
+    cues: str | None = None
 
 
 class NudgeRow(SQLModel, table=True):
