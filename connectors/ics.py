@@ -22,10 +22,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from time import process_time
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors import ics_bounds
+from connectors.cpu_budget import cpu_budget
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.mime import decode_header_value
 from connectors.records import Address, Attendee, EventRecord
@@ -269,15 +271,21 @@ class IcsCalendarSource:
                 zone = UTC
         wr_zone = vcal.get("X-WR-TIMEZONE")
         records = []
+        budget_end = process_time() + ics_bounds.CALENDAR_CPU_SECONDS
         for group in ics_bounds.events_by_uid(vcal):
             event: list[EventRecord] = []  # all of one event's occurrences, or none
+            left = budget_end - process_time()
+            if left <= 0:
+                self._skip(name, ics_bounds.REASON_BUDGET_SPENT)
+                continue
             try:
-                for ev in ics_bounds.occurrences(
-                    group, start - _SLACK, end + _SLACK, zone, self.skipped, wr_zone
-                ):
-                    record = self._record(name, ev, zone)
-                    if record.start < end and (record.end > start or record.start >= start):
-                        event.append(record)
+                with cpu_budget(min(left, ics_bounds.EVENT_CPU_SECONDS)):
+                    for ev in ics_bounds.occurrences(
+                        group, start - _SLACK, end + _SLACK, zone, self.skipped, wr_zone
+                    ):
+                        record = self._record(name, ev, zone)
+                        if record.start < end and (record.end > start or record.start >= start):
+                            event.append(record)
                 records.extend(event)
             except Exception as e:  # one unreadable event must not cost the others
                 if not isinstance(e, ics_bounds.EventRefused):

@@ -92,3 +92,44 @@ def test_any_rule_is_bounded_and_never_raises(
     assert time.process_time() - started < 10, rule
     assert "y" in {e.summary for e in got}
     assert sum(1 for e in got if e.summary == "x") <= ics_bounds.MAX_OCCURRENCES
+
+
+# No screen of the text catches it: BY parts that never match walk dateutil to 9999.
+NEVER = "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=5\r\n"
+# Sparse matches over forty years: cheap in one walk of the window (once took minutes).
+SPARSE = "RRULE:FREQ=MINUTELY;INTERVAL=248;BYHOUR=15,16;COUNT=358766\r\n"
+
+
+def test_an_event_too_costly_to_expand_is_skipped_within_its_budget(tmp_path: Path) -> None:
+    s = source(
+        tmp_path,
+        event("never", "19700101T090000Z", NEVER),
+        event("sparse", "19850301T090000Z", SPARSE),
+        event("kept", "20260318T090000Z"),
+    )
+    started = time.process_time()
+    got = list(s.events_between(START, END))
+    spent = time.process_time() - started
+    assert {e.summary for e in got} == {"sparse", "kept"}
+    assert s.skipped == {ics_bounds.REASON_TOO_COSTLY: 1}
+    assert spent < ics_bounds.EVENT_CPU_SECONDS + 2
+
+
+def test_a_calendar_stops_expanding_once_its_budget_is_spent(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setattr(ics_bounds, "CALENDAR_CPU_SECONDS", 1.5)
+    s = source(
+        tmp_path,
+        *(event(f"never{n}", "19700101T090000Z", NEVER) for n in range(4)),
+        event("later", "20260318T090000Z"),
+    )
+    started = time.process_time()
+    got = list(s.events_between(START, END))
+    assert time.process_time() - started < 4
+    # Two burn the budget (1 s, then the 0.5 s left); the rest, "later" included, wait.
+    assert s.skipped == {ics_bounds.REASON_TOO_COSTLY: 2, ics_bounds.REASON_BUDGET_SPENT: 3}
+    assert got == []
