@@ -29,7 +29,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from connectors.records import Address, EventRecord, MailBatch, MailRecord, Skipped
 from followup.store import tables as t
-from followup.store.store import Store
+from followup.store.store import Store, delete_messages
 
 logger = logging.getLogger(__name__)
 
@@ -209,13 +209,6 @@ def _count_in(conn: Connection, column: Any, pks: Sequence[int]) -> int:
     return total
 
 
-def _delete_messages(conn: Connection, pks: Sequence[int]) -> None:
-    for chunk in _chunks(list(pks)):
-        conn.execute(delete(F).where(F.c.message_pk.in_(chunk)))
-        conn.execute(delete(P).where(P.c.message_pk.in_(chunk)))
-        conn.execute(delete(M).where(M.c.id.in_(chunk)))
-
-
 def _orphaned_nudges(conn: Connection, message_ids: set[str]) -> list[str]:
     """Keys of nudges whose evidence is one of ``message_ids`` and no message left has it
     (the same message can sit in several folders: a copy left keeps the nudge)."""
@@ -294,7 +287,7 @@ def forget_address(
         if preview:
             nudges = set(keys) | set(_orphaned_nudges_preview(conn, mids, pks))
             return Removed(messages=len(pks), findings=findings, nudges=len(nudges))
-        _delete_messages(conn, pks)
+        delete_messages(conn, pks)
         keys += _orphaned_nudges(conn, mids)
         _delete_nudges(conn, keys)
         participants = conn.execute(delete(P).where(P.c.email == email)).rowcount
@@ -356,7 +349,7 @@ def purge_before(
         if preview:
             keys = _orphaned_nudges_preview(conn, mids, pks)
             return Removed(len(pks), findings, len(keys), participants, len(events))
-        _delete_messages(conn, pks)
+        delete_messages(conn, pks)
         keys = _orphaned_nudges(conn, mids)
         _delete_nudges(conn, keys)
         for chunk in _chunks(events):

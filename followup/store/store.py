@@ -333,17 +333,9 @@ class Store:
             q = q.where(M.c.date >= listing.since)
         gone = [pk for pk, uid in conn.execute(q) if uid not in listing.uids]
         if gone:
-            self._delete_messages(conn, gone)
+            delete_messages(conn, gone)
             logger.info("%s/%s: %d message(s) gone from the source", source, folder, len(gone))
         return len(gone)
-
-    def _delete_messages(self, conn: Connection, pks: list[int]) -> None:
-        """Delete messages with what hangs off them (findings, participants). Their
-        nudges close on the next plan, which no longer produces them."""
-        for chunk in _chunks(pks):
-            conn.execute(delete(F).where(F.c.message_pk.in_(chunk)))
-            conn.execute(delete(P).where(P.c.message_pk.in_(chunk)))
-            conn.execute(delete(M).where(M.c.id.in_(chunk)))
 
     def count_messages(self, source: str | None = None) -> int:
         q = select(func.count()).select_from(M)
@@ -913,6 +905,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def delete_messages(conn: Connection, pks: Sequence[int]) -> None:
+    """Delete messages with what hangs off them (findings, participants), in the
+    caller's transaction. Their nudges close on the next plan, which no longer makes them."""
+    for chunk in _chunks(list(pks)):
+        conn.execute(delete(F).where(F.c.message_pk.in_(chunk)))
+        conn.execute(delete(P).where(P.c.message_pk.in_(chunk)))
+        conn.execute(delete(M).where(M.c.id.in_(chunk)))
 
 
 def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
