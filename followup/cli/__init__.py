@@ -25,14 +25,14 @@ class FollowupGroup(click.Group):
             return super().invoke(ctx)
         except UserError as e:
             for p in e.problems:
-                click.echo(f"Error: {p}", err=True)
+                _error(str(p))
             sys.exit(2)
         except SourceConfigError as e:  # a source's options: the config's mistake
             for line in e.message.splitlines():
-                click.echo(f"Error: {e.source}: {line}", err=True)
+                _error(f"{e.source}: {line}")
             sys.exit(2)
         except (FollowupError, ConnectorError) as e:
-            click.echo(f"Error: {e}", err=True)
+            _error(str(e))
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
@@ -40,14 +40,29 @@ class FollowupGroup(click.Group):
             verbose = ctx.obj.verbose if isinstance(ctx.obj, AppContext) else 0
             if verbose:
                 raise
-            click.echo(
-                f"Error: unexpected {e.__class__.__name__}: {e} (run with -v for the traceback)",
-                err=True,
-            )
+            _error(f"unexpected {_describe(e)} (run with -v for the traceback)")
             sys.exit(1)
         finally:
             if isinstance(ctx.obj, AppContext):
                 ctx.obj.close()
+
+
+def _error(text: str) -> None:
+    """One line on stderr: errors quote servers, files and configs, so it is cleaned."""
+    from followup.safe_text import clean_line
+
+    click.echo(f"Error: {clean_line(text, 500)}", err=True)
+
+
+def _describe(e: Exception) -> str:
+    """An unexpected error's class and message; a database's without its SQL, parameters
+    or PostgreSQL DETAIL (which echo mail). SQLAlchemy is only looked up if it was loaded."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is not None and isinstance(e, exc.SQLAlchemyError):
+        from followup.store.store import db_error_text
+
+        return db_error_text(e)
+    return f"{e.__class__.__name__}: {e}"
 
 
 @click.group(cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"]})

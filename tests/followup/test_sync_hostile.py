@@ -316,3 +316,35 @@ def test_hostile_mail_mixed_with_ordinary_asks_gives_every_ask(tmp_path: Path, d
     totals = folder_totals(json.loads(synced.stdout))
     assert totals["local"] == (STORED + 1 + len(ASKS), len(SKIPPED), {NO_HEADERS: len(SKIPPED)})
     assert elapsed < 60, f"sync + digest took {elapsed:.1f} s"
+
+
+def test_an_unexpected_database_error_is_one_line_without_mail(tmp_path: Path, db_url: str) -> None:
+    """Outside the mail write path (here: saving findings), a database error reaches the
+    CLI's last boundary: one line, no SQL, no parameters, no DETAIL echoing the row."""
+    root = hostile_maildir(tmp_path / "Mail")
+    config = write_config(tmp_path, db_url, ("local", "maildir", root))
+    assert run_process(config, "sync").returncode == 0
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_finding BEFORE INSERT ON finding "
+                    "BEGIN SELECT RAISE(ABORT, 'no findings'); END"
+                )
+            )
+        else:  # PostgreSQL's DETAIL would show the whole refused row: the sentence
+            conn.execute(text("ALTER TABLE finding ADD CONSTRAINT no_findings CHECK (id < 0)"))
+    engine.dispose()
+    proc = subprocess.run(  # as cron runs it, without -v (which shows the traceback)
+        [sys.executable, "-m", "followup", "--config", str(config), "run", "--no-send"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1, proc.stderr
+    assert errors[0].startswith("Error: unexpected "), errors
+    for leak in ("[SQL", "parameters", "Failing row", "INSERT INTO", *(b for _, b in ASKS)):
+        assert leak not in proc.stderr, (leak, proc.stderr)
