@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from followup.actions import Action, Command, When, apply, parse_when, resolve, split_snooze
 from followup.addresses import address_problem
 from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
-from followup.durations import describe, parse_duration
+from followup.durations import describe
 from followup.errors import UserError
-from followup.lock import retry_on_conflict
 from followup.people import name_from_address, strength, usual_gap
 from followup.safe_text import clean_line, dump_json
 
@@ -38,12 +39,24 @@ def _check_refs(refs: tuple[str, ...]) -> tuple[str, ...]:
     return refs
 
 
-def _set_each(app: AppContext, refs: tuple[str, ...], state: str, label: str) -> None:
-    from followup.store.nudges import set_state
+def _apply_all(app: AppContext, commands: list[Command], now: datetime) -> None:
+    for cmd in commands:
+        click.echo(apply(app.store, cmd, now, app.config.me.tz).shown)
 
-    for ref in _check_refs(refs):
-        o = set_state(app.store, ref, state)
-        click.echo(f"{label}: [{o.number}] {clean_line(o.nudge.title, 160)}")
+
+def _set_each(app: AppContext, refs: tuple[str, ...], action: Action) -> None:
+    now = datetime.now(UTC)
+    _apply_all(app, [_nudge_command(action, r) for r in _check_refs(refs)], now)
+
+
+def _nudge_command(action: Action, ref: str, when: When | None = None) -> Command:
+    if ref.isdigit():
+        return Command(action, number=int(ref), snooze=when)
+    return Command(action, key=ref, snooze=when)
+
+
+def _is_ref(arg: str) -> bool:
+    return (arg.isascii() and arg.isdigit()) or re.fullmatch(r"[a-z_]+:\S+", arg) is not None
 
 
 @click.command()
@@ -57,7 +70,7 @@ def done(app: AppContext, nudges: tuple[str, ...]) -> None:
         followup done 3
         followup done 3 5
     """
-    _set_each(app, nudges, "done", "Done")
+    _set_each(app, nudges, "done")
 
 
 @click.command()
@@ -70,7 +83,7 @@ def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
     Example usage:
         followup dismiss 4
     """
-    _set_each(app, nudges, "dismissed", "Dismissed")
+    _set_each(app, nudges, "dismiss")
 
 
 @click.command()
@@ -78,32 +91,35 @@ def dismiss(app: AppContext, nudges: tuple[str, ...]) -> None:
 @pass_app
 def reopen(app: AppContext, nudges: tuple[str, ...]) -> None:
     """Reopen nudges marked done, dismissed or snoozed."""
-    _set_each(app, nudges, "open", "Reopened")
+    _set_each(app, nudges, "reopen")
 
 
 @click.command()
-@click.argument("duration", metavar="DURATION")
-@click.argument("nudges", nargs=-1, required=True, metavar="NUMBER...")
+@click.argument("args", nargs=-1, required=True, metavar="NUMBER... [WHEN]")
 @now_option
 @pass_app
-def snooze(app: AppContext, duration: str, nudges: tuple[str, ...], now_: str | None) -> None:
-    """Hide nudges for a while (3d, 2 weeks, 4h); they come back after.
+def snooze(app: AppContext, args: tuple[str, ...], now_: str | None) -> None:
+    """Hide nudges until later (3d, 2 weeks, tomorrow, until Monday, 2026-04-01).
+
+    The numbers may come before or after when; without a when, one day.
 
     \b
     Example usage:
+        followup snooze 2 3d
         followup snooze 3d 2
-        followup snooze "2 weeks" 5 6
+        followup snooze 5 6 until Monday
     """
-    d = parse_duration(duration)  # a UserError when it is not one, or out of range
+    split = split_snooze(args, _is_ref)
+    if split is None:
+        raise UserError(
+            "Which nudges? Give their numbers, e.g. 'followup snooze 2 3d': "
+            "'followup digest' lists them"
+        )
+    refs, text = split
+    when = parse_when(text)  # a UserError when it is not one, or out of range
     now = parse_now(now_, app.config.me.tz)
-    until = now + d.delta
-    from followup.store.nudges import set_state
-
-    for ref in _check_refs(nudges):
-        o = set_state(app.store, ref, "snoozed", until=until)
-        local = until.astimezone(app.config.me.tz)
-        title = clean_line(o.nudge.title, 160)
-        click.echo(f"Snoozed until {local:%a %d %b %H:%M}: [{o.number}] {title}")
+    resolve(when, now, app.config.me.tz)  # out of range: one line before anything changes
+    _apply_all(app, [_nudge_command("snooze", r, when) for r in _check_refs(tuple(refs))], now)
 
 
 def _check_email(email: str) -> str:
@@ -112,6 +128,12 @@ def _check_email(email: str) -> str:
     if problem:
         raise UserError(problem)
     return email
+
+
+def _people(app: AppContext, action: Action, addresses: tuple[str, ...], off: bool = False) -> None:
+    now = datetime.now(UTC)
+    for a in addresses:
+        _apply_all(app, [Command(action, address=_check_email(a), off=off)], now)
 
 
 @click.command()
@@ -124,9 +146,7 @@ def mute(app: AppContext, addresses: tuple[str, ...]) -> None:
     Example usage:
         followup mute dana@example.com
     """
-    for a in addresses:
-        retry_on_conflict(app.store.set_person_flag, _check_email(a), muted=True)
-        click.echo(f"Muted {a.lower()}")
+    _people(app, "mute", addresses)
 
 
 @click.command()
@@ -134,9 +154,7 @@ def mute(app: AppContext, addresses: tuple[str, ...]) -> None:
 @pass_app
 def unmute(app: AppContext, addresses: tuple[str, ...]) -> None:
     """Nudge about these people again."""
-    for a in addresses:
-        retry_on_conflict(app.store.set_person_flag, _check_email(a), muted=False)
-        click.echo(f"Unmuted {a.lower()}")
+    _people(app, "unmute", addresses)
 
 
 @click.command()
@@ -145,9 +163,7 @@ def unmute(app: AppContext, addresses: tuple[str, ...]) -> None:
 @pass_app
 def important(app: AppContext, addresses: tuple[str, ...], off: bool) -> None:
     """Mark people as important: they get reconnect nudges whatever the history."""
-    for a in addresses:
-        retry_on_conflict(app.store.set_person_flag, _check_email(a), important=not off)
-        click.echo(f"{'Unmarked' if off else 'Marked'} {a.lower()} as important")
+    _people(app, "important", addresses, off=off)
 
 
 def _contacts(app: AppContext, now: datetime) -> PlanningState:

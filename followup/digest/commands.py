@@ -1,4 +1,4 @@
-"""Commands in a reply to the digest: ``done 3``, ``snooze 2 3d``, ``dismiss 4``, ``mute a@b``.
+"""Commands in a reply to the digest: ``done 3``, ``snooze 2 3d``, ``mute a@b``, ``important a@b``.
 
 One command per line, in what the user wrote: lines quoted with ``>`` are skipped, and
 everything from the first reply attribution ("On ... wrote:"), Outlook separator or
@@ -10,15 +10,12 @@ replies cannot trigger actions by accident.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
+from followup.actions import Command, parse_when, split_snooze
 from followup.digest.items import is_plain_address
-from followup.durations import Duration, DurationError, parse_duration
+from followup.durations import DurationError
 
-Action = Literal["done", "dismiss", "reopen", "snooze", "mute", "unmute"]
-
-DEFAULT_SNOOZE = parse_duration("1 day")
+__all__ = ["Command", "own_text", "parse_commands", "parse_line"]
 
 # Where the user's own text ends (see nlp.quoting for the fuller catalogue used on mail).
 _STOP = re.compile(
@@ -41,25 +38,6 @@ _BULLET = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+)?")
 _NUMBERS = re.compile(r"^#?\d{1,7}(?:\s*(?:,|\s|and)\s*#?\d{1,7})*$", re.IGNORECASE)
 # Outlook and others turn addresses into "dana@example.com <mailto:dana@example.com>".
 _MAILTO_ECHO = re.compile(r"<mailto:[^>]*>|\[mailto:[^\]]*\]", re.IGNORECASE)
-_NAMED_DURATIONS = {
-    "tomorrow": "1 day",
-    "a day": "1 day",
-    "a week": "1 week",
-    "next week": "1 week",
-    "a month": "30 days",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One action on one nudge (``number``) or one person (``address``)."""
-
-    action: Action
-    number: int | None = None
-    address: str | None = None
-    snooze: Duration | None = None  # for "snooze": from the reply's date
-    line: str = ""  # the line it came from, for logs and reports
-    problem: str = ""  # why it cannot apply (a snooze of 500 years): reported, not applied
 
 
 def own_text(text: str) -> list[str]:
@@ -80,36 +58,27 @@ def _numbers(text: str) -> list[int] | None:
     return [int(n) for n in re.findall(r"\d+", text)]
 
 
-def _duration(text: str) -> Duration | str | None:
-    """The duration; its problem when it is one but out of range; None if not one."""
-    text = " ".join(text.lower().split())
-    text = _NAMED_DURATIONS.get(text, text.removeprefix("for "))
-    try:
-        return parse_duration(text)
-    except DurationError as e:
-        return e.problems[0] if "too long" in e.problems[0] else None
+def _is_number(token: str) -> bool:
+    return re.fullmatch(r"#?\d{1,7}", token) is not None
 
 
 def _snooze(rest: str, raw: str) -> list[Command]:
-    """ "2 3d", "2, 5 for 2 weeks", "2 3 days", "2" (one day)."""
-    tokens = rest.replace(",", " , ").split()
-    numbers: list[int] = []
-    i = 0
-    while i < len(tokens) and re.fullmatch(r"#?\d{1,7}|,|and", tokens[i], re.IGNORECASE):
-        if tokens[i][-1].isdigit():
-            numbers.append(int(tokens[i].lstrip("#")))
-        i += 1
-    remainder = " ".join(tokens[i:])
-    duration = _duration(remainder) if remainder else DEFAULT_SNOOZE
-    if duration is None and remainder and len(numbers) >= 2:
-        # "snooze 2 3 days": the last number is the duration's.
-        duration = _duration(f"{numbers[-1]} {remainder}")
-        numbers = numbers[:-1]
-    if isinstance(duration, str):  # "snooze 2 9999999 weeks": said, but cannot be done
-        return [Command("snooze", number=n, line=raw, problem=duration) for n in numbers]
-    if not numbers or duration is None or duration.delta.total_seconds() <= 0:
+    """ "2 3d", "2, 5 for 2 weeks", "3d 2", "2 until Monday", "2" (one day)."""
+    split = split_snooze(rest.replace(",", " , ").split(), _is_number)
+    if split is None:
         return []
-    return [Command("snooze", number=n, snooze=duration, line=raw) for n in numbers]
+    numbers, text = [int(n) for n in split[0]], split[1]
+    try:
+        when = parse_when(text)
+    except DurationError as e:
+        # "snooze 2 9999999 weeks": said, but cannot be done; anything else is chat.
+        problem = e.problems[0]
+        if "too long" not in problem and "is not a date" not in problem:
+            return []
+        return [Command("snooze", number=n, line=raw, problem=problem) for n in numbers]
+    if when.delta is not None and when.delta.total_seconds() <= 0:
+        return []
+    return [Command("snooze", number=n, snooze=when, line=raw) for n in numbers]
 
 
 def parse_line(line: str) -> list[Command]:
@@ -125,7 +94,7 @@ def parse_line(line: str) -> list[Command]:
         return [Command(verb, number=n, line=raw) for n in numbers or ()]  # type: ignore[arg-type]
     if verb == "snooze":
         return _snooze(rest, raw)
-    if verb in ("mute", "unmute"):
+    if verb in ("mute", "unmute", "important"):
         addresses = [a.strip("<>,;").lower() for a in rest.replace(",", " ").split()]
         if not addresses or not all(is_plain_address(a) for a in addresses):
             return []

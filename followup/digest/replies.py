@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from followup.actions import apply
 from followup.config import Config
 from followup.digest import ledger
-from followup.digest.commands import Command, parse_commands
+from followup.digest.commands import parse_commands
 from followup.errors import UserError
 from followup.store.store import Store
 from followup.store.tables import Message
@@ -29,7 +30,6 @@ M: Any = Message.__table__  # type: ignore[attr-defined]
 
 # Replies to digests older than this are not looked for (a reply comes within days).
 REPLY_WINDOW = timedelta(days=14)
-_STATES = {"done": "done", "dismiss": "dismissed", "reopen": "open"}
 
 
 @dataclass
@@ -80,26 +80,6 @@ def find_replies(store: Store, me: frozenset[str], now: datetime) -> list[_Reply
     return list(out.values())
 
 
-def apply_command(store: Store, cmd: Command, sent_at: datetime) -> str:
-    """Apply one command; returns what was done (one line). UserError if it cannot be."""
-    from followup.store.nudges import set_state
-
-    if cmd.problem:
-        raise UserError(cmd.problem)
-    if cmd.action in _STATES:
-        assert cmd.number is not None
-        set_state(store, str(cmd.number), _STATES[cmd.action])
-        return f"{cmd.action} {cmd.number}"
-    if cmd.action == "snooze":
-        assert cmd.number is not None and cmd.snooze is not None
-        until = sent_at + cmd.snooze.delta
-        set_state(store, str(cmd.number), "snoozed", until=until)
-        return f"snooze {cmd.number} until {until.isoformat()}"
-    assert cmd.address is not None
-    store.set_person_flag(cmd.address, muted=cmd.action == "mute")
-    return f"{cmd.action} {cmd.address}"
-
-
 def _shown(line: str) -> str:
     """A reply's line in a one-line report: quoted, capped."""
     return repr(line) if len(line) <= 80 else repr(line[:77] + "...")
@@ -116,7 +96,7 @@ def apply_reply_commands(store: Store, config: Config, now: datetime) -> ReplyRe
         results: list[dict[str, Any]] = []
         for cmd in parse_commands(reply.text):
             try:
-                done = apply_command(store, cmd, reply.date)
+                done = apply(store, cmd, reply.date, config.me.tz).detail
             except UserError as e:
                 problem = f"{_shown(cmd.line)}: {'; '.join(e.problems)}"
                 report.problems.append(problem)
