@@ -28,6 +28,7 @@ from connectors.errors import ConnectorError
 from followup.config import Config, SmtpSettings
 from followup.digest import ledger
 from followup.digest.items import sort_key
+from followup.digest.replies import reply_problems_since_last_digest
 from followup.digest.send import DeliveryError, build_message, send_smtp
 from followup.errors import UserError
 from followup.nudges import OpenNudge
@@ -142,6 +143,7 @@ def deliver_digest(
         subject=settings.subject,
         max_items=settings.max_items,
         message_id=row.message_id if row is not None else None,
+        notes=reply_problems_since_last_digest(store, day, tz),
     )
     message_id = str(message["Message-ID"]).strip()
     keys = [n.nudge.key for n in open_[: settings.max_items]]

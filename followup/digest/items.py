@@ -102,6 +102,7 @@ class DigestView:
     count: int  # nudges shown
     hidden: int  # nudges left out by max_items
     summary: str  # "2 to reply, 1 promise due"
+    notes: tuple[str, ...] = ()  # clean lines: commands from a reply that could not apply
 
     @property
     def total(self) -> int:

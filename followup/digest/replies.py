@@ -9,17 +9,20 @@ run happens to read it.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from followup.actions import apply
 from followup.config import Config
 from followup.digest import ledger
-from followup.digest.commands import parse_commands
+from followup.digest.commands import own_text, parse_line
 from followup.errors import UserError
 from followup.store.store import Store
 from followup.store.tables import Message
@@ -80,6 +83,63 @@ def find_replies(store: Store, me: frozenset[str], now: datetime) -> list[_Reply
     return list(out.values())
 
 
+_VERBS = ("done", "dismiss", "reopen", "snooze", "mute", "unmute", "important")
+_TARGET = re.compile(r"^#?\d{1,7}[,.]?$|@", re.ASCII)
+
+
+def _looks_like_command(line: str) -> bool:
+    """A short line of a word then a nudge number or an address: meant as a command.
+
+    Chat ("Thanks, will do!") is not reported; "snoze 2 3d" is, in the next digest.
+    """
+    words = line.split()
+    return 2 <= len(words) <= 6 and words[0].isalpha() and any(_TARGET.search(w) for w in words[1:])
+
+
+def _not_understood(line: str) -> str:
+    if line.split()[0].lower().rstrip(":") in _VERBS:
+        return "not understood (e.g. 'snooze 2 3d', 'snooze 2 until Monday')"
+    return "unknown command"
+
+
+def reply_problems_since_last_digest(store: Store, day: date, tz: ZoneInfo) -> list[str]:
+    """What could not be applied from replies read since the last digest before ``day``.
+
+    Shown once, in the next digest: a later digest's replies are those read after it.
+    """
+    with store.begin() as conn:
+        last = conn.execute(
+            select(func.max(ledger.D.c.created_at)).where(
+                ledger.D.c.status.in_(ledger.COUNTS_AS_SENT), ledger.D.c.day < day
+            )
+        ).scalar()
+        if last is None:
+            return []
+        rows = conn.execute(
+            select(ledger.R.c.message_id, ledger.R.c.results, ledger.R.c.applied_at)
+            .where(ledger.R.c.applied_at > last)
+            .order_by(ledger.R.c.applied_at)
+        ).all()
+        dates: dict[str, datetime] = dict(
+            conn.execute(
+                select(M.c.message_id, M.c.date).where(
+                    M.c.message_id.in_([r.message_id for r in rows])
+                )
+            ).all()
+        )
+    notes: list[str] = []
+    for r in rows:
+        when = dates.get(r.message_id) or r.applied_at
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        for result in json.loads(r.results or "[]"):
+            if not result.get("ok"):
+                detail = str(result.get("detail", ""))
+                notes.append(
+                    f"Could not apply from your reply of {when.astimezone(tz):%a %d %b}: {detail}"
+                )
+    return notes
+
+
 def _shown(line: str) -> str:
     """A reply's line in a one-line report: quoted, capped."""
     return repr(line) if len(line) <= 80 else repr(line[:77] + "...")
@@ -94,7 +154,15 @@ def apply_reply_commands(store: Store, config: Config, now: datetime) -> ReplyRe
     for reply in find_replies(store, me, now):
         report.replies += 1
         results: list[dict[str, Any]] = []
-        for cmd in parse_commands(reply.text):
+        commands = []
+        for line in own_text(reply.text):
+            parsed = parse_line(line)
+            if not parsed and _looks_like_command(line):
+                problem = f"{_shown(line.strip())}: {_not_understood(line)}"
+                report.problems.append(problem)
+                results.append({"line": line.strip(), "ok": False, "detail": problem})
+            commands += parsed
+        for cmd in commands:
             try:
                 done = apply(store, cmd, reply.date, config.me.tz).detail
             except UserError as e:

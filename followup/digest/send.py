@@ -9,6 +9,7 @@ in the HTML part.
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import ipaddress
 import logging
@@ -98,6 +99,7 @@ def build_message(
     subject: str | None = None,
     max_items: int | None = None,
     message_id: str | None = None,
+    notes: Sequence[str] = (),
 ) -> EmailMessage:
     """The digest as a multipart/alternative message (plain text + HTML).
 
@@ -110,6 +112,7 @@ def build_message(
     again: the same Message-ID lets mail clients fold the copies.
     """
     view = build_view(nudges, now, tz, max_items=max_items)  # type: ignore[arg-type]
+    view = dataclasses.replace(view, notes=tuple(clean_line(n, 300) for n in notes))
     from_addr = parse_address(sender, "digest.from")
     to_addr = parse_address(to, "digest.to")
     local_now = now.astimezone(tz)
