@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date, datetime, time
 
 import click
 
+from followup.addresses import is_address
 from followup.cli.context import AppContext, now_option, parse_now, pass_app
 from followup.errors import UserError
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A run in progress (sync, plan, send) finishes first: it read the store before us.
 LOCK_WAIT_SECONDS = 60
 
@@ -52,7 +51,7 @@ def forget(app: AppContext, address: str, yes: bool, now_: str | None) -> None:
     from followup.store.privacy import forget_address
 
     email = address.strip().lower()
-    if not _EMAIL.match(email):
+    if not is_address(email):
         raise UserError(f"{address!r} is not an email address")
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
