@@ -173,10 +173,11 @@ def race(
     b: tuple[str, ...],
     rng: random.Random,
     homes: tuple[str, str] = ("home", "home"),
+    spread: float = 0.3,
 ) -> list[tuple[int, str, str]]:
     """Start two commands a few tens of ms apart (seeded), so their writes overlap."""
     first = world.start(*a, home=homes[0])
-    time.sleep(rng.uniform(0, 0.3))
+    time.sleep(rng.uniform(0, spread))
     second = world.start(*b, home=homes[1])
     out = []
     for p in (first, second):
@@ -264,14 +265,19 @@ def _two_runs(world: World, homes: str) -> None:
     expected = {k for k, _, _ in world.nudges()}
     other = ("home", "home-b") if homes == "two machines" else ("home", "home")
     waited = 0
-    for _ in range(ROUNDS):
+    rounds = 0
+    # ROUNDS seeded races, then more (started together) until one round really contended
+    # the lock: how far two runs overlap depends on the machine's load.
+    while rounds < ROUNDS or (waited == 0 and rounds < 4 * ROUNDS):
+        rounds += 1
         world.write(delete(N))
         results = race(
             world,
             ("run", "--no-send", "--now", NOW),
             ("run", "--no-send", "--now", NOW),
-            rng,
+            rng if rounds <= ROUNDS else random.Random(0),
             other,
+            spread=0.3 if rounds <= ROUNDS else 0.0,
         )
         for rc, out, err in results:
             assert rc == 0, err
