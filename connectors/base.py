@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Protocol
 
-from connectors.records import EventRecord, MailBatch
+from connectors.records import EventBatch, EventRecord, MailBatch
 
 
 class MailSource(Protocol):
@@ -28,6 +28,17 @@ class MailSource(Protocol):
 
 class CalendarSource(Protocol):
     name: str
+
+    def sync(
+        self, checkpoints: Mapping[str, str], start: datetime, end: datetime
+    ) -> Iterator[EventBatch]:
+        """Yield batches of changes per calendar since ``checkpoints[calendar]``.
+
+        A calendar with no checkpoint (or whose token the server no longer honours) is
+        read in full over [start, end) and its batch carries ``window=(start, end)``.
+        Raises ``ConnectorError`` subclasses.
+        """
+        ...
 
     def events_between(self, start: datetime, end: datetime) -> Iterator[EventRecord]:
         """Yield event occurrences overlapping [start, end), recurring ones expanded."""

@@ -122,3 +122,25 @@ class EventRecord:
     location: str = ""
     all_day: bool = False
     description: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """A calendar's unit of work to commit atomically: changed occurrences, removed ones,
+    the skips, and the calendar's new checkpoint.
+
+    ``checkpoint`` is opaque (an ICS content hash, Google's syncToken, CalDAV's sync token
+    or ETag map) and comes back on the next run for this ``calendar``; the store writes it
+    in the same transaction as the events. With ``window`` set the batch is a complete
+    listing of that window: the store drops its events of the calendar that start inside
+    it and are not in ``events`` (a full read, or a resync after a lost token). Without it
+    the batch is incremental: ``events`` are upserts, ``removed`` the occurrence uids gone.
+    """
+
+    calendar: str
+    events: tuple[EventRecord, ...] = ()
+    removed: tuple[str, ...] = ()
+    checkpoint: str = ""
+    window: tuple[datetime, datetime] | None = None
+    # Events the source could not use, by reason (absurd recurrences, unreadable events).
+    skipped: tuple[tuple[str, int], ...] = ()
