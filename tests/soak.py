@@ -37,7 +37,7 @@ from smtp_testing import Recorder, smtp_server
 from sqlalchemy import create_engine, select
 
 from followup.demo import DEMO_DIR
-from followup.store import tables as t
+from followup.store import handles as h
 
 PHASES = ("sync", "analysis", "planning", "sending")
 ME = "penny@example.com"
@@ -392,9 +392,8 @@ def kill_during(lane: Lane, phase: str, timing: Timing, rng: random.Random, day:
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row that matters, by natural keys (no row ids, no file-system times)."""
     engine = create_engine(url)
-    M, P, A = t.Message.__table__, t.Participant.__table__, t.Address.__table__  # type: ignore[attr-defined]
-    PE, F, N = t.Person.__table__, t.FindingRow.__table__, t.NudgeRow.__table__  # type: ignore[attr-defined]
-    E, AT, D = t.Event.__table__, t.Attendee.__table__, t.DigestRow.__table__  # type: ignore[attr-defined]
+    M, P, A, PE, F, N = h.M, h.P, h.A, h.PE, h.F, h.N
+    E, AT, D = h.EV, h.AT, h.D
     try:
         with engine.connect() as c:
             msgs = c.execute(select(M)).mappings().all()
@@ -455,7 +454,7 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 def digest_ids(url: str) -> dict[str, tuple[str, str]]:
     """{day: (Message-ID, status)} from the digest ledger."""
     engine = create_engine(url)
-    D = t.DigestRow.__table__  # type: ignore[attr-defined]
+    D = h.D
     try:
         with engine.connect() as c:
             return {r.day: (r.message_id, r.status) for r in c.execute(select(D))}
@@ -465,7 +464,7 @@ def digest_ids(url: str) -> dict[str, tuple[str, str]]:
 
 def lowest_open(url: str) -> int | None:
     engine = create_engine(url)
-    N = t.NudgeRow.__table__  # type: ignore[attr-defined]
+    N = h.N
     try:
         with engine.connect() as c:
             return c.execute(

@@ -19,15 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-
 from followup.errors import FollowupError
 from followup.store.store import Store
-from followup.store.tables import DigestReply, DigestRow
-
-D: Any = DigestRow.__table__  # type: ignore[attr-defined]
-R: Any = DigestReply.__table__  # type: ignore[attr-defined]
 
 COUNTS_AS_SENT = ("sending", "resending", "sent")
 
@@ -42,11 +35,8 @@ def bare_id(message_id: str) -> str:
 
 def digest_sent_on(store: Store, day: date, to: str) -> bool:
     """True if the digest for ``day`` (the user's local day) went, or may have gone, to ``to``."""
-    with store.begin() as conn:
-        status = conn.execute(
-            select(D.c.status).where(D.c.day == day.isoformat(), D.c.recipient == to.lower())
-        ).scalar()
-    return status in COUNTS_AS_SENT
+    row = day_row(store, day, to)
+    return row is not None and row.status in COUNTS_AS_SENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +49,8 @@ class DayRow:
 
 def day_row(store: Store, day: date, to: str) -> DayRow | None:
     """The digest row for ``day`` (the user's local day) and ``to``, if any."""
-    with store.begin() as conn:
-        row = conn.execute(
-            select(D.c.status, D.c.message_id).where(
-                D.c.day == day.isoformat(), D.c.recipient == to.lower()
-            )
-        ).first()
-    return DayRow(row.status, row.message_id) if row is not None else None
+    row = store.digest_day(day.isoformat(), to.lower())
+    return DayRow(*row) if row is not None else None
 
 
 def record_digest(
@@ -95,60 +80,27 @@ def record_digest(
         "created_at": now,
         "sent_at": None,
     }
-    taken = AlreadySentError(f"The digest for {day} to {to} was already sent")
-    try:
-        with store.begin() as conn:
-            where = (D.c.day == values["day"], D.c.recipient == values["recipient"])
-            status = conn.execute(select(D.c.status).where(*where)).scalar()
-            if status is None and replacing is None:
-                conn.execute(D.insert().values(**values))
-            elif status == (replacing or "failed"):
-                done = conn.execute(update(D).where(*where, D.c.status == status).values(**values))
-                if done.rowcount != 1:
-                    raise taken
-            else:
-                raise taken
-    except IntegrityError as e:  # a concurrent run inserted the same day first
-        raise taken from e
+    if not store.claim_digest_day(
+        values, insert_if_free=replacing is None, take_over=replacing or "failed"
+    ):
+        raise AlreadySentError(f"The digest for {day} to {to} was already sent")
 
 
 def mark_digest(store: Store, message_id: str, status: str, now: datetime) -> None:
     """Set the digest's status to ``sent`` or ``failed``."""
-    values: dict[str, Any] = {"status": status}
-    if status == "sent":
-        values["sent_at"] = now
-    with store.begin() as conn:
-        conn.execute(update(D).where(D.c.message_id == bare_id(message_id)).values(**values))
+    store.set_digest_status(bare_id(message_id), status, now if status == "sent" else None)
 
 
 def recent_digest_ids(store: Store, now: datetime, within: timedelta) -> dict[str, datetime]:
     """{Message-ID: created_at} of the digests sent in the last ``within``."""
-    with store.begin() as conn:
-        rows = conn.execute(
-            select(D.c.message_id, D.c.created_at).where(
-                D.c.status.in_(COUNTS_AS_SENT), D.c.created_at >= now - within
-            )
-        ).all()
-    return {r.message_id: r.created_at for r in rows}
+    return store.digest_ids_since(COUNTS_AS_SENT, now - within)
 
 
 def applied_replies(store: Store, message_ids: Sequence[str]) -> set[str]:
-    if not message_ids:
-        return set()
-    with store.begin() as conn:
-        rows = conn.execute(select(R.c.message_id).where(R.c.message_id.in_(list(message_ids))))
-        return {r.message_id for r in rows}
+    return store.applied_replies(message_ids)
 
 
 def record_reply(
     store: Store, message_id: str, digest_id: str, results: list[dict[str, Any]], now: datetime
 ) -> None:
-    with store.begin() as conn:
-        conn.execute(
-            R.insert().values(
-                message_id=bare_id(message_id),
-                digest_message_id=bare_id(digest_id),
-                applied_at=now,
-                results=json.dumps(results),
-            )
-        )
+    store.record_reply(bare_id(message_id), bare_id(digest_id), results, now)

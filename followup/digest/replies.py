@@ -17,19 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
-
 from followup.actions import apply
 from followup.config import Config
 from followup.digest import ledger
 from followup.digest.commands import own_text, parse_line
 from followup.errors import UserError
 from followup.store.store import Store
-from followup.store.tables import Message
 
 logger = logging.getLogger(__name__)
-
-M: Any = Message.__table__  # type: ignore[attr-defined]
 
 # Replies to digests older than this are not looked for (a reply comes within days).
 REPLY_WINDOW = timedelta(days=14)
@@ -58,17 +53,7 @@ def find_replies(store: Store, me: frozenset[str], now: datetime) -> list[_Reply
     digests = ledger.recent_digest_ids(store, now, REPLY_WINDOW)
     if not digests or not me:
         return []
-    ids = list(digests)
-    with store.begin() as conn:
-        rows = conn.execute(
-            select(M.c.message_id, M.c.in_reply_to, M.c.refs, M.c.date, M.c.excerpt)
-            .where(
-                M.c.from_email.in_(sorted(me)),
-                M.c.date >= min(digests.values()),
-                or_(M.c.in_reply_to.in_(ids), *(M.c.refs.contains(i) for i in ids)),
-            )
-            .order_by(M.c.date)
-        ).all()
+    rows = store.mail_replying_to(sorted(me), min(digests.values()), list(digests))
     done = ledger.applied_replies(store, [r.message_id for r in rows])
     out: dict[str, _Reply] = {}
     for r in rows:
@@ -107,29 +92,9 @@ def reply_problems_since_last_digest(store: Store, day: date, tz: ZoneInfo) -> l
 
     Shown once, in the next digest: a later digest's replies are those read after it.
     """
-    with store.begin() as conn:
-        last = conn.execute(
-            select(func.max(ledger.D.c.created_at)).where(
-                ledger.D.c.status.in_(ledger.COUNTS_AS_SENT), ledger.D.c.day < day
-            )
-        ).scalar()
-        if last is None:
-            return []
-        rows = conn.execute(
-            select(ledger.R.c.message_id, ledger.R.c.results, ledger.R.c.applied_at)
-            .where(ledger.R.c.applied_at > last)
-            .order_by(ledger.R.c.applied_at)
-        ).all()
-        dates: dict[str, datetime] = dict(
-            conn.execute(
-                select(M.c.message_id, M.c.date).where(
-                    M.c.message_id.in_([r.message_id for r in rows])
-                )
-            ).all()
-        )
     notes: list[str] = []
-    for r in rows:
-        when = dates.get(r.message_id) or r.applied_at
+    for r in store.replies_since_last_digest(ledger.COUNTS_AS_SENT, day.isoformat()):
+        when = r.date or r.applied_at
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         for result in json.loads(r.results or "[]"):
             if not result.get("ok"):

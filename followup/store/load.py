@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from followup.people import clean_name
 from followup.state import Contact, Meeting, MeetingAttendee, Msg, PlanningState, Thread
-from followup.store import tables as t
+from followup.store.chunks import chunks
+from followup.store.handles import AT, EV, F, M, P
 from followup.store.store import Store
 from nlp.findings import Finding
 
@@ -20,12 +21,6 @@ HISTORY = timedelta(days=730)
 
 # Where a message says whom it addresses: "Hi Penny," or "Penny - can you...".
 OPENING_CHARS = 160
-
-M = t.Message.__table__  # type: ignore[attr-defined]
-P = t.Participant.__table__  # type: ignore[attr-defined]
-F = t.FindingRow.__table__  # type: ignore[attr-defined]
-EV = t.Event.__table__  # type: ignore[attr-defined]
-AT = t.Attendee.__table__  # type: ignore[attr-defined]
 
 
 def load_state(
@@ -73,8 +68,7 @@ def load_state(
         pks = [r.id for r in rows]
         recips: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"to": [], "cc": []})
         findings: dict[int, list[Finding]] = defaultdict(list)
-        for i in range(0, len(pks), 900):
-            chunk = pks[i : i + 900]
+        for chunk in chunks(pks):
             for pk, email, role in conn.execute(
                 select(P.c.message_pk, P.c.email, P.c.role)
                 .where(P.c.message_pk.in_(chunk), P.c.role.in_(["to", "cc"]))

@@ -27,12 +27,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from followup.errors import StoreError, UserError
 from followup.lock import BUSY_WAIT_S, busy_error, is_busy
 from followup.nudges import KIND_ORDER, Nudge, OpenNudge, nudge_from_dict, nudge_to_dict
-from followup.store import tables as t
+from followup.store.chunks import chunks
+from followup.store.handles import N
 from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
-
-N = t.NudgeRow.__table__  # type: ignore[attr-defined]
 
 # The PostgreSQL advisory lock of the nudge table (any constant, the same everywhere).
 NUDGE_LOCK_KEY = 0x4E75646765  # "Nudge"
@@ -118,12 +117,8 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
             conn.execute(update(N).where(N.c.key == key).values(**values))
             updated += 1
         stale = [k for k, r in rows.items() if k not in planned and r.state in ("open", "snoozed")]
-        for i in range(0, len(stale), 500):
-            conn.execute(
-                update(N)
-                .where(N.c.key.in_(stale[i : i + 500]))
-                .values(state="closed", closed_at=now)
-            )
+        for chunk in chunks(stale):
+            conn.execute(update(N).where(N.c.key.in_(chunk)).values(state="closed", closed_at=now))
         closed = len(stale)
     return PlanResult(new=new, updated=updated, closed=closed, reopened=reopened)
 

@@ -28,31 +28,17 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 
 from connectors.records import Address, EventRecord, MailBatch, MailRecord, Skipped
-from followup.store import tables as t
+from followup.store.chunks import chunks
+from followup.store.handles import AT, CP, EV, PE, A, F, M, N, P
 from followup.store.store import Store, delete_messages
 
 logger = logging.getLogger(__name__)
-
-M = t.Message.__table__  # type: ignore[attr-defined]
-P = t.Participant.__table__  # type: ignore[attr-defined]
-A = t.Address.__table__  # type: ignore[attr-defined]
-PE = t.Person.__table__  # type: ignore[attr-defined]
-F = t.FindingRow.__table__  # type: ignore[attr-defined]
-N = t.NudgeRow.__table__  # type: ignore[attr-defined]
-CP = t.Checkpoint.__table__  # type: ignore[attr-defined]
-EV = t.Event.__table__  # type: ignore[attr-defined]
-AT = t.Attendee.__table__  # type: ignore[attr-defined]
 
 SCREEN_SOURCE = ""  # config requires a non-empty source name: this row is never a source's
 SCREEN_FOLDER = "privacy"
 
 SKIP_PURGED = "purged: dated before the purge date"
 SKIP_FORGOTTEN = "forgotten: sent by or only to a forgotten person"
-
-
-def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
-    """Lists of at most ``size``: bound the parameters of one IN (...)."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def address_digest(email: str) -> str:
@@ -200,7 +186,7 @@ class Removed:
 
 def _count_in(conn: Connection, column: Any, pks: Sequence[int]) -> int:
     total = 0
-    for chunk in _chunks(list(pks)):
+    for chunk in chunks(list(pks)):
         total += int(
             conn.execute(
                 select(func.count()).select_from(column.table).where(column.in_(chunk))
@@ -215,7 +201,7 @@ def _orphaned_nudges(conn: Connection, message_ids: set[str]) -> list[str]:
     if not message_ids:
         return []
     still: set[str] = set()
-    for chunk in _chunks(sorted(message_ids)):
+    for chunk in chunks(sorted(message_ids)):
         still.update(
             mid for (mid,) in conn.execute(select(M.c.message_id).where(M.c.message_id.in_(chunk)))
         )
@@ -229,7 +215,7 @@ def _orphaned_nudges(conn: Connection, message_ids: set[str]) -> list[str]:
 
 
 def _delete_nudges(conn: Connection, keys: Iterable[str]) -> None:
-    for chunk in _chunks(sorted(set(keys))):
+    for chunk in chunks(sorted(set(keys))):
         conn.execute(delete(N).where(N.c.key.in_(chunk)))
 
 
@@ -242,13 +228,13 @@ def _forget_targets(
     }
     involved.update(pk for (pk,) in conn.execute(select(M.c.id).where(M.c.from_email == email)))
     parties: dict[int, set[str]] = {pk: set() for pk in involved}
-    for chunk in _chunks(sorted(involved)):
+    for chunk in chunks(sorted(involved)):
         for pk, who in conn.execute(
             select(P.c.message_pk, P.c.email).where(P.c.message_pk.in_(chunk))
         ):
             parties[pk].add(who)
     pks, mids = [], set()
-    for chunk in _chunks(sorted(involved)):
+    for chunk in chunks(sorted(involved)):
         for pk, mid, sender, from_me in conn.execute(
             select(M.c.id, M.c.message_id, M.c.from_email, M.c.from_me).where(M.c.id.in_(chunk))
         ):
@@ -318,7 +304,7 @@ def _orphaned_nudges_preview(conn: Connection, mids: set[str], pks: Sequence[int
         return []
     doomed = set(pks)
     left: set[str] = set()
-    for chunk in _chunks(sorted(mids)):
+    for chunk in chunks(sorted(mids)):
         for pk, mid in conn.execute(
             select(M.c.id, M.c.message_id).where(M.c.message_id.in_(chunk))
         ):
@@ -352,7 +338,7 @@ def purge_before(
         delete_messages(conn, pks)
         keys = _orphaned_nudges(conn, mids)
         _delete_nudges(conn, keys)
-        for chunk in _chunks(events):
+        for chunk in chunks(events):
             conn.execute(delete(AT).where(AT.c.event_pk.in_(chunk)))
             conn.execute(delete(EV).where(EV.c.id.in_(chunk)))
         screen = _read_screen(conn)

@@ -27,12 +27,11 @@ from sqlalchemy import create_engine, delete, func, select, text, update
 
 from followup.demo import DEMO_DIR
 from followup.lock import database_lock, run_lock
-from followup.store import tables as t
+from followup.store.handles import N
 from followup.store.store import Store
 
 pytestmark = pytest.mark.slow
 
-N = t.NudgeRow.__table__  # type: ignore[attr-defined]
 NOW = "2026-03-17T07:30"
 ROUNDS = 3
 IN_PROGRESS = "Another followup run is in progress"

@@ -17,6 +17,7 @@ from followup.config import Config, MeSettings
 from followup.digest import ledger
 from followup.digest.commands import parse_commands
 from followup.digest.replies import apply_reply_commands
+from followup.store.handles import R
 from followup.store.nudges import apply_plan, list_nudges
 from followup.store.store import Store
 
@@ -122,9 +123,8 @@ def test_same_reply_in_two_folders_counts_once(store: Store) -> None:
     with store.begin() as conn:
         from sqlalchemy import update
 
-        from followup.store.tables import Message
+        from followup.store.handles import M
 
-        M = Message.__table__  # type: ignore[attr-defined]
         conn.execute(update(M).where(M.c.uid == "9").values(message_id="reply-1@example.com"))
     assert apply_reply_commands(store, CONFIG, AT + timedelta(hours=2)).replies == 1
 
@@ -177,7 +177,7 @@ def test_absurd_snooze_is_recorded_with_its_error_and_not_retried(store: Store) 
     ]
     assert states(store)["promise:2"] == ("open", None)
     with store.begin() as conn:
-        [row] = conn.execute(select(ledger.R.c.results)).all()
+        [row] = conn.execute(select(R.c.results)).all()
     results = json.loads(row.results)
     assert [r["ok"] for r in results] == [False, True]
     # Every later run: nothing left to apply, nothing raised.

@@ -17,10 +17,9 @@ import nlp
 from followup.cli import cli
 from followup.config import load_config
 from followup.extract import extract_pending
+from followup.store.handles import M
 from followup.store.store import Store
-from followup.store.tables import Message
 
-M = Message.__table__  # type: ignore[attr-defined]
 NOW = datetime(2026, 3, 17, 13, 30, tzinfo=UTC)
 ME = "penny@example.com"
 

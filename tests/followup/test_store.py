@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from connectors.records import Address, MailBatch, MailRecord
 from followup.nudges import Evidence, Nudge, PersonRef
-from followup.store import tables
+from followup.store import handles
 from followup.store.nudges import apply_plan, list_nudges, set_state
 from followup.store.store import Store
 
@@ -70,7 +70,7 @@ def store(request, tmp_path):
 
 def rows(store, table):
     with store.begin() as conn:
-        return conn.execute(select(table.__table__)).all()
+        return conn.execute(select(table)).all()
 
 
 def test_rerun_adds_nothing_and_checkpoint_commits_with_batch(store):
@@ -86,7 +86,7 @@ def test_rerun_adds_nothing_and_checkpoint_commits_with_batch(store):
     assert (r2.new, r2.existing) == (0, 2)
     assert store.count_messages() == 2
     assert store.checkpoints("work") == {"INBOX": "cp1"}
-    assert len(rows(store, tables.Participant)) == 4
+    assert len(rows(store, handles.P)) == 4
 
 
 def test_uidvalidity_change_moves_messages_instead_of_copying(store):
@@ -95,7 +95,7 @@ def test_uidvalidity_change_moves_messages_instead_of_copying(store):
     )
     again = rec("7", "a", "x@a.example", ME, mid="m1", uidvalidity="2")
     store.write_batch("work", MailBatch("INBOX", "inbox", (again,), uidvalidity_changed=True), [ME])
-    msgs = rows(store, tables.Message)
+    msgs = rows(store, handles.M)
     assert [(m.uidvalidity, m.uid) for m in msgs] == [("2", "7")]
 
 
@@ -119,7 +119,7 @@ def test_threads_by_references_and_by_subject_without_them(store):
     store.write_batch("work", MailBatch("INBOX", "inbox", (a, c, d)), [ME])
     store.write_batch("work", MailBatch("Sent", "sent", (b,)), [ME])
     store.assign_threads()
-    by_mid = {m.message_id: m.thread_id for m in rows(store, tables.Message)}
+    by_mid = {m.message_id: m.thread_id for m in rows(store, handles.M)}
     assert by_mid["a"] == by_mid["b"] == by_mid["c"]
     assert by_mid["d"] != by_mid["a"]
 

@@ -12,15 +12,9 @@ from pgserver import postgres_url  # noqa: F401  (fixture)
 from sqlalchemy import func, select
 
 from connectors.records import Address, FolderListing, MailBatch, MailRecord
-from followup.store import tables
+from followup.store.handles import F, M, P
 from followup.store.store import Store
 from nlp.findings import Finding
-
-M = tables.Message.__table__  # type: ignore[attr-defined]
-P = tables.Participant.__table__  # type: ignore[attr-defined]
-F = tables.FindingRow.__table__  # type: ignore[attr-defined]
-CP = tables.Checkpoint.__table__  # type: ignore[attr-defined]
-
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ME = "penny@example.com"

@@ -25,7 +25,7 @@ from store_history import (
 )
 
 from followup.errors import StoreError
-from followup.store import history, migrations, tables
+from followup.store import handles, history, migrations
 from followup.store.nudges import list_nudges
 from followup.store.store import Store
 
@@ -135,10 +135,7 @@ def test_an_earlier_schema_upgrades_to_exactly_a_fresh_one_and_keeps_every_row(d
         }
         assert items["follow_up:lee"].snoozed_until == datetime(2026, 3, 24, 13, 0, tzinfo=UTC)
         with store.begin() as conn:
-            flags = {
-                r.name: (r.important, r.muted)
-                for r in conn.execute(select(tables.Person.__table__))  # type: ignore[attr-defined]
-            }
+            flags = {r.name: (r.important, r.muted) for r in conn.execute(select(handles.PE))}
         assert flags == {"Dana": (True, False), "Omar": (False, True)}
     finally:
         store.close()

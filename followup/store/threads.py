@@ -1,0 +1,151 @@
+"""Threading in the store: new messages get their thread, recomputing only the threads
+new mail can touch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from followup.store.base import StoreBase
+from followup.store.chunks import chunks
+from followup.store.handles import M, P
+from followup.threads import ThreadInput, assign_threads, looks_like_reply
+
+
+class ThreadStore(StoreBase):
+    """Threads."""
+
+    # -- threads -------------------------------------------------------------------
+
+    def has_unthreaded(self) -> bool:
+        """True when some message has no thread yet (new since the last threading)."""
+        with self.begin() as conn:
+            return (
+                conn.execute(select(M.c.id).where(M.c.thread_id.is_(None)).limit(1)).first()
+                is not None
+            )
+
+    def assign_threads(self, *, full: bool = False) -> int:
+        """Give new messages (no thread yet) their thread; returns the messages rethreaded.
+
+        Only the threads new mail can touch are recomputed: the new messages plus every
+        message of the threads they link to (by Message-ID either way, Gmail thread, or
+        subject). That gives the same result as recomputing the whole mailbox (a test
+        checks it) at a cost that follows the new mail, not the mailbox. When most of the
+        store is new (a first sync), or with ``full``, everything is recomputed.
+        """
+        with self.begin() as conn:
+            new = [r.id for r in conn.execute(select(M.c.id).where(M.c.thread_id.is_(None)))]
+            if not new and not full:
+                return 0
+            total = int(conn.execute(select(func.count()).select_from(M)).scalar_one())
+            scope = None if full or len(new) * 3 > total else self._thread_scope(conn, new)
+            return self._rethread(conn, scope)
+
+    def _thread_scope(self, conn: Connection, new: list[int]) -> list[int]:
+        """The new messages and every message of a thread they may join."""
+        rows: list[Any] = []
+        for chunk in chunks(new):
+            rows += conn.execute(
+                select(
+                    M.c.message_id, M.c.in_reply_to, M.c.refs, M.c.norm_subject,
+                    M.c.gmail_thread_id, M.c.date,
+                ).where(M.c.id.in_(chunk))
+            ).all()  # fmt: skip
+        ids = {r.message_id for r in rows}
+        linked = set(ids)
+        for r in rows:
+            linked.update(x for x in (r.refs or "").split() if x)
+            if r.in_reply_to:
+                linked.add(r.in_reply_to)
+        subjects = {r.norm_subject for r in rows if r.norm_subject}
+        gmail = {r.gmail_thread_id for r in rows if r.gmail_thread_id}
+        threads: set[int] = set()
+
+        def collect(condition: Any) -> None:
+            q = select(M.c.thread_id).where(condition, M.c.thread_id.is_not(None)).distinct()
+            threads.update(t for (t,) in conn.execute(q))
+
+        for chunk in chunks(sorted(linked)):
+            collect(M.c.message_id.in_(chunk))
+        for chunk in chunks(sorted(subjects)):
+            collect(M.c.norm_subject.in_(chunk))
+        for chunk in chunks(sorted(gmail)):
+            collect(M.c.gmail_thread_id.in_(chunk))
+        # Mail synced before its parent: children are never older than the parent.
+        since = min(r.date for r in rows)
+        for mid in sorted(ids):
+            collect(
+                (M.c.date >= since)
+                & ((M.c.in_reply_to == mid) | M.c.refs.contains(mid, autoescape=True))
+            )
+        scope = set(new)
+        for chunk in chunks(sorted(threads)):
+            scope.update(
+                pk for (pk,) in conn.execute(select(M.c.id).where(M.c.thread_id.in_(chunk)))
+            )
+        return sorted(scope)
+
+    def _rethread(self, conn: Connection, scope: list[int] | None) -> int:
+        """Run the threading over ``scope`` (None: every message) and store the result."""
+        cols = (
+            M.c.id,
+            M.c.message_id,
+            M.c.in_reply_to,
+            M.c.refs,
+            M.c.norm_subject,
+            M.c.subject,
+            M.c.date,
+            M.c.gmail_thread_id,
+            M.c.thread_id,
+        )
+        if scope is None:
+            msgs = conn.execute(select(*cols)).all()
+        else:
+            msgs = []
+            for chunk in chunks(scope):
+                msgs += conn.execute(select(*cols).where(M.c.id.in_(chunk))).all()
+        pks = [row.id for row in msgs]
+        unreferenced = (M.c.refs == "") & M.c.in_reply_to.is_(None)
+        heads: dict[int, str] = {}
+        people: dict[int, set[str]] = {}
+        parts: list[list[int] | None] = [None] if scope is None else list(chunks(pks))
+        for part in parts:
+            where = unreferenced if part is None else unreferenced & M.c.id.in_(part)
+            # The body is read only where headers can't thread the message (Outlook).
+            heads.update(
+                conn.execute(select(M.c.id, func.substr(M.c.excerpt, 1, 3000)).where(where)).all()
+            )
+            pq = select(P.c.message_pk, P.c.email)
+            if part is not None:
+                pq = pq.where(P.c.message_pk.in_(part))
+            for pk, email in conn.execute(pq):
+                people.setdefault(pk, set()).add(email)
+        inputs = []
+        current = {}
+        for row in msgs:
+            refs = tuple(x for x in (row.refs or "").split() if x)
+            if row.in_reply_to and row.in_reply_to not in refs:
+                refs = (*refs, row.in_reply_to)
+            inputs.append(
+                ThreadInput(
+                    pk=row.id,
+                    message_id=row.message_id,
+                    refs=refs,
+                    norm_subject=row.norm_subject,
+                    is_reply=not refs and looks_like_reply(row.subject, heads.get(row.id, "")),
+                    date=row.date,
+                    people=frozenset(people.get(row.id, ())),
+                    gmail_thread_id=row.gmail_thread_id,
+                )
+            )
+            current[row.id] = row.thread_id
+        threads = assign_threads(inputs)
+        changed = [{"pk": pk, "tid": tid} for pk, tid in threads.items() if current.get(pk) != tid]
+        if changed:
+            conn.execute(
+                update(M).where(M.c.id == bindparam("pk")).values(thread_id=bindparam("tid")),
+                changed,
+            )
+        return len(changed)
