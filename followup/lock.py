@@ -15,7 +15,6 @@ itself (store/nudges.py), so they never wait for a whole cycle.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,28 +76,13 @@ def database_lock(store: Store, *, timeout: float = 0) -> Iterator[None]:
     if store.dialect != "postgresql":
         yield
         return
-    from sqlalchemy import func, select
-    from sqlalchemy.exc import SQLAlchemyError
-
-    # A connection of its own, in autocommit: the lock belongs to the session, and no
-    # transaction stays open (idle in transaction) for the length of the cycle.
-    with store.engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
-        deadline = time.monotonic() + timeout
-        while not conn.execute(select(func.pg_try_advisory_lock(CYCLE_LOCK_KEY))).scalar_one():
-            if time.monotonic() >= deadline:
-                raise LockedError(
-                    "Another followup run is in progress on this database (another machine "
-                    "or FOLLOWUP_HOME shares it); this one exits without work."
-                )
-            time.sleep(0.2)
-        try:
-            yield
-        finally:
-            try:
-                conn.execute(select(func.pg_advisory_unlock(CYCLE_LOCK_KEY)))
-            except SQLAlchemyError:  # the connection is gone: so is the lock
-                logger.debug("The cycle lock's connection was lost before unlocking")
+    with store.session_lock(CYCLE_LOCK_KEY, timeout=timeout) as held:
+        if not held:
+            raise LockedError(
+                "Another followup run is in progress on this database (another machine "
+                "or FOLLOWUP_HOME shares it); this one exits without work."
+            )
+        yield
 
 
 @contextmanager

@@ -85,29 +85,13 @@ def doctor(app: AppContext, json_: bool) -> None:
 def _schema_report(url: str) -> dict[str, Any]:
     """The schema version and the steps pending, read without applying them (the next
     command that opens the store applies them; doctor only looks)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from followup.errors import StoreError
-    from followup.store import migrations
     from followup.store.store import Store
 
     store = Store.open(url, migrate=False)
     try:
-        with store.begin() as conn:
-            out: dict[str, Any] = {
-                "schema_version": migrations.schema_version(conn),
-                "schema_latest": migrations.SCHEMA_VERSION,
-                "migrations_pending": migrations.pending_steps(conn),
-                "migrations_unknown": migrations.unknown_steps(conn),
-            }
-        # A store never opened has no tables yet: it holds no messages.
-        out["messages"] = store.count_messages() if out["schema_version"] else 0
-    except SQLAlchemyError as e:
-        where = store.engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"Cannot open the database {where}: {e.args[0] if e.args else e}") from e
+        return store.schema_report()
     finally:
         store.close()
-    return out
 
 
 def _schema_line(report: dict[str, Any]) -> str:

@@ -81,6 +81,26 @@ class Store(MailStore, ThreadStore, AnalysisStore, CalendarStore, PeopleStore, D
             )
         return store
 
+    def schema_report(self) -> dict[str, Any]:
+        """The schema version, the latest this followup knows, the steps pending and
+        those it does not know, and how many messages: read, nothing applied."""
+        try:
+            with self.begin() as conn:
+                out: dict[str, Any] = {
+                    "schema_version": migrations.schema_version(conn),
+                    "schema_latest": migrations.SCHEMA_VERSION,
+                    "migrations_pending": migrations.pending_steps(conn),
+                    "migrations_unknown": migrations.unknown_steps(conn),
+                }
+            # A store never opened has no tables yet: it holds no messages.
+            out["messages"] = self.count_messages() if out["schema_version"] else 0
+        except SQLAlchemyError as e:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreError(
+                f"Cannot open the database {where}: {e.args[0] if e.args else e}"
+            ) from e
+        return out
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
