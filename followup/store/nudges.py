@@ -3,7 +3,8 @@
 - A planned nudge that is new gets the next short number (stable for its life).
 - done / dismissed survive reruns; snoozed returns to open when its time has come.
 - An open nudge the rules no longer produce is closed (the thread was answered, the
-  meeting got its follow-up...), and reopens if the rules produce it again.
+  meeting got its follow-up...), and reopens if the rules produce it again. A snoozed
+  one closed that way keeps its date: back before it, it is snoozed until then.
 
 Several processes may write nudges at once (``digest`` while ``run`` plans, ``done``
 during a cycle, two machines on one PostgreSQL). Every write to the table runs in a
@@ -63,7 +64,7 @@ class PlanResult:
     new: int
     updated: int
     closed: int
-    reopened: int
+    reopened: int  # closed nudges planned again (open again, or snoozed to their date)
 
 
 def apply_plan(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResult:
@@ -110,7 +111,13 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
                 continue
             values: dict[str, object] = {"payload": payload, "last_seen": now}
             if row.state == "closed":
-                values.update(state="open", closed_at=None)
+                # Closed while snoozed (the row keeps the date): the snooze still holds.
+                snoozed = row.snoozed_until is not None and row.snoozed_until > now
+                values.update(
+                    state="snoozed" if snoozed else "open",
+                    closed_at=None,
+                    snoozed_until=row.snoozed_until if snoozed else None,
+                )
                 reopened += 1
             elif row.state == "snoozed" and row.snoozed_until and row.snoozed_until <= now:
                 values.update(state="open", snoozed_until=None)

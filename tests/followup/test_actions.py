@@ -144,3 +144,43 @@ def test_reply_important_marks_the_person(config: Path) -> None:
         store.close()
     assert flags["dana@example.com"] == (False, True)
     assert flags["raj@beta.example"] == (True, False)
+
+
+def shown(config: Path, now: datetime) -> dict[str, tuple[int, str, str | None]]:
+    """{nudge key: (number, state, snoozed_until)} of every nudge listed, not planning."""
+    r = invoke(config, "digest", "--json", "--all", "--no-plan", "--now", now.isoformat())
+    assert r.exit_code == 0, r.output
+    return {n["key"]: (n["number"], n["state"], n["snoozed_until"]) for n in json.loads(r.output)}
+
+
+def test_a_snooze_holds_when_its_nudge_drops_out_and_comes_back(config: Path) -> None:
+    """Answered, the nudge goes; the answer deleted, it is back: still snoozed to Monday,
+    with its number; open once Monday has come."""
+    [first] = [n for n in digest(config) if n["person"]["email"] == "lin@gamma.example"]
+    key, number = first["key"], first["number"]
+    r = invoke(config, "snooze", str(number), "until", "Monday", "--now", NOW.isoformat())
+    assert r.exit_code == 0, r.output
+    monday = shown(config, NOW)[key]
+    assert monday[:2] == (number, "snoozed") and datetime.fromisoformat(monday[2]) == MONDAY
+    sent = mailbox.Maildir(config.parent / "Mail").add_folder("Sent")
+    answer = sent.add(
+        mail(
+            f"Penny <{ME}>",
+            "lin@gamma.example",
+            NOW + timedelta(hours=1),
+            "Re: Contract",
+            "Reviewed, all good.\n",
+            In_Reply_To=f"<{first['evidence']['message_id']}>",
+        )
+    )
+    r = invoke(config, "run", "--no-send", "--now", (NOW + timedelta(hours=2)).isoformat())
+    assert r.exit_code == 0, r.output
+    assert key not in shown(config, NOW + timedelta(hours=2))
+    sent.remove(answer)
+    r = invoke(config, "run", "--no-send", "--now", (NOW + timedelta(hours=3)).isoformat())
+    assert r.exit_code == 0, r.output
+    assert shown(config, NOW + timedelta(hours=3))[key] == monday
+    after = MONDAY + timedelta(hours=1)
+    r = invoke(config, "run", "--no-send", "--now", after.isoformat())
+    assert r.exit_code == 0, r.output
+    assert shown(config, after)[key] == (number, "open", None)

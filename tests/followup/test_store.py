@@ -163,6 +163,55 @@ def test_unplanned_nudge_closes_and_reopens(store):
     assert r.reopened == 1 and r.new == 0
 
 
+ALL_STATES = ("open", "snoozed", "done", "dismissed", "closed")
+
+
+def lifecycle(store, now):
+    """{key: (state, snoozed_until)} as stored, a due snooze shown as it is stored."""
+    return {
+        o.nudge.key: (o.state, o.snoozed_until)
+        for o in list_nudges(store, now, states=ALL_STATES, include_due_snoozed=False)
+    }
+
+
+def test_snoozed_nudge_that_drops_out_and_returns_is_still_snoozed(store):
+    keys = ["snoozed", "done", "dismissed", "open"]
+    apply_plan(store, [nudge(k) for k in keys], T0)
+    until = T0 + timedelta(days=3)
+    set_state(store, "snoozed", "snoozed", until=until)
+    set_state(store, "done", "done")
+    set_state(store, "dismissed", "dismissed")
+    # Every nudge drops out (the rules no longer make them), then comes back.
+    assert apply_plan(store, [], T0 + timedelta(hours=1)).closed == 2
+    assert lifecycle(store, T0 + timedelta(hours=1))["snoozed"] == ("closed", until)
+    back = apply_plan(store, [nudge(k) for k in keys], T0 + timedelta(hours=2))
+    assert (back.new, back.reopened) == (0, 2)
+    assert lifecycle(store, T0 + timedelta(hours=2)) == {
+        "snoozed": ("snoozed", until),
+        "done": ("done", None),
+        "dismissed": ("dismissed", None),
+        "open": ("open", None),
+    }
+    assert [o.nudge.key for o in list_nudges(store, T0 + timedelta(hours=2))] == ["open"]
+    # Once its date has passed, it is open; a second drop-out brings no snooze back.
+    after = until + timedelta(hours=1)
+    apply_plan(store, [nudge(k) for k in keys], after)
+    assert lifecycle(store, after)["snoozed"] == ("open", None)
+    apply_plan(store, [], after + timedelta(hours=1))
+    apply_plan(store, [nudge(k) for k in keys], after + timedelta(hours=2))
+    assert lifecycle(store, after + timedelta(hours=2))["snoozed"] == ("open", None)
+
+
+def test_snoozed_nudge_that_returns_after_its_date_is_open(store):
+    apply_plan(store, [nudge("k1")], T0)
+    set_state(store, "k1", "snoozed", until=T0 + timedelta(days=1))
+    apply_plan(store, [], T0 + timedelta(hours=1))
+    later = T0 + timedelta(days=2)
+    assert apply_plan(store, [nudge("k1")], later).reopened == 1
+    assert lifecycle(store, later) == {"k1": ("open", None)}
+    assert [o.number for o in list_nudges(store, later)] == [1]
+
+
 def test_unknown_nudge_reference_is_a_clear_error(store):
     from followup.errors import UserError
 
