@@ -15,18 +15,38 @@ from followup.errors import StoreError
 from followup.private_files import create_private_file, make_private_dir, sqlite_path
 from followup.store import migrations
 from followup.store.analysis import AnalysisStore, PendingText, StoredScores
-from followup.store.db_errors import _store_error, db_error_text
+from followup.store.base import _now
+from followup.store.chunks import chunks as _chunks
+from followup.store.db_errors import _DB_FAILURES, _is_data_error, _store_error, db_error_text
 from followup.store.digests import DigestStore
 from followup.store.events import CalendarStore
+from followup.store.handles import AT, CP, EV, PE, SRC, A, F, M, P
 from followup.store.mail import BatchResult, MailStore, delete_messages
 from followup.store.people import PeopleStore
 from followup.store.threads import ThreadStore
 
+# Besides Store, what other modules imported from here before the store was split by
+# aggregate (helpers and table handles included), kept so that code still works. New
+# code imports them from the aggregate modules, handles.py and chunks.py.
 __all__ = [
+    "AT",
+    "CP",
+    "EV",
+    "PE",
+    "SRC",
+    "_DB_FAILURES",
+    "A",
     "BatchResult",
+    "F",
+    "M",
+    "P",
     "PendingText",
     "Store",
     "StoredScores",
+    "_chunks",
+    "_is_data_error",
+    "_now",
+    "_store_error",
     "db_error_text",
     "delete_messages",
 ]
