@@ -129,11 +129,8 @@ class DigestStore(StoreBase):
             ).all()
             dates: dict[str, datetime] = {}
             for chunk in chunks(r.message_id for r in rows):
-                dates.update(
-                    conn.execute(
-                        select(M.c.message_id, M.c.date).where(M.c.message_id.in_(chunk))
-                    ).tuples()
-                )
+                q = select(M.c.message_id, M.c.date).where(M.c.message_id.in_(chunk))
+                dates.update((mid, when) for mid, when in conn.execute(q))
         return [
             AppliedReply(r.message_id, r.results, r.applied_at, dates.get(r.message_id))
             for r in rows
