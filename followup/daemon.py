@@ -26,6 +26,7 @@ from followup.config import Config
 
 if TYPE_CHECKING:
     from followup.store.store import Store
+    from followup.sync import SourceOpeners
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +179,14 @@ def run_cycle(
     progress: Callable[[str, int, int], None],
     *,
     deliver: bool = True,
+    openers: SourceOpeners | None = None,
 ) -> Any:
-    """One ``followup run`` under the run lock; None when another run holds it."""
+    """One ``followup run`` under the run lock; None when another run holds it.
+
+    ``openers`` gives the source objects (the registry's by default)."""
     from followup.lock import LockedError, cycle_lock
     from followup.runner import open_store, run_once
+    from followup.sync import REGISTRY
 
     if skip_sources:
         logger.info("Backing off: not syncing %s this cycle", ", ".join(sorted(skip_sources)))
@@ -198,7 +203,14 @@ def run_cycle(
 
     try:
         with cycle_lock(config.home, store) as st:
-            report = run_once(config, now=now, store=st, deliver=deliver, progress=progress)
+            report = run_once(
+                config,
+                now=now,
+                store=st,
+                deliver=deliver,
+                progress=progress,
+                openers=openers or REGISTRY,
+            )
     except LockedError as e:
         logger.info("%s", e)
         return None

@@ -51,9 +51,9 @@ def auth(
     """
     from connectors.errors import ConnectorError
     from connectors.imap import ImapMailSource, settings_from_options
-    from connectors.imap_auth import write_token_file
     from connectors.oauth_client import oauth_client_from_options
     from connectors.oauth_flow import FlowTimeout, authorize
+    from connectors.oauth_token import write_token_file
 
     options = _xoauth2_options(app, name)
     try:
