@@ -180,7 +180,6 @@ class MemoryCalendarSource:
         self.closed = False
         self.syncs = 0
         self._state = _CalendarState()
-        self._fail: tuple[int, ConnectorError] | None = None
         for e in events:
             self.add(e)
 
@@ -218,8 +217,9 @@ class MemoryCalendarSource:
         self._state.generation += 1
 
     def fail_after(self, batches: int, error: ConnectorError | None = None) -> None:
-        """Make the next sync raise ``error`` after yielding ``batches`` batches."""
-        self._fail = (
+        """Make the next sync (of this source or one reopened from it) raise ``error``
+        after yielding ``batches`` batches."""
+        self._state.fail = (
             batches,
             error or ConnectorError(self.name, "connection lost", retryable=True),
         )
@@ -229,8 +229,8 @@ class MemoryCalendarSource:
     ) -> Iterator[EventBatch]:
         self._check(start, end)
         self.syncs += 1
-        fail, self._fail = self._fail, None
         st = self._state
+        fail, st.fail = st.fail, None
         yielded = 0
         mark = f"{st.generation}:{st.seq}"
         batches: list[EventBatch] = []
@@ -284,6 +284,7 @@ class _CalendarState:
     changes: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
     seq: int = 0
     generation: int = 1
+    fail: tuple[int, ConnectorError] | None = None
 
     def log(self, calendar: str, uid: str) -> None:
         self.seq += 1
