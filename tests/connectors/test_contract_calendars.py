@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -88,5 +89,48 @@ class TestMemoryCalendarContract(CalendarSourceTests):
                 lambda spec: source.add(record(spec)),
                 lambda uid: source.remove("primary", uid),
             )
+
+        return make
+
+
+class TestTinyJsonCalendarContract(CalendarSourceTests):
+    """The source written to try what adding a source costs (tests/tiny_calendar.py)."""
+
+    @pytest.fixture
+    def make_calendar(self, tmp_path: Path) -> MakeCalendar:
+        from tiny_calendar import JsonCalendarSource
+
+        def make(events: Sequence[EventSpec]) -> CalendarHarness:
+            held = {e.uid: e for e in events}
+            path = tmp_path / "team.json"
+
+            def write() -> None:
+                path.write_text(
+                    json.dumps(
+                        [
+                            {
+                                "uid": e.uid,
+                                "summary": e.summary,
+                                "start": e.start.isoformat(),
+                                "end": (e.start + timedelta(minutes=e.minutes)).isoformat(),
+                                "organizer": e.organizer,
+                                "attendees": list(e.attendees),
+                            }
+                            for e in held.values()
+                        ]
+                    )
+                )
+
+            def put(spec: EventSpec) -> None:
+                held[spec.uid] = spec
+                write()
+
+            def delete(uid: str) -> None:
+                del held[uid]
+                write()
+
+            write()
+            source = JsonCalendarSource.from_config("cal", {"path": str(path)})
+            return CalendarHarness(source, "team", put, delete)
 
         return make
