@@ -23,6 +23,7 @@ from followup.errors import UserError
 from followup.store.calendar_sync import (
     calendar_checkpoints,
     count_events,
+    drop_orphans,
     screened_out,
     write_event_batch,
 )
@@ -287,6 +288,7 @@ def sync_calendar(
                 report.event_skips[reason] = report.event_skips.get(reason, 0) + n
             if progress:
                 progress(f"{settings.name}/{batch.calendar}", changed, 0)
+        drop_orphans(store, settings.name, start, end)
         report.events = count_events(store, settings.name, start, end)
         for reason, n in report.event_skips.items():
             logger.info("%s: skipped %d events: %s", settings.name, n, reason)

@@ -80,6 +80,23 @@ def write_event_batch(
     return EventBatchResult(len(batch.events), removed)
 
 
+def drop_orphans(store: Store, source: str, start: datetime, end: datetime) -> int:
+    """After a complete sync: delete the source's events in [start, end) of calendars
+    that have no checkpoint (the source no longer has them). Only a store from before
+    calendar checkpoints (0007) holds such events: its first sync lists what is there."""
+    with store.begin() as conn:
+        known = select(CCP.c.calendar).where(CCP.c.source == source)
+        pks = conn.execute(
+            select(EV.c.id).where(
+                EV.c.source == source,
+                EV.c.start >= start,
+                EV.c.start < end,
+                EV.c.calendar.not_in(known),
+            )
+        ).scalars()
+        return _delete(conn, list(pks))
+
+
 def count_events(store: Store, source: str, start: datetime, end: datetime) -> int:
     """How many occurrences of ``source`` start in [start, end)."""
     with store.begin() as conn:

@@ -7,21 +7,23 @@ store is a real SQLite file; the nudges come from the real rules. Nothing is moc
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from mailgen import ME, PEOPLE, make_message
-from sqlalchemy import text
+from pgserver import postgres_url  # noqa: F401  (fixture)
+from sqlalchemy import create_engine, text
 
 from connectors.base import MailSource
 from connectors.errors import ConnectorError
 from connectors.memory import MemoryCalendarSource, MemoryMailSource
-from connectors.records import Address, Attendee, EventRecord, MailRecord
+from connectors.records import Address, Attendee, EventBatch, EventRecord, MailRecord
 from followup.config import Config, MeSettings, NlpSettings, SourceSettings
 from followup.daemon import Daemon, run_cycle
 from followup.runner import run_once
-from followup.store.calendar_sync import calendar_checkpoints
+from followup.store.calendar_sync import calendar_checkpoints, write_event_batch
 from followup.store.store import Store
 from followup.sync import SourceOpeners, sync_all
 
@@ -30,7 +32,23 @@ OUTSIDE = Address("Omar Outside", "omar@acme.test")
 LINK = "https://mail.example.test/thread/42"
 
 
-def config(tmp_path: Path) -> Config:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'followup.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    name = f"m_{abs(hash(request.node.nodeid)) % 10**9}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    yield base.rsplit("/", 1)[0] + "/" + name
+
+
+def config(tmp_path: Path, url: str = "") -> Config:
     return Config(
         me=MeSettings(
             name="Penny Example",
@@ -38,7 +56,7 @@ def config(tmp_path: Path) -> Config:
             domains=("example.com",),
             timezone="America/Chicago",
         ),
-        storage_url=f"sqlite:///{tmp_path / 'followup.db'}",
+        storage_url=url or f"sqlite:///{tmp_path / 'followup.db'}",
         # The kinds are never used: the openers below give the sources.
         mail=(SourceSettings("work", "imap"),),
         calendars=(SourceSettings("work", "ics"),),
@@ -119,9 +137,9 @@ def test_run_once_syncs_the_given_sources_and_plans_from_them(
 
 
 def test_a_second_run_changes_nothing_and_a_removed_meeting_goes(
-    tmp_path: Path, now: datetime
+    tmp_path: Path, now: datetime, db_url: str
 ) -> None:
-    cfg, src = config(tmp_path), Sources(now)
+    cfg, src = config(tmp_path, db_url), Sources(now)
     run_once(cfg, now=now, deliver=False, openers=src.openers())
     store = Store.open(cfg.database_url())
     try:
@@ -142,9 +160,9 @@ def test_a_second_run_changes_nothing_and_a_removed_meeting_goes(
 
 
 def test_calendar_events_and_checkpoint_commit_together_and_a_failure_resumes(
-    tmp_path: Path, now: datetime
+    tmp_path: Path, now: datetime, db_url: str
 ) -> None:
-    cfg, src = config(tmp_path), Sources(now)
+    cfg, src = config(tmp_path, db_url), Sources(now)
     src.calendar.add(meeting("board", "Board prep", now + timedelta(days=1), "board"))
     src.calendar.fail_after(1)  # the first calendar is committed, then the line drops
     store = Store.open(cfg.database_url())
@@ -270,3 +288,24 @@ def test_calendar_window_is_whole_days(now: datetime) -> None:
     assert calendar_window(now + timedelta(hours=5)) == (start, end)
     assert start.time() == end.time() == datetime.min.time() and start.tzinfo is UTC
     assert start <= now - CALENDAR_PAST and end >= now + CALENDAR_FUTURE
+
+
+def test_events_stored_before_calendar_checkpoints_leave_once_their_calendar_is_gone(
+    tmp_path: Path, now: datetime
+) -> None:
+    """A store from before 0007 holds events and no calendar checkpoints; a calendar it
+    has events of may be gone from the source by then (an .ics file removed)."""
+    cfg, src = config(tmp_path), Sources(now)
+    store = Store.open(cfg.database_url())
+    try:
+        old = meeting("old", "Removed calendar's meeting", now - timedelta(days=2), "gone")
+        write_event_batch(
+            store, "work", EventBatch("gone", (dataclasses.replace(old, source="work"),))
+        )
+        assert calendar_checkpoints(store, "work") == {}  # as the upgrade leaves it
+        assert stored_events(store) == ["Removed calendar's meeting"]
+        report = sync_all(store, cfg, now, openers=src.openers())
+        assert report[1].events == 1
+        assert stored_events(store) == ["Acme intro call"]
+    finally:
+        store.close()
