@@ -432,8 +432,9 @@ class ImapMailSource:
     def _secret(self) -> str:
         """The password (resolved once per source) or a fresh OAuth2 access token."""
         s = self.settings
-        if s.oauth is not None:
-            return s.oauth.access_token(self.name)
+        if s.auth == "xoauth2":
+            assert s.oauth_token_file is not None
+            return (s.oauth or OAuthSettings(s.oauth_token_file)).access_token(self.name)
         if self._password is None:
             self._password = resolve_password(self.name, s.password, s.username)
         return self._password
