@@ -105,7 +105,7 @@ def main() -> None:
 
     from followup.config import Config, MeSettings, SourceSettings
     from followup.store.store import Store
-    from followup.sync import build_source, sync_all
+    from followup.sync import open_mail_source, sync_all
 
     server = Dovecot.create()
     try:
@@ -153,7 +153,7 @@ def main() -> None:
                 n_raw = raw_fetch(server, user, plan)
                 raw_times.append(time.perf_counter() - t)
 
-                source = build_source(settings)
+                source = open_mail_source(settings)
                 t = time.perf_counter()
                 n_source = sum(batch.seen for batch in source.sync({}))
                 source_times.append(time.perf_counter() - t)

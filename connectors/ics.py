@@ -6,6 +6,11 @@ dates are read in the ``timezone`` option, else the calendar's X-WR-TIMEZONE, el
 A hostile file is bounded (``ics_bounds``): each event is expanded on its own inside the
 window with a cap, absurd ones are skipped with a counted reason (``skipped``), text is
 cleaned and capped, and at most ``MAX_PER_DAY`` events a day are kept.
+
+``sync`` yields each calendar (a file, by its name without ``.ics``; the URL's one) as a
+complete listing of the window; its checkpoint hashes the calendar's bytes with the
+window and the options that change how they read, so an unchanged file over the same
+window costs a read and a hash, not a parse.
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from time import process_time
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors import ics_bounds
 from connectors.cpu_budget import cpu_budget
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.mime import decode_header_value
-from connectors.records import Address, Attendee, EventRecord
+from connectors.records import Address, Attendee, EventBatch, EventRecord
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,9 @@ _SLACK = timedelta(days=1)
 MAX_TEXT = 500
 MAX_DESCRIPTION = 4000
 MAX_PER_DAY = ics_bounds.MAX_PER_DAY
+# Part of every checkpoint: a release that reads calendars differently bumps it, so
+# unchanged files are read again once.
+CHECKPOINT_VERSION = "ics1"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -95,7 +103,17 @@ def _address(prop: Any) -> Address | None:
 @dataclass(frozen=True, slots=True)
 class _Calendar:
     name: str
-    data: bytes
+    # Every file of that name (a directory may hold a/x.ics and b/x.ics): one calendar.
+    data: tuple[bytes, ...]
+
+    def checkpoint(self, start: datetime, end: datetime, zone: tzinfo | None) -> str:
+        """What the calendar was read from: its bytes, the window and the zone option."""
+        h = hashlib.sha256(f"{CHECKPOINT_VERSION}\0{start.isoformat()}\0{end.isoformat()}".encode())
+        h.update(f"\0{zone}\0".encode())
+        for blob in self.data:
+            h.update(len(blob).to_bytes(8, "big"))
+            h.update(blob)
+        return f"{CHECKPOINT_VERSION}:{h.hexdigest()[:40]}"
 
 
 class IcsCalendarSource:
@@ -103,7 +121,8 @@ class IcsCalendarSource:
     (http, https, webcal or file), ``timezone`` (for floating times), ``calendars``
     (accepted for symmetry with the other calendar kinds, unused)."""
 
-    KEYS: frozenset[str] = frozenset({"path", "url", "timezone", "calendars"})
+    kind: ClassVar[str] = "ics"
+    KEYS: ClassVar[frozenset[str]] = frozenset({"path", "url", "timezone", "calendars"})
 
     def __init__(
         self,
@@ -123,6 +142,7 @@ class IcsCalendarSource:
         self.timeout = timeout
         self.skipped: Counter[str] = Counter()
         """Events the last ``events_between`` skipped, by reason (the sync reports them)."""
+        self._closed = False
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> Self:
@@ -167,18 +187,20 @@ class IcsCalendarSource:
     # -- loading -------------------------------------------------------------------
 
     def _load(self) -> list[_Calendar]:
+        if self._closed:
+            raise ConnectorError(self.name, "the source is closed")
         if self.url is not None:
-            return [_Calendar(self.name, self._fetch(self.url))]
+            return [_Calendar(self.name, (self._fetch(self.url),))]
         if self.path is None or not self.path.exists():
             raise SourceConfigError(self.name, f"path {str(self.path)!r} does not exist")
         files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.ics"))
-        out = []
+        by_name: dict[str, list[bytes]] = {}
         for f in files:
             try:
-                out.append(_Calendar(f.stem, f.read_bytes()))
+                by_name.setdefault(f.stem, []).append(f.read_bytes())
             except OSError as e:
                 raise ConnectorError(self.name, f"cannot read {str(f)!r}: {e.strerror or e}") from e
-        return out
+        return [_Calendar(name, tuple(data)) for name, data in by_name.items()]
 
     def _fetch(self, url: str) -> bytes:
         shown = _redact(url)
@@ -213,18 +235,51 @@ class IcsCalendarSource:
 
     # -- events --------------------------------------------------------------------
 
+    def sync(
+        self, checkpoints: Mapping[str, str], start: datetime, end: datetime
+    ) -> Iterator[EventBatch]:
+        """Each calendar changed since its checkpoint (or read over another window) as a
+        complete listing of [start, end); a calendar whose file is gone as an empty one.
+
+        Raises ConnectorError when a file or the URL cannot be read or parsed.
+        """
+        _aware(start, end)
+        present = set()
+        for cal in self._load():
+            present.add(cal.name)
+            mark = cal.checkpoint(start, end, self.timezone)
+            if checkpoints.get(cal.name) == mark:
+                continue
+            self.skipped = Counter()
+            events = self._capped(self._read(cal, start, end))
+            yield EventBatch(
+                cal.name,
+                tuple(events),
+                checkpoint=mark,
+                window=(start, end),
+                skipped=tuple(sorted(self.skipped.items())),
+            )
+        for gone in sorted(c for c, mark in checkpoints.items() if mark and c not in present):
+            yield EventBatch(gone, checkpoint="", window=(start, end))
+
     def events_between(self, start: datetime, end: datetime) -> Iterator[EventRecord]:
         """Occurrences overlapping [start, end) in every calendar, recurring ones expanded.
 
         Raises ConnectorError when a file or the URL cannot be read or parsed.
         """
-        if start.tzinfo is None or end.tzinfo is None:
-            raise ValueError("events_between needs timezone-aware datetimes")
+        _aware(start, end)
         self.skipped = Counter()
         kept: list[EventRecord] = []
         for cal in self._load():
+            kept.extend(self._read(cal, start, end))
+        yield from self._capped(kept)
+
+    def _read(self, cal: _Calendar, start: datetime, end: datetime) -> list[EventRecord]:
+        """One calendar's occurrences in the window (skips counted in ``skipped``)."""
+        kept: list[EventRecord] = []
+        for data in cal.data:
             try:
-                parsed, unreadable = ics_bounds.parse(cal.data)
+                parsed, unreadable = ics_bounds.parse(data)
             except Exception as e:  # icalendar raises ValueError and friends on bad input
                 # Not the library's message: it quotes the offending line of the file.
                 raise ConnectorError(
@@ -233,7 +288,7 @@ class IcsCalendarSource:
                 ) from e
             for _ in range(unreadable):
                 self._skip(cal.name, ics_bounds.REASON_UNREADABLE)
-            if not parsed and not unreadable and cal.data.strip():
+            if not parsed and not unreadable and data.strip():
                 # icalendar returns nothing for a VCALENDAR that never ends.
                 raise ConnectorError(
                     self.name,
@@ -241,7 +296,7 @@ class IcsCalendarSource:
                 )
             for vcal in parsed:
                 kept.extend(self._occurrences(cal.name, vcal, start, end))
-        yield from self._capped(kept)
+        return kept
 
     def _capped(self, records: list[EventRecord]) -> list[EventRecord]:
         """At most ``MAX_PER_DAY`` events starting on one (UTC) day, those with people
@@ -349,7 +404,13 @@ class IcsCalendarSource:
         )
 
     def close(self) -> None:
-        """Nothing to release: files and URLs are read per call."""
+        """Nothing to release (files and URLs are read per call); refuses later syncs."""
+        self._closed = True
+
+
+def _aware(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("a calendar window needs timezone-aware datetimes")
 
 
 def _utc(value: date | datetime, zone: tzinfo) -> datetime:
@@ -360,3 +421,9 @@ def _utc(value: date | datetime, zone: tzinfo) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)
+
+
+if TYPE_CHECKING:  # mypy checks the class against the contract (connectors.base)
+    from connectors.base import CalendarSourceClass
+
+    _CONTRACT: CalendarSourceClass = IcsCalendarSource

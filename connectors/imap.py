@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import imapclient
 from imapclient import imap_utf7
@@ -44,11 +44,11 @@ from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPCli
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.folders import guess_role
-from connectors.imap_auth import NO_ANSWER, access_token, login_drop
+from connectors.imap_auth import NO_ANSWER, login_drop
 from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
 from connectors.mime import ParsedHeaders, build_record, parse_headers, text_excerpt
-from connectors.oauth_client import OAUTH_KEYS, oauth_option_problems
+from connectors.oauth_client import AUTH_KEYS, OAuthSettings, guess_provider, oauth_settings
 from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
 from connectors.secrets import PasswordSpec, password_spec_from_options, resolve_password
 
@@ -60,6 +60,9 @@ DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_TIMEOUT = 60.0
 EXCERPT_CHARS = 4096
+# Gmail's web client opens a thread by its X-GM-THRID (as the rules linked it before the
+# link moved to the source).
+GMAIL_THREAD_LINK = "https://mail.google.com/mail/#all/"
 # Tried in order when no folder carries the SPECIAL-USE \Sent flag (RFC 6154).
 SENT_FALLBACK_NAMES = (
     "Sent",
@@ -138,6 +141,7 @@ class ImapSettings:
     password: PasswordSpec = field(default_factory=PasswordSpec)
     auth: str = "password"
     oauth_token_file: Path | None = None
+    oauth: OAuthSettings | None = None
     folders: tuple[str, ...] = ("INBOX",)
     sent: tuple[str, ...] = ()
     since: date | None = None
@@ -220,15 +224,11 @@ def settings_from_options(name: str, options: Mapping[str, Any]) -> ImapSettings
         password = password_spec_from_options(name, options)
     except SourceConfigError as e:
         problems.extend(e.message.splitlines())
-    token_file: Path | None = None
-    if auth == "xoauth2":
-        raw = options.get("oauth_token_file")
-        if not isinstance(raw, str) or not raw:
-            problems.append('auth = "xoauth2" needs oauth_token_file (the OAuth2 token JSON)')
-        else:
-            token_file = Path(raw).expanduser()
-        problems.extend(oauth_option_problems(options))  # used by `followup auth` only
-    elif not password.configured:
+    oauth = oauth_settings(
+        {**options, "auth": auth}, problems, provider=guess_provider(host), login_hint=username
+    )
+    token_file = oauth.token_file if oauth is not None else None
+    if oauth is None and not password.configured:
         problems.append(
             'no password source: set password_command (e.g. "pass show mail/work"), '
             "password_env or password_keyring"
@@ -271,6 +271,7 @@ def settings_from_options(name: str, options: Mapping[str, Any]) -> ImapSettings
         password=password,
         auth=auth,
         oauth_token_file=token_file,
+        oauth=oauth,
         folders=folders,
         sent=sent,
         since=since,
@@ -336,7 +337,8 @@ class ImapMailSource:
     tests pass a subclass to count commands.
     """
 
-    KEYS: frozenset[str] = frozenset(
+    kind: ClassVar[str] = "imap"
+    KEYS: ClassVar[frozenset[str]] = frozenset(
         {
             "host",
             "port",
@@ -346,15 +348,13 @@ class ImapMailSource:
             "password_command",
             "password_env",
             "password_keyring",
-            "auth",
-            "oauth_token_file",
             "folders",
             "sent",
             "since",
             "batch_size",
             "ca_file",
             "timeout",
-            *OAUTH_KEYS,
+            *AUTH_KEYS,
         }
     )
 
@@ -381,6 +381,10 @@ class ImapMailSource:
     @property
     def since(self) -> date | None:
         return self.settings.since
+
+    def oauth(self) -> OAuthSettings | None:
+        """The XOAUTH2 token settings (``auth = "xoauth2"``), else None."""
+        return self.settings.oauth
 
     def __repr__(self) -> str:
         s = self.settings
@@ -430,7 +434,7 @@ class ImapMailSource:
         s = self.settings
         if s.auth == "xoauth2":
             assert s.oauth_token_file is not None
-            return access_token(self.name, s.oauth_token_file)
+            return (s.oauth or OAuthSettings(s.oauth_token_file)).access_token(self.name)
         if self._password is None:
             self._password = resolve_password(self.name, s.password, s.username)
         return self._password
@@ -825,7 +829,7 @@ class ImapMailSource:
                 )
             thread = data.get(b"X-GM-THRID")
             labels = data.get(b"X-GM-LABELS") or ()
-            return build_record(
+            record = build_record(
                 headers,
                 source=self.name,
                 folder=plan.name,
@@ -839,6 +843,9 @@ class ImapMailSource:
                 gmail_thread_id=str(thread) if thread is not None else None,
                 labels=tuple(_label(v) for v in labels),
             )
+            if thread is not None and isinstance(record, MailRecord):
+                record = replace(record, web_link=f"{GMAIL_THREAD_LINK}{thread}")
+            return record
         except Exception as e:  # one odd message must never stop the sync
             logger.warning("%s: could not read %s/%s: %s", self.name, plan.name, uid, e)
             return Skipped(plan.name, str(uid), f"unreadable: {type(e).__name__}")
@@ -987,3 +994,9 @@ def _shutdown(client: imapclient.IMAPClient) -> None:
         client.shutdown()
     except Exception:
         logger.debug("Could not shut the IMAP connection down cleanly", exc_info=True)
+
+
+if TYPE_CHECKING:  # mypy checks the class against the contract (connectors.base)
+    from connectors.base import MailSourceClass
+
+    _CONTRACT: MailSourceClass = ImapMailSource

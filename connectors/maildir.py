@@ -30,7 +30,7 @@ import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 from connectors.errors import ConnectorError, SourceConfigError
 from connectors.fileconfig import (
@@ -184,7 +184,8 @@ class MaildirSource:
     """Mail from Maildirs. Config: ``path``, ``sent``, ``archive`` (folder names),
     ``folders`` (restrict), ``since``, ``max_excerpt``."""
 
-    KEYS: frozenset[str] = FILE_KEYS
+    kind: ClassVar[str] = "maildir"
+    KEYS: ClassVar[frozenset[str]] = FILE_KEYS
 
     def __init__(self, name: str, options: FileOptions, *, batch_size: int = BATCH_SIZE) -> None:
         self.name = name
@@ -294,3 +295,9 @@ class MaildirSource:
     def close(self) -> None:
         """Nothing to release (files are opened per sync); a later sync raises."""
         self._closed = True
+
+
+if TYPE_CHECKING:  # mypy checks the class against the contract (connectors.base)
+    from connectors.base import MailSourceClass
+
+    _CONTRACT: MailSourceClass = MaildirSource

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Self
 
 from connectors.errors import ConnectorError, SourceConfigError
 from connectors.fileconfig import (
@@ -180,7 +180,8 @@ class MboxSource:
     survive appends and rewrites; a repeated Message-ID in one folder gets a suffix.
     """
 
-    KEYS: frozenset[str] = FILE_KEYS
+    kind: ClassVar[str] = "mbox"
+    KEYS: ClassVar[frozenset[str]] = FILE_KEYS
 
     def __init__(self, name: str, options: FileOptions, *, batch_size: int = BATCH_SIZE) -> None:
         self.name = name
@@ -308,3 +309,9 @@ class MboxSource:
     def close(self) -> None:
         """Nothing to release (files are opened per sync); a later sync raises."""
         self._closed = True
+
+
+if TYPE_CHECKING:  # mypy checks the class against the contract (connectors.base)
+    from connectors.base import MailSourceClass
+
+    _CONTRACT: MailSourceClass = MboxSource

@@ -2,7 +2,8 @@
 
 They honour checkpoints (a second sync yields only what was added since), batch like
 the file sources, stamp records with their source/folder/role as real sources do, and
-can be told to fail part-way through a sync, as a network source would.
+can be told to fail part-way through a sync, as a network source would. ``reopen`` gives
+a new source over the same data, as each run of the application opens its sources anew.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from connectors.errors import ConnectorError
 from connectors.folders import guess_role
 from connectors.mime import parse_message
 from connectors.records import (
+    EventBatch,
     EventRecord,
     FolderListing,
     FolderRole,
@@ -57,6 +59,15 @@ class MemoryMailSource:
             self._folders.setdefault(folder, [])
             for item in items:
                 self.add(folder, item)
+
+    def reopen(self) -> MemoryMailSource:
+        """A new, open source over the same mailbox, as each run connects anew: what is
+        added to either is in both."""
+        other = MemoryMailSource(self.name, roles=self._roles, batch_size=self.batch_size)
+        other._roles = self._roles
+        other._folders = self._folders
+        other._removed = self._removed
+        return other
 
     def role(self, folder: str) -> FolderRole:
         return self._roles.get(folder) or guess_role(folder)
@@ -152,27 +163,146 @@ def _parse_checkpoint(value: str) -> tuple[int, int]:
 
 
 class MemoryCalendarSource:
-    """Event occurrences held in memory (already expanded, as a real source yields them)."""
+    """Calendars held in memory, occurrences already expanded (as a real source yields
+    them), syncing incrementally like Google's syncToken or CalDAV's sync-collection.
+
+    Every change (``add`` a new or changed occurrence, ``remove`` one) is numbered; a
+    calendar's checkpoint is ``"<generation>:<number of the last change seen>"``, and a
+    sync from it yields only the changes since, whatever their dates. A calendar with no
+    checkpoint, or one from an older generation (``expire_checkpoints``: the server
+    forgot its tokens), is listed in full over the window. ``remove_calendar`` makes a
+    calendar gone: the next sync yields it once as an empty listing with checkpoint "".
+    ``reopen`` gives a new source over the same calendars, as each run connects anew.
+    """
 
     def __init__(self, name: str, events: Iterable[EventRecord] = ()) -> None:
         self.name = name
         self.closed = False
-        self._events: list[EventRecord] = []
+        self.syncs = 0
+        self._state = _CalendarState()
         for e in events:
             self.add(e)
 
+    def reopen(self) -> MemoryCalendarSource:
+        """A new, open source over the same calendars (changes stay shared)."""
+        other = MemoryCalendarSource(self.name)
+        other._state = self._state
+        return other
+
     def add(self, event: EventRecord) -> None:
-        self._events.append(dataclasses.replace(event, source=self.name))
+        """Add an occurrence, or change the one with its calendar and uid."""
+        event = dataclasses.replace(event, source=self.name)
+        st = self._state
+        st.calendars.setdefault(event.calendar, {})[event.uid] = event
+        st.log(event.calendar, event.uid)
+
+    def add_calendar(self, calendar: str) -> None:
+        """An empty calendar (it gets a checkpoint like the others)."""
+        self._state.calendars.setdefault(calendar, {})
+
+    def remove(self, calendar: str, uid: str) -> None:
+        """Delete an occurrence; KeyError if there is none."""
+        events = self._state.calendars.get(calendar, {})
+        if uid not in events:
+            raise KeyError(f"no event {uid} in {calendar}")
+        del events[uid]
+        self._state.log(calendar, uid)
+
+    def remove_calendar(self, calendar: str) -> None:
+        """The calendar is deleted or unsubscribed; KeyError if there is none."""
+        del self._state.calendars[calendar]
+
+    def expire_checkpoints(self) -> None:
+        """Honour no checkpoint given out so far (the next sync lists in full)."""
+        self._state.generation += 1
+
+    def fail_after(self, batches: int, error: ConnectorError | None = None) -> None:
+        """Make the next sync (of this source or one reopened from it) raise ``error``
+        after yielding ``batches`` batches."""
+        self._state.fail = (
+            batches,
+            error or ConnectorError(self.name, "connection lost", retryable=True),
+        )
+
+    def sync(
+        self, checkpoints: Mapping[str, str], start: datetime, end: datetime
+    ) -> Iterator[EventBatch]:
+        self._check(start, end)
+        self.syncs += 1
+        st = self._state
+        fail, st.fail = st.fail, None
+        yielded = 0
+        mark = f"{st.generation}:{st.seq}"
+        batches: list[EventBatch] = []
+        for calendar, events in st.calendars.items():
+            seen = _seen(checkpoints.get(calendar) or "", st.generation)
+            if seen is None:
+                listed = tuple(e for e in _sorted(events.values()) if _overlaps(e, start, end))
+                batches.append(EventBatch(calendar, listed, checkpoint=mark, window=(start, end)))
+                continue
+            changed = sorted(
+                {uid for seq, cal, uid in st.changes if cal == calendar and seq > seen}
+            )
+            if not changed:
+                continue
+            upserts = _sorted(events[uid] for uid in changed if uid in events)
+            removed = tuple(uid for uid in changed if uid not in events)
+            batches.append(EventBatch(calendar, tuple(upserts), removed, checkpoint=mark))
+        for calendar in sorted(c for c, v in checkpoints.items() if v and c not in st.calendars):
+            batches.append(EventBatch(calendar, checkpoint="", window=(start, end)))
+        for batch in batches:
+            if fail is not None and yielded >= fail[0]:
+                raise fail[1]
+            yield batch
+            yielded += 1
+        if fail is not None and yielded >= fail[0]:
+            raise fail[1]
 
     def events_between(self, start: datetime, end: datetime) -> Iterator[EventRecord]:
         """Occurrences overlapping [start, end), by start time; zero-length ones at start."""
+        self._check(start, end)
+        events = (e for cal in self._state.calendars.values() for e in cal.values())
+        for e in _sorted(events):
+            if _overlaps(e, start, end):
+                yield e
+
+    def _check(self, start: datetime, end: datetime) -> None:
         if self.closed:
             raise ConnectorError(self.name, "the source is closed")
         if start.tzinfo is None or end.tzinfo is None:
-            raise ValueError("events_between needs timezone-aware datetimes")
-        for e in sorted(self._events, key=lambda e: (e.start, e.uid)):
-            if e.start < end and (e.end > start or e.start >= start):
-                yield e
+            raise ValueError("a calendar window needs timezone-aware datetimes")
 
     def close(self) -> None:
         self.closed = True
+
+
+@dataclasses.dataclass
+class _CalendarState:
+    """What the calendars hold and their numbered changes, shared by reopened sources."""
+
+    calendars: dict[str, dict[str, EventRecord]] = dataclasses.field(default_factory=dict)
+    changes: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
+    seq: int = 0
+    generation: int = 1
+    fail: tuple[int, ConnectorError] | None = None
+
+    def log(self, calendar: str, uid: str) -> None:
+        self.seq += 1
+        self.changes.append((self.seq, calendar, uid))
+
+
+def _seen(checkpoint: str, generation: int) -> int | None:
+    """The last change a checkpoint saw, or None when it is not honoured (list in full)."""
+    gen, _, seq = checkpoint.partition(":")
+    try:
+        return int(seq) if int(gen) == generation else None
+    except ValueError:
+        return None
+
+
+def _sorted(events: Iterable[EventRecord]) -> list[EventRecord]:
+    return sorted(events, key=lambda e: (e.start, e.uid))
+
+
+def _overlaps(e: EventRecord, start: datetime, end: datetime) -> bool:
+    return e.start < end and (e.end > start or e.start >= start)

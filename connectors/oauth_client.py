@@ -1,4 +1,10 @@
-"""The OAuth2 client an IMAP account authorises with, from its ``[[mail]]`` options.
+"""OAuth2 as a piece any source can use: its config keys, settings and client.
+
+A source that logs in with OAuth2 accepts ``AUTH_KEYS``: ``auth = "xoauth2"`` and
+``oauth_token_file`` (the token JSON, see ``connectors.oauth_token``), plus the keys
+below; it parses them with ``oauth_settings`` and returns the result from its
+``oauth()`` method (``connectors.base.UsesOAuth``), which is all ``followup auth NAME``
+needs: the flow (``connectors.oauth_flow``) and the token file are shared.
 
 Keys (all optional; only ``followup auth`` needs them, a sync reads the token file):
 
@@ -20,6 +26,7 @@ import ipaddress
 import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,66 @@ OAUTH_KEYS = frozenset(
         "oauth_scope",
     }
 )
+AUTH_KEYS = OAUTH_KEYS | {"auth", "oauth_token_file"}
+"""The keys of a source that can log in with OAuth2 (``auth = "xoauth2"``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSettings:
+    """How a source gets its OAuth2 token: where it lives and whom to ask for one.
+
+    ``provider`` and ``scope`` are the source's defaults (IMAP guesses the provider from
+    its host; a calendar source names its own scope); the ``oauth_*`` options override
+    them. ``login_hint`` is the account the consent page should preselect.
+    """
+
+    token_file: Path
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    provider: str | None = None
+    scope: str | None = None
+    login_hint: str | None = None
+
+    def client(self, source: str) -> OAuthClient:
+        """The client to run the flow with (reads the client file, runs the secret
+        command): ``SourceConfigError`` listing what is missing."""
+        return oauth_client_from_options(
+            source, self.options, provider=self.provider, scope=self.scope
+        )
+
+    def access_token(self, source: str) -> str:
+        """A valid access token from the token file, refreshed (and saved) if expired."""
+        from connectors.oauth_token import access_token
+
+        return access_token(source, self.token_file)
+
+
+def oauth_settings(
+    options: Mapping[str, Any],
+    problems: list[str],
+    *,
+    provider: str | None = None,
+    scope: str | None = None,
+    login_hint: str | None = None,
+) -> OAuthSettings | None:
+    """The OAuth settings of a source whose options say ``auth = "xoauth2"`` (None
+    otherwise); each problem found is appended to ``problems``. Nothing is read or run."""
+    if options.get("auth") != "xoauth2":
+        return None
+    raw = options.get("oauth_token_file")
+    token_file = Path()
+    if not isinstance(raw, str) or not raw:
+        problems.append('auth = "xoauth2" needs oauth_token_file (the OAuth2 token JSON)')
+    else:
+        token_file = Path(raw).expanduser()
+    problems.extend(oauth_option_problems(options))  # used by `followup auth` only
+    return OAuthSettings(
+        token_file,
+        # host: what the provider is guessed from (and named by) when nothing says it.
+        {k: v for k, v in options.items() if k in OAUTH_KEYS or k == "host"},
+        provider=provider,
+        scope=scope,
+        login_hint=login_hint,
+    )
 
 
 def _is_command(value: Any) -> bool:
@@ -96,15 +163,25 @@ def guess_provider(host: str) -> str | None:
     return HOST_PROVIDERS.get(host.strip().lower().rstrip("."))
 
 
-def oauth_client_from_options(source: str, options: Mapping[str, Any]) -> OAuthClient:
+def oauth_client_from_options(
+    source: str,
+    options: Mapping[str, Any],
+    *,
+    provider: str | None = None,
+    scope: str | None = None,
+) -> OAuthClient:
     """The client to authorise ``source`` with: reads the client file, runs the secret
-    command. ``SourceConfigError`` listing what is missing, one line each."""
+    command. ``SourceConfigError`` listing what is missing, one line each.
+
+    ``provider`` and ``scope`` are the source's defaults; without ``provider`` it is
+    guessed from an IMAP ``host`` option."""
     problems = oauth_option_problems(options)
     if problems:
         raise SourceConfigError(source, "\n".join(problems))
     host = str(options.get("host") or "")
-    name = options.get("oauth_provider") or guess_provider(host)
-    provider = PROVIDERS.get(name) if name else None
+    name = options.get("oauth_provider") or provider or guess_provider(host)
+    default_scope = scope
+    known = PROVIDERS.get(name) if name else None
     from_file: dict[str, Any] = {}
     if options.get("oauth_client_file"):
         from_file = _read_client_file(source, Path(str(options["oauth_client_file"])).expanduser())
@@ -113,11 +190,11 @@ def oauth_client_from_options(source: str, options: Mapping[str, Any]) -> OAuthC
         value = options.get(key) or from_file.get(file_key) or default
         return str(value) if value else None
 
-    auth_uri = pick("oauth_auth_uri", "auth_uri", provider.auth_uri if provider else None)
-    token_uri = pick("oauth_token_uri", "token_uri", provider.token_uri if provider else None)
-    scope = pick("oauth_scope", "", provider.scope if provider else None)
+    auth_uri = pick("oauth_auth_uri", "auth_uri", known.auth_uri if known else None)
+    token_uri = pick("oauth_token_uri", "token_uri", known.token_uri if known else None)
+    scope = pick("oauth_scope", "", default_scope or (known.scope if known else None))
     client_id = pick("oauth_client_id", "client_id", None)
-    if provider is None and not (auth_uri and token_uri and scope):
+    if known is None and not (auth_uri and token_uri and scope):
         problems.append(
             f'cannot tell the OAuth2 provider from host {host!r}: set oauth_provider = "google" '
             'or "microsoft" (or oauth_auth_uri, oauth_token_uri and oauth_scope)'
@@ -144,8 +221,8 @@ def oauth_client_from_options(source: str, options: Mapping[str, Any]) -> OAuthC
         scope=scope,
         client_id=client_id,
         client_secret=secret,
-        redirect_host=provider.redirect_host if provider else "127.0.0.1",
-        extra_params=provider.extra_params if provider else (),
+        redirect_host=known.redirect_host if known else "127.0.0.1",
+        extra_params=known.extra_params if known else (),
     )
 
 

@@ -48,6 +48,9 @@ class MailRecord:
     uidvalidity: str = ""
     gmail_thread_id: str | None = None
     labels: tuple[str, ...] = ()
+    # Where the user opens the thread in the provider's web client, when the source
+    # knows (Gmail's thread id over IMAP, a Gmail API thread); None for files.
+    web_link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,4 +117,17 @@ def sanitise_record(r: MailRecord) -> MailRecord:
         if r.gmail_thread_id
         else r.gmail_thread_id,
         labels=_names(r.labels, MAX_LABELS),
+        web_link=_web_link(r.web_link),
     )
+
+
+MAX_LINK_CHARS = 2000
+
+
+def _web_link(link: str | None) -> str | None:
+    """An https link kept only whole and clean: anything else is no link at all."""
+    if not link or len(link) > MAX_LINK_CHARS or not link.startswith("https://"):
+        return None
+    if any(c.isspace() or not c.isprintable() for c in link):
+        return None
+    return link

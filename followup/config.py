@@ -12,12 +12,15 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followup.addresses import address_problem, is_address
 from followup.durations import Duration, parse_duration
 from followup.errors import UserError
+
+if TYPE_CHECKING:
+    from connectors.base import CalendarSourceClass, MailSourceClass
 
 CONFIG_ENV = "FOLLOWUP_CONFIG"
 HOME_ENV = "FOLLOWUP_HOME"
@@ -305,7 +308,7 @@ def _parse_me(t: dict[str, Any], problem: Any) -> MeSettings:
 def _parse_sources(
     value: Any, section: str, problem: Any, *, calendar: bool
 ) -> tuple[SourceSettings, ...]:
-    from connectors import CALENDAR_KINDS, MAIL_KINDS, get_source_class
+    from connectors import CALENDAR_KINDS, MAIL_KINDS, source_class
 
     kinds = CALENDAR_KINDS if calendar else MAIL_KINDS
     if isinstance(value, dict):
@@ -334,16 +337,15 @@ def _parse_sources(
             continue
         options = {k: v for k, v in t.items() if k not in ("name", "kind")}
         try:
-            cls = get_source_class(kind, calendar=calendar)
+            cls = source_class(kind, calendar=calendar)
         except ImportError as e:
             problem(f"{label}: kind {kind!r} is not available: {e}")
             continue
-        allowed = getattr(cls, "KEYS", None)
-        unknown = [k for k in options if allowed is not None and k not in allowed]
+        unknown = [k for k in options if k not in cls.KEYS]
         for key in unknown:
             problem(
                 f"{label}: unknown key {key!r} for kind {kind!r}; "
-                f"known: {', '.join(sorted(allowed or ()))}"
+                f"known: {', '.join(sorted(cls.KEYS))}"
             )
         if not unknown:
             for line in _source_problems(cls, name, options):
@@ -352,7 +354,9 @@ def _parse_sources(
     return tuple(out)
 
 
-def _source_problems(cls: Any, name: str, options: dict[str, Any]) -> list[str]:
+def _source_problems(
+    cls: MailSourceClass | CalendarSourceClass, name: str, options: dict[str, Any]
+) -> list[str]:
     """The source's own check of its options (``from_config``), as config problems.
 
     What the path on disk is like (missing, not a Maildir) is left to sync: a drive not
@@ -365,16 +369,10 @@ def _source_problems(cls: Any, name: str, options: dict[str, Any]) -> list[str]:
     except SourceConfigError as e:
         path = options.get("path")
         on_disk = f"path {str(Path(str(path)).expanduser())!r}" if path else None
-        return [
-            line
-            for line in e.message.splitlines()
-            if line.strip() and not (on_disk and line.startswith(on_disk))
-        ]
+        return [line for line in e.problems if not (on_disk and line.startswith(on_disk))]
     except (TypeError, ValueError) as e:  # a source that does not say which option
         return [f"bad option: {e}"]
-    close = getattr(source, "close", None)
-    if callable(close):
-        close()
+    source.close()
     return []
 
 

@@ -26,6 +26,7 @@ from followup.config import Config
 
 if TYPE_CHECKING:
     from followup.store.store import Store
+    from followup.sync import SourceOpeners
 
 logger = logging.getLogger(__name__)
 
@@ -59,22 +60,26 @@ class Backoff:
         """Account for one cycle: ``outcomes`` of the sources that ran, ``skipped`` the rest."""
         for name in skipped:
             self.skip[name] = max(0, self.skip.get(name, 0) - 1)
+        # A [[mail]] and a [[calendar]] may share a name, and sit out together (the
+        # cycle leaves sources out by name): the name failed if either failed.
+        failed: dict[str, bool] = {}
         for o in outcomes:
-            if o.name in skipped:  # it did not run this cycle
-                continue
-            if o.error:
-                n = self.failures.get(o.name, 0) + 1
-                self.failures[o.name] = n
-                self.skip[o.name] = min(2 ** min(n - 1, 30) - 1, self.cap_cycles)
+            if o.name not in skipped:  # else it did not run this cycle
+                failed[o.name] = failed.get(o.name, False) or bool(o.error)
+        for name, error in failed.items():
+            if error:
+                n = self.failures.get(name, 0) + 1
+                self.failures[name] = n
+                self.skip[name] = min(2 ** min(n - 1, 30) - 1, self.cap_cycles)
                 logger.warning(
                     "Source %s failed (%d in a row); next try in %d cycle(s)",
-                    o.name,
+                    name,
                     n,
-                    self.skip[o.name] + 1,
+                    self.skip[name] + 1,
                 )
             else:
-                self.failures.pop(o.name, None)
-                self.skip.pop(o.name, None)
+                self.failures.pop(name, None)
+                self.skip.pop(name, None)
 
 
 def next_digest_time(now: datetime, at: time, tz: ZoneInfo) -> datetime:
@@ -178,10 +183,14 @@ def run_cycle(
     progress: Callable[[str, int, int], None],
     *,
     deliver: bool = True,
+    openers: SourceOpeners | None = None,
 ) -> Any:
-    """One ``followup run`` under the run lock; None when another run holds it."""
+    """One ``followup run`` under the run lock; None when another run holds it.
+
+    ``openers`` gives the source objects (the registry's by default)."""
     from followup.lock import LockedError, cycle_lock
     from followup.runner import open_store, run_once
+    from followup.sync import REGISTRY
 
     if skip_sources:
         logger.info("Backing off: not syncing %s this cycle", ", ".join(sorted(skip_sources)))
@@ -198,7 +207,14 @@ def run_cycle(
 
     try:
         with cycle_lock(config.home, store) as st:
-            report = run_once(config, now=now, store=st, deliver=deliver, progress=progress)
+            report = run_once(
+                config,
+                now=now,
+                store=st,
+                deliver=deliver,
+                progress=progress,
+                openers=openers or REGISTRY,
+            )
     except LockedError as e:
         logger.info("%s", e)
         return None

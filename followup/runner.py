@@ -16,7 +16,7 @@ from followup.state import planning_window
 from followup.store.load import load_state
 from followup.store.nudges import PlanResult, apply_plan
 from followup.store.store import Store
-from followup.sync import Progress, SourceReport, sync_all
+from followup.sync import REGISTRY, Progress, SourceOpeners, SourceReport, sync_all
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +81,17 @@ def run_once(
     deliver: bool = True,
     progress: Progress | None = None,
     pipeline: Any = None,
+    openers: SourceOpeners = REGISTRY,
 ) -> RunReport:
-    """sync -> extract -> plan (-> deliver). Safe to rerun at any time."""
+    """sync -> extract -> plan (-> deliver). Safe to rerun at any time.
+
+    ``openers`` gives the source objects to sync (the registry's by default)."""
     own = store is None
     store = store or open_store(config)
     report = RunReport()
     try:
         if sync:
-            report.sources = sync_all(store, config, now, progress=progress)
+            report.sources = sync_all(store, config, now, progress=progress, openers=openers)
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(store, config, now=now, pipeline=pipeline, progress=progress)

@@ -35,6 +35,7 @@ class Msg:
     automated: str | None = None
     findings: tuple[Finding, ...] = ()
     gmail_thread_id: str | None = None
+    web_link: str | None = None  # the thread in the provider's web client, from the source
     names_me: bool = False  # the text's opening addresses me by first name ("Hi Penny,")
 
     @property

@@ -11,14 +11,22 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
 
-from connectors import get_source_class
+from connectors import calendar_source_class, mail_source_class
+from connectors.base import CalendarSource, MailSource
 from connectors.errors import ConnectorError
 from connectors.records import MailBatch
 from followup.config import Config, SourceSettings
 from followup.errors import UserError
+from followup.store.calendar_sync import (
+    calendar_checkpoints,
+    count_events,
+    drop_orphans,
+    screened_out,
+    write_event_batch,
+)
 from followup.store.privacy import load_screen
 from followup.store.store import Store
 
@@ -32,6 +40,10 @@ CALENDAR_FUTURE = timedelta(days=14)
 ATTRIBUTION_CHARS = 200
 
 Progress = Callable[[str, int, int], None]  # (label, done, total or 0)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -125,23 +137,47 @@ def own_text_only(batch: MailBatch) -> MailBatch:
     return dataclasses.replace(batch, records=records)
 
 
-def build_source(
-    settings: SourceSettings, *, calendar: bool = False, overrides: dict[str, Any] | None = None
-) -> Any:
-    cls = get_source_class(settings.kind, calendar=calendar)
-    options = dict(settings.options)
-    options.update(overrides or {})
-    return cls.from_config(settings.name, options)
+def open_mail_source(settings: SourceSettings) -> MailSource:
+    """A configured mailbox as its source object, from the registry (connects lazily)."""
+    return mail_source_class(settings.kind).from_config(settings.name, dict(settings.options))
+
+
+def open_calendar_source(settings: SourceSettings) -> CalendarSource:
+    """A configured calendar as its source object, from the registry."""
+    return calendar_source_class(settings.kind).from_config(settings.name, dict(settings.options))
+
+
+@dataclass(frozen=True)
+class SourceOpeners:
+    """How sync gets the source object of a configured source: the registry by default.
+
+    Tests (and a host application) pass their own, e.g. in-memory sources; an opener is
+    called once per sync of that source, and sync closes what it returns.
+    """
+
+    mail: Callable[[SourceSettings], MailSource] = open_mail_source
+    calendar: Callable[[SourceSettings], CalendarSource] = open_calendar_source
+
+
+REGISTRY = SourceOpeners()
+"""The default: every source from the connectors registry."""
+
+
+def _with_since(settings: SourceSettings, since: Any) -> SourceSettings:
+    """``settings`` with the ``since`` option replaced (``followup sync --since``)."""
+    if not since:
+        return settings
+    return dataclasses.replace(settings, options={**settings.options, "since": since})
 
 
 @contextmanager
-def _source_errors(report: SourceReport, settings: SourceSettings) -> Iterator[list[Any]]:
+def _source_errors(report: SourceReport, settings: SourceSettings) -> Iterator[list[Closable]]:
     """Run a source's work, turning its failure into the report's one-line error, closing
     the source however it ends, and recording the outcome on the source row.
 
     The caller appends the source it opened to the yielded list, so it gets closed.
     """
-    opened: list[Any] = []
+    opened: list[Closable] = []
     try:
         yield opened
     except ConnectorError as e:
@@ -166,14 +202,21 @@ def sync_mail(
     settings: SourceSettings,
     me: frozenset[str],
     *,
+    source: MailSource | None = None,
+    opener: Callable[[SourceSettings], MailSource] = open_mail_source,
     since: Any = None,
     progress: Progress | None = None,
 ) -> SourceReport:
-    """Sync one mailbox. Errors are caught and reported in the SourceReport."""
+    """Sync one mailbox. Errors are caught and reported in the SourceReport.
+
+    ``source`` is used as given (and left open: it is the caller's); without it the
+    source is opened with ``opener`` (``since`` overriding its option) and closed after.
+    """
     report = SourceReport(settings.name, settings.kind)
     with _source_errors(report, settings) as opened:
-        source = build_source(settings, overrides={"since": since} if since else None)
-        opened.append(source)
+        if source is None:
+            source = opener(_with_since(settings, since))
+            opened.append(source)
         checkpoints = store.checkpoints(settings.name)
         screen = load_screen(store)  # forgotten and purged mail is not stored again
         for batch in source.sync(checkpoints):
@@ -205,16 +248,48 @@ def sync_mail(
     return report
 
 
-def sync_calendar(store: Store, settings: SourceSettings, now: datetime) -> SourceReport:
-    """Mirror one calendar's events around ``now`` into the store."""
+def calendar_window(now: datetime) -> tuple[datetime, datetime]:
+    """The window calendars are mirrored for: whole UTC days around ``now``, so runs on
+    one day ask for the same window and an unchanged calendar costs no rewrite."""
+    midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    start = midnight - CALENDAR_PAST
+    return start, midnight + timedelta(days=1) + CALENDAR_FUTURE
+
+
+def sync_calendar(
+    store: Store,
+    settings: SourceSettings,
+    now: datetime,
+    *,
+    source: CalendarSource | None = None,
+    opener: Callable[[SourceSettings], CalendarSource] = open_calendar_source,
+    progress: Progress | None = None,
+) -> SourceReport:
+    """Sync one calendar source from its checkpoints, batch by batch: each calendar's
+    events and its checkpoint are committed together. ``source`` as in ``sync_mail``.
+
+    ``report.events`` is how many of the source's events the store holds in the window
+    afterwards (what the user has to go on), not how many changed.
+    """
     report = SourceReport(settings.name, settings.kind)
+    start, end = calendar_window(now)
     with _source_errors(report, settings) as opened:
-        source = build_source(settings, calendar=True)
-        opened.append(source)
-        start, end = now - CALENDAR_PAST, now + CALENDAR_FUTURE
-        events = load_screen(store).screen_events(source.events_between(start, end))
-        report.events = store.replace_events(settings.name, events, start, end)
-        report.event_skips = dict(getattr(source, "skipped", None) or {})
+        if source is None:
+            source = opener(settings)
+            opened.append(source)
+        screen = load_screen(store)
+        changed = 0
+        for batch in source.sync(calendar_checkpoints(store, settings.name), start, end):
+            events = screen.screen_events(batch.events)
+            screened = screened_out(batch.events, events)
+            batch = dataclasses.replace(batch, events=tuple(events))
+            changed += write_event_batch(store, settings.name, batch, screened=screened).written
+            for reason, n in batch.skipped:
+                report.event_skips[reason] = report.event_skips.get(reason, 0) + n
+            if progress:
+                progress(f"{settings.name}/{batch.calendar}", changed, 0)
+        drop_orphans(store, settings.name, start, end)
+        report.events = count_events(store, settings.name, start, end)
         for reason, n in report.event_skips.items():
             logger.info("%s: skipped %d events: %s", settings.name, n, reason)
     store.touch_source(settings.name, settings.kind, error=report.error)
@@ -229,9 +304,10 @@ def sync_all(
     only: str | None = None,
     since: Any = None,
     progress: Progress | None = None,
+    openers: SourceOpeners = REGISTRY,
 ) -> list[SourceReport]:
     """Sync every source (or only the named one); one source's failure never stops
-    the others."""
+    the others. ``openers`` gives the source objects (the registry's by default)."""
     from followup.identity import my_addresses
 
     names = [s.name for s in (*config.mail, *config.calendars)]
@@ -241,11 +317,13 @@ def sync_all(
     reports = []
     for s in config.mail:
         if only in (None, s.name):
-            reports.append(sync_mail(store, s, me, since=since, progress=progress))
+            reports.append(
+                sync_mail(store, s, me, opener=openers.mail, since=since, progress=progress)
+            )
             me = my_addresses(config, store)
     for s in config.calendars:
         if only in (None, s.name):
-            reports.append(sync_calendar(store, s, now))
+            reports.append(sync_calendar(store, s, now, opener=openers.calendar, progress=progress))
     if store.has_unthreaded():
         # Only new mail changes identities and threads: a no-op sync stays a no-op.
         store.refresh_identity(sorted(my_addresses(config, store)))

@@ -153,7 +153,7 @@ def fill_0001(conn: Any) -> None:
                 "attachments": "",
                 "automated": None,
                 "size": 1200 + i,
-                "gmail_thread_id": None,
+                "gmail_thread_id": "1789" if i == 0 else None,
                 "from_me": False,
                 "thread_id": i + 1,
                 "analysed": True,

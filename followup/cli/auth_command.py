@@ -1,15 +1,25 @@
-"""followup auth NAME: get the first OAuth2 token of an XOAUTH2 mail account."""
+"""followup auth NAME: get the first OAuth2 token of any source that logs in with OAuth2.
+
+A source says it does through the ``connectors.base.UsesOAuth`` capability; the flow and
+the token file are the shared ones (``connectors.oauth_flow``, ``connectors.oauth_token``).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from followup.cli.context import AppContext, pass_app
 from followup.errors import UserError
+
+if TYPE_CHECKING:
+    from connectors.base import CalendarSource, MailSource
+    from connectors.oauth_client import OAuthSettings
+
+    Source = MailSource | CalendarSource
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +47,12 @@ logger = logging.getLogger(__name__)
 def auth(
     app: AppContext, name: str, no_browser: bool, timeout: float, port: int, no_verify: bool
 ) -> None:
-    """Authorise followup to read an OAuth2 (Gmail, Microsoft 365) mail account.
+    """Authorise followup to read an OAuth2 source (Gmail, Microsoft 365, Google...).
 
-    NAME is a [[mail]] account with auth = "xoauth2". Opens the provider's consent page,
-    receives the answer on 127.0.0.1, saves the token to oauth_token_file (mode 0600)
-    and logs in once to check it.
+    NAME is a [[mail]] or [[calendar]] source that logs in with OAuth2 (for IMAP:
+    auth = "xoauth2"). Opens the provider's consent page, receives the answer on
+    127.0.0.1, saves the token to the source's token file (mode 0600) and logs in once
+    to check it.
 
     \b
     Example usage:
@@ -49,77 +60,104 @@ def auth(
         followup auth work --no-browser      # print the URL only
         followup auth work --port 8765       # fixed port, e.g. for ssh -L 8765:127.0.0.1:8765
     """
+    from connectors.base import Probing
     from connectors.errors import ConnectorError
-    from connectors.imap import ImapMailSource, settings_from_options
-    from connectors.imap_auth import write_token_file
-    from connectors.oauth_client import oauth_client_from_options
     from connectors.oauth_flow import FlowTimeout, authorize
+    from connectors.oauth_token import write_token_file
 
-    options = _xoauth2_options(app, name)
+    source, oauth = _oauth_source(app, name)
     try:
-        settings = settings_from_options(name, options)
-        client = oauth_client_from_options(name, options)
-    except ConnectorError as e:
-        raise UserError([f"{name}: {line}" for line in e.message.splitlines()]) from e
-    assert settings.oauth_token_file is not None
+        try:
+            client = oauth.client(name)
+        except ConnectorError as e:
+            raise UserError([f"{name}: {line}" for line in e.message.splitlines()]) from e
 
-    def show_url(url: str) -> None:
-        click.echo(
-            f"Open this URL in a browser and allow access for {settings.username}:\n\n"
-            f"    {url}\n\nWaiting up to {timeout:g} s for the browser...",
-            err=True,
-        )
-        if not no_browser:
-            _open_browser(url)
+        def show_url(url: str) -> None:
+            whom = f" for {oauth.login_hint}" if oauth.login_hint else ""
+            click.echo(
+                f"Open this URL in a browser and allow access{whom}:\n\n"
+                f"    {url}\n\nWaiting up to {timeout:g} s for the browser...",
+                err=True,
+            )
+            if not no_browser:
+                _open_browser(url)
 
-    try:
-        token = authorize(
-            name,
-            client,
-            show_url=show_url,
-            timeout=timeout,
-            login_hint=settings.username,
-            port=port,
-        )
-    except FlowTimeout as e:
-        _fail(f"{e}: run `followup auth {name}` again (--timeout to wait longer)")
-    except ConnectorError as e:
-        _fail(str(e))
-    path = settings.oauth_token_file
-    write_token_file(path, token)
-    if not token.get("refresh_token"):
-        click.echo(
-            f"Warning: {name}: the provider gave no refresh token, so the token stops working "
-            "when it expires (check the scope; Microsoft needs offline_access)",
-            err=True,
-        )
-    if no_verify:
-        click.echo(f"Token saved to {path}")
-        return
-    source = ImapMailSource(name, settings)
-    try:
-        source.probe()
-    except ConnectorError as e:
-        _fail(f"Token saved to {path}, but the login failed: {e}")
+        try:
+            token = authorize(
+                name,
+                client,
+                show_url=show_url,
+                timeout=timeout,
+                login_hint=oauth.login_hint,
+                port=port,
+            )
+        except FlowTimeout as e:
+            _fail(f"{e}: run `followup auth {name}` again (--timeout to wait longer)")
+        except ConnectorError as e:
+            _fail(str(e))
+        path = oauth.token_file
+        write_token_file(path, token)
+        if not token.get("refresh_token"):
+            click.echo(
+                f"Warning: {name}: the provider gave no refresh token, so the token stops "
+                "working when it expires (check the scope; Microsoft needs offline_access)",
+                err=True,
+            )
+        if no_verify or not isinstance(source, Probing):
+            click.echo(f"Token saved to {path}")
+            return
+        try:
+            details = source.probe()
+        except ConnectorError as e:
+            _fail(f"Token saved to {path}, but the login failed: {e}")
+        host, user = details.get("host"), details.get("username")
+        where = f"logged in to {host} as {user}" if host and user else f"{name} answered"
+        click.echo(f"Token saved to {path}; {where}")
     finally:
         source.close()
-    click.echo(f"Token saved to {path}; logged in to {settings.host} as {settings.username}")
 
 
-def _xoauth2_options(app: AppContext, name: str) -> dict[str, Any]:
-    """The [[mail]] table ``name``, which must be IMAP with auth = "xoauth2"."""
-    accounts = {m.name: m for m in app.config.mail}
-    mail = accounts.get(name)
-    if mail is None:
-        known = ", ".join(sorted(accounts)) or "none"
-        raise UserError(f"no [[mail]] account named {name!r} (configured: {known})")
-    if mail.kind != "imap" or mail.options.get("auth") != "xoauth2":
+def _oauth_source(app: AppContext, name: str) -> tuple[Source, OAuthSettings]:
+    """The configured source ``name`` (a [[mail]] or a [[calendar]]) and its OAuth
+    settings; UserError when there is none or it does not log in with OAuth2."""
+    from connectors.base import UsesOAuth
+    from connectors.errors import ConnectorError
+    from followup.sync import open_calendar_source, open_mail_source
+
+    cfg = app.config
+    named = [(s, False) for s in cfg.mail if s.name == name]
+    named += [(s, True) for s in cfg.calendars if s.name == name]
+    if not named:
+        known = ", ".join(sorted({s.name for s in (*cfg.mail, *cfg.calendars)})) or "none"
+        raise UserError(f"no source named {name!r} (configured: {known})")
+    found: list[tuple[Source, OAuthSettings]] = []
+    for settings, calendar in named:
+        try:
+            source: Source = (
+                open_calendar_source(settings) if calendar else open_mail_source(settings)
+            )
+        except ConnectorError as e:
+            raise UserError([f"{name}: {line}" for line in e.message.splitlines()]) from e
+        oauth = source.oauth() if isinstance(source, UsesOAuth) else None
+        if oauth is None:
+            source.close()
+        else:
+            found.append((source, oauth))
+    if len(found) > 1:
+        for source, _ in found:
+            source.close()
         raise UserError(
-            f'{name}: followup auth is for IMAP accounts with auth = "xoauth2" and '
-            f'oauth_token_file set (this one is kind = "{mail.kind}", '
-            f'auth = "{mail.options.get("auth", "password")}")'
+            f"{name}: a [[mail]] and a [[calendar]] of this name both use OAuth2: "
+            "give them different names"
         )
-    return dict(mail.options)
+    if not found:
+        settings = named[0][0]
+        raise UserError(
+            f"{name}: followup auth is for sources that log in with OAuth2 "
+            f'(auth = "xoauth2" and oauth_token_file set; this one is kind = '
+            f'"{settings.kind}", auth = "{settings.options.get("auth", "password")}")'
+        )
+    return found[0]
 
 
 def _open_browser(url: str) -> None:

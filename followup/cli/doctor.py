@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from followup.cli.context import AppContext, json_option, pass_app
 from followup.safe_text import clean_line, dump_json
 
+if TYPE_CHECKING:
+    from followup.config import SourceSettings
 
-def _check_source(settings: Any, calendar: bool) -> dict[str, Any]:
+
+def _check_source(settings: SourceSettings, calendar: bool) -> dict[str, Any]:
+    """Open the source and ask what it can say without syncing: its ``probe`` (a
+    login), else its folder names, else only that its options hold."""
+    from connectors.base import CalendarSource, ListsFolders, MailSource, Probing
     from connectors.errors import ConnectorError
-    from followup.sync import build_source
+    from followup.sync import open_calendar_source, open_mail_source
 
     out: dict[str, Any] = {"source": settings.name, "kind": settings.kind}
     try:
-        src = build_source(settings, calendar=calendar)
+        src: MailSource | CalendarSource = (
+            open_calendar_source(settings) if calendar else open_mail_source(settings)
+        )
         try:
-            probe = getattr(src, "probe", None)
-            folders = getattr(src, "folders", None)
-            if callable(probe):
-                out["details"] = probe()
-            elif callable(folders):
-                out["details"] = {"folders": sorted(folders())}
+            if isinstance(src, Probing):
+                out["details"] = dict(src.probe())
+            elif isinstance(src, ListsFolders):
+                out["details"] = {"folders": sorted(src.folders())}
             out["ok"] = True
         finally:
             src.close()

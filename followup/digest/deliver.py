@@ -205,7 +205,8 @@ def _save_to_imap(
     accounts. Recorded first, like the SMTP path; the append looks for the day's
     Message-ID in the folder first, so a retry after an unclear failure (or after a
     dead run) never saves a second copy."""
-    from followup.sync import build_source
+    from connectors.base import Appending
+    from followup.sync import open_mail_source
 
     settings = config.digest
     # The config checked that this names an IMAP account.
@@ -215,8 +216,14 @@ def _save_to_imap(
     except ledger.AlreadySentError:
         return DeliveryResult(False, "already sent today", day=day, to=settings.to)
     try:
-        source = build_source(account)
-        source.append(settings.imap_folder, bytes(message), when=now, message_id=message_id)
+        source = open_mail_source(account)
+        try:
+            if not isinstance(source, Appending):
+                # The config allows IMAP accounts only, and IMAP appends: a bug if here.
+                raise ConnectorError(account.name, f"a {account.kind} source cannot save mail")
+            source.append(settings.imap_folder, bytes(message), when=now, message_id=message_id)
+        finally:
+            source.close()
     except ConnectorError as e:
         ledger.mark_digest(store, message_id, "failed", now)
         logger.error("%s", e)

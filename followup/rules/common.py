@@ -24,9 +24,12 @@ def quote(sentence: str, limit: int = 90) -> str:
 
 
 def evidence(m: Msg, sentence: str | None = None) -> Evidence:
-    url = f"https://mail.google.com/mail/#all/{m.gmail_thread_id}" if m.gmail_thread_id else None
     return Evidence(
-        message_id=m.message_id, sentence=sentence, date=m.date, subject=m.subject, thread_url=url
+        message_id=m.message_id,
+        sentence=sentence,
+        date=m.date,
+        subject=m.subject,
+        thread_url=m.web_link,
     )
 
 

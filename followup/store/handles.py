@@ -20,6 +20,7 @@ def _table(name: str) -> Table:
 MIGRATION = _table("migration")
 SRC = _table("source")
 CP = _table("checkpoint")
+CCP = _table("calendar_checkpoint")
 M = _table("message")
 P = _table("participant")
 PE = _table("person")

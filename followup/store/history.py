@@ -237,3 +237,21 @@ V0004_FINDING_COLUMNS = (
     "p_task FLOAT",
     "cues VARCHAR",
 )
+
+
+# -- 0007_calendar_checkpoints_and_web_links ---------------------------------------------
+
+V0007 = MetaData()
+
+Table(
+    "calendar_checkpoint",
+    V0007,
+    Column("source", String(), primary_key=True),
+    Column("calendar", String(), primary_key=True),
+    Column("state", Text(), nullable=False),
+    _dt("updated_at", nullable=False),
+)
+
+V0007_MESSAGE_COLUMNS = ("web_link VARCHAR",)
+# Before 0007 the rules built Gmail links from X-GM-THRID; stored mail keeps its link.
+V0007_GMAIL_LINK = "https://mail.google.com/mail/#all/"

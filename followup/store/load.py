@@ -60,6 +60,7 @@ def load_state(
                 M.c.folder,
                 M.c.automated,
                 M.c.gmail_thread_id,
+                M.c.web_link,
                 func.substr(M.c.excerpt, 1, OPENING_CHARS).label("opening"),
             )
             .where(M.c.thread_id.in_(active), M.c.date <= now)
@@ -109,6 +110,7 @@ def load_state(
                 automated=r.automated,
                 findings=tuple(findings.get(r.id, ())),
                 gmail_thread_id=r.gmail_thread_id,
+                web_link=r.web_link,
                 names_me=bool(greeting and greeting.search(r.opening or "")),
             )
             seen = by_thread[r.thread_id]

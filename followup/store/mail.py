@@ -322,6 +322,7 @@ def _message_row(source: str, r: MailRecord, me: set[str]) -> dict[str, Any]:
         "automated": r.automated,
         "size": r.size,
         "gmail_thread_id": r.gmail_thread_id,
+        "web_link": r.web_link,
         "from_me": r.role == "sent" or sender in me,
         "thread_id": None,
         "analysed": False,

@@ -101,11 +101,28 @@ def _0004_reanalysis(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE finding ADD COLUMN {column}"))
 
 
+def _0007_calendar_checkpoints_and_web_links(conn: Connection) -> None:
+    """Calendars sync incrementally with a checkpoint each; a message keeps the web link
+    its source gave (the Gmail links the rules built before, for mail already stored)."""
+    history.V0007.create_all(conn, checkfirst=True)
+    for column in history.V0007_MESSAGE_COLUMNS:
+        conn.execute(text(f"ALTER TABLE message ADD COLUMN {column}"))
+    conn.execute(
+        text(
+            "UPDATE message SET web_link = :prefix || gmail_thread_id "
+            "WHERE gmail_thread_id IS NOT NULL AND gmail_thread_id <> ''"
+        ),
+        {"prefix": history.V0007_GMAIL_LINK},
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step("0001_initial", _0001_initial),
     Step("0002_digest_replies", _0002_digest_replies),
     Step("0003_drop_unused_message_indexes", _0003_drop_unused_message_indexes),
     Step("0004_reanalysis", _0004_reanalysis),
+    # 0005 and 0006 are taken by work on other branches; merged, they come before this.
+    Step("0007_calendar_checkpoints_and_web_links", _0007_calendar_checkpoints_and_web_links),
 )
 
 SCHEMA_VERSION = len(STEPS)

@@ -60,6 +60,17 @@ class Checkpoint(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_dt(nullable=False))
 
 
+class CalendarCheckpoint(SQLModel, table=True):
+    """A calendar's sync checkpoint (its own table: a [[mail]] and a [[calendar]] may
+    share a name, and a calendar's name must never be read as a mail folder's)."""
+
+    __tablename__ = "calendar_checkpoint"
+    source: str = Field(primary_key=True)
+    calendar: str = Field(primary_key=True)
+    state: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
 class Message(SQLModel, table=True):
     __tablename__ = "message"
     __table_args__ = (
@@ -87,6 +98,8 @@ class Message(SQLModel, table=True):
     automated: str | None = None
     size: int = 0
     gmail_thread_id: str | None = None
+    # The thread in the provider's web client, as the source gave it (MailRecord.web_link).
+    web_link: str | None = None
     from_me: bool = False
     thread_id: int | None = None
     analysed: bool = False

@@ -1,4 +1,4 @@
-"""The contract every mail source honours, run against each of them.
+"""The contracts every mail source and every calendar source honour, run against each.
 
 Subclass ``MailSourceTests`` in a test module and give it a ``make_source`` fixture: a
 factory that takes ``{folder: [raw message bytes]}`` and returns a ``Harness`` holding
@@ -6,20 +6,25 @@ the source, a function that delivers one more message to a folder (as an MDA, an
 APPEND or a test would) and one that deletes a message by its Message-ID (as a mail
 client would: EXPUNGE, unlink, rewrite the mbox). Folders used: "INBOX", "Sent" and an
 empty "Archive".
+
+Calendars: subclass ``CalendarSourceTests`` and give it a ``make_calendar`` fixture: a
+factory that takes the events to start with (``EventSpec``) and returns a
+``CalendarHarness`` holding the source, the calendar's name, and functions that put an
+event (add, or change the one with that uid) and delete one, behind the source's back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from mailgen import ME, PEOPLE, make_message
 
-from connectors.base import MailSource
+from connectors.base import CalendarSource, MailSource
 from connectors.errors import ConnectorError
-from connectors.records import MailBatch, MailRecord, Skipped
+from connectors.records import EventBatch, EventRecord, MailBatch, MailRecord, Skipped
 
 
 @dataclass
@@ -265,3 +270,209 @@ class MailSourceTests:
         after = mirror(run(harness.source, first.checkpoints), mirror(first))
         assert after["Sent"] == set()
         assert len(after["INBOX"]) == 6
+
+
+# -- calendars -----------------------------------------------------------------------------
+
+WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A single (not recurring) event, as the suite asks a harness to put it on the
+    calendar; the harness writes it in its source's own form (VEVENT, API JSON...)."""
+
+    uid: str
+    summary: str
+    start: datetime
+    minutes: int = 60
+    organizer: str | None = None
+    attendees: tuple[str, ...] = ()
+
+
+@dataclass
+class CalendarHarness:
+    """A calendar source over one calendar, and how to change that calendar behind it.
+
+    ``calendar`` is the name the source's records and batches give it. ``put`` adds an
+    event or changes the one with its uid; ``delete`` removes one by uid.
+    """
+
+    source: CalendarSource
+    calendar: str
+    put: Callable[[EventSpec], None]
+    delete: Callable[[str], None]
+
+
+MakeCalendar = Callable[[Sequence[EventSpec]], CalendarHarness]
+
+
+def standard_events() -> list[EventSpec]:
+    day = WINDOW[0]
+    return [
+        EventSpec(
+            "intro",
+            "Acme intro call",
+            day.replace(day=3, hour=15),
+            30,
+            organizer=ME[1],
+            attendees=(ME[1], "ana@example.com"),
+        ),
+        EventSpec("board", "Board prep", day.replace(day=10, hour=9), attendees=(ME[1],)),
+        EventSpec("review", "Quarterly review", day.replace(day=20, hour=13), 90),
+        # Outside the window: never listed.
+        EventSpec("later", "Planning in May", day.replace(month=5, day=4, hour=10)),
+    ]
+
+
+@dataclass
+class CalendarSync:
+    batches: list[EventBatch]
+    checkpoints: dict[str, str]
+
+    @property
+    def events(self) -> list[EventRecord]:
+        return [e for b in self.batches for e in b.events]
+
+
+def sync_calendar(
+    source: CalendarSource,
+    checkpoints: Mapping[str, str] | None = None,
+    window: tuple[datetime, datetime] = WINDOW,
+) -> CalendarSync:
+    """Sync as the application does: each batch's checkpoint replaces the calendar's
+    (an empty one forgets it)."""
+    state = dict(checkpoints or {})
+    batches = []
+    for batch in source.sync(dict(state), *window):
+        batches.append(batch)
+        if batch.checkpoint:
+            state[batch.calendar] = batch.checkpoint
+        else:
+            state.pop(batch.calendar, None)
+    return CalendarSync(batches, state)
+
+
+CalendarMirror = dict[str, dict[str, EventRecord]]  # calendar -> {occurrence uid: record}
+
+
+def mirror_calendar(result: CalendarSync, held: CalendarMirror | None = None) -> CalendarMirror:
+    """What a store holds after ``result`` (as followup.store.calendar_sync applies it)."""
+    out = {c: dict(v) for c, v in (held or {}).items()}
+    for b in result.batches:
+        box = out.setdefault(b.calendar, {})
+        if b.window is not None:
+            listed = {e.uid for e in b.events}
+            start, end = b.window
+            for uid in [u for u, e in box.items() if start <= e.start < end and u not in listed]:
+                del box[uid]
+        for uid in b.removed:
+            box.pop(uid, None)
+        box.update((e.uid, e) for e in b.events)
+    return out
+
+
+def summaries(held: CalendarMirror, calendar: str) -> list[str]:
+    return sorted(e.summary for e in held.get(calendar, {}).values())
+
+
+class CalendarSourceTests:
+    """Behaviour shared by every CalendarSource (ICS, memory, Google, CalDAV...).
+
+    A subclass gives ``make_calendar``: a factory taking the events to start with and
+    returning a ``CalendarHarness``.
+    """
+
+    @pytest.fixture
+    def make_calendar(self) -> MakeCalendar:
+        raise NotImplementedError("define make_calendar in the subclass")
+
+    def test_first_sync_lists_the_window_once(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        result = sync_calendar(h.source)
+        got = sorted(e.summary for e in result.events)
+        assert got == ["Acme intro call", "Board prep", "Quarterly review"]
+        assert [b.window for b in result.batches if b.calendar == h.calendar] == [WINDOW]
+        assert result.checkpoints.get(h.calendar)
+
+    def test_records_are_well_formed(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        events = {e.summary: e for e in sync_calendar(h.source).events}
+        for e in events.values():
+            assert e.source == h.source.name
+            assert e.calendar == h.calendar
+            assert e.start.tzinfo is UTC and e.end.tzinfo is UTC
+            assert e.end >= e.start
+            assert e.uid
+            for a in e.attendees:
+                assert a.address.email == a.address.email.lower()
+        intro = events["Acme intro call"]
+        assert (intro.start, intro.end) == (
+            datetime(2026, 3, 3, 15, tzinfo=UTC),
+            datetime(2026, 3, 3, 15, 30, tzinfo=UTC),
+        )
+        assert intro.organizer is not None and intro.organizer.email == ME[1]
+        assert "ana@example.com" in {a.address.email for a in intro.attendees}
+        assert len({e.uid for e in events.values()}) == len(events)
+
+    def test_a_sync_from_its_checkpoints_changes_nothing(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        second = sync_calendar(h.source, first.checkpoints)
+        assert all(not b.events and not b.removed and b.window is None for b in second.batches)
+        assert mirror_calendar(second, mirror_calendar(first)) == mirror_calendar(first)
+
+    def test_an_added_event_arrives_once(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        h.put(EventSpec("new", "Pricing call", datetime(2026, 3, 12, 16, tzinfo=UTC)))
+        second = sync_calendar(h.source, first.checkpoints)
+        held = mirror_calendar(second, mirror_calendar(first))
+        assert summaries(held, h.calendar) == [
+            "Acme intro call",
+            "Board prep",
+            "Pricing call",
+            "Quarterly review",
+        ]
+        third = sync_calendar(h.source, second.checkpoints)
+        assert mirror_calendar(third, held) == held
+
+    def test_a_changed_event_replaces_the_old_one(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        moved = datetime(2026, 3, 11, 10, tzinfo=UTC)
+        h.put(EventSpec("board", "Board prep (moved)", moved, attendees=(ME[1],)))
+        held = mirror_calendar(sync_calendar(h.source, first.checkpoints), mirror_calendar(first))
+        assert summaries(held, h.calendar) == [
+            "Acme intro call",
+            "Board prep (moved)",
+            "Quarterly review",
+        ]
+        (board,) = [e for e in held[h.calendar].values() if e.summary.startswith("Board")]
+        assert board.start == moved
+
+    def test_a_deleted_event_goes(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        h.delete("review")
+        second = sync_calendar(h.source, first.checkpoints)
+        held = mirror_calendar(second, mirror_calendar(first))
+        assert summaries(held, h.calendar) == ["Acme intro call", "Board prep"]
+
+    def test_a_checkpoint_it_does_not_know_means_a_full_listing(
+        self, make_calendar: MakeCalendar
+    ) -> None:
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        stale = sync_calendar(h.source, {h.calendar: "not-a-checkpoint-of-this-source"})
+        assert [b.window for b in stale.batches if b.calendar == h.calendar] == [WINDOW]
+        assert mirror_calendar(stale) == mirror_calendar(first)
+
+    def test_a_closed_source_refuses_to_sync(self, make_calendar: MakeCalendar) -> None:
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        h.source.close()
+        h.source.close()  # closing twice is harmless
+        for checkpoints in ({}, first.checkpoints):
+            with pytest.raises(ConnectorError, match="closed"):
+                sync_calendar(h.source, checkpoints)

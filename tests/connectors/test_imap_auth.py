@@ -18,7 +18,7 @@ from servers import Dovecot
 from tcp_proxy import DroppingProxy
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
-from connectors.imap_auth import access_token, write_token_file
+from connectors.oauth_token import access_token, write_token_file
 
 
 class _TokenEndpoint(BaseHTTPRequestHandler):

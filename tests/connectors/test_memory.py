@@ -112,3 +112,51 @@ def test_calendar_events_between_is_half_open_and_sorted() -> None:
     assert "added" in [e.uid for e in cal.events_between(T0, T0 + timedelta(hours=3))]
     with pytest.raises(ValueError, match="timezone-aware"):
         list(cal.events_between(datetime(2024, 3, 1), T0))
+
+
+def test_calendar_sync_is_incremental_and_outlives_a_reopen() -> None:
+    window = (T0, T0 + timedelta(days=1))
+    cal = MemoryCalendarSource("cal", [event("a", T0 + timedelta(hours=1), 30)])
+    (first,) = cal.sync({}, *window)
+    assert (first.calendar, [e.uid for e in first.events], first.window) == (
+        "work",
+        ["a"],
+        window,
+    )
+    cal.close()
+    again = cal.reopen()  # a new connection to the same calendars
+    again.add(event("far", T0 + timedelta(days=30), 30))  # outside the window: still a change
+    again.remove("work", "a")
+    (change,) = again.sync({"work": first.checkpoint}, *window)
+    assert ([e.uid for e in change.events], change.removed, change.window) == (
+        ["far"],
+        ("a",),
+        None,
+    )
+    assert list(again.sync({"work": change.checkpoint}, *window)) == []
+    with pytest.raises(KeyError):
+        again.remove("work", "a")
+
+
+def test_calendar_lost_tokens_and_a_calendar_gone() -> None:
+    window = (T0, T0 + timedelta(days=1))
+    cal = MemoryCalendarSource("cal", [event("a", T0 + timedelta(hours=1), 30)])
+    (first,) = cal.sync({}, *window)
+    cal.expire_checkpoints()
+    (full,) = cal.sync({"work": first.checkpoint}, *window)
+    assert full.window == window and [e.uid for e in full.events] == ["a"]
+    cal.remove_calendar("work")
+    (gone,) = cal.sync({"work": full.checkpoint}, *window)
+    assert (gone.calendar, gone.events, gone.checkpoint, gone.window) == ("work", (), "", window)
+
+
+def test_calendar_fails_part_way_through_a_sync() -> None:
+    window = (T0, T0 + timedelta(days=1))
+    cal = MemoryCalendarSource("cal", [event("a", T0, 30)])
+    cal.add_calendar("empty")
+    cal.reopen().fail_after(1)  # any connection's next sync
+    it = cal.sync({}, *window)
+    assert next(it).calendar == "work"
+    with pytest.raises(ConnectorError, match="connection lost"):
+        next(it)
+    assert [b.calendar for b in cal.sync({}, *window)] == ["work", "empty"]

@@ -256,12 +256,12 @@ def test_unknown_account_and_password_account(tmp_path: Path, fake: FakeProvider
     config = write_config(tmp_path, table)
     assert invoke(config, "home") == (
         2,
-        "Error: no [[mail]] account named 'home' (configured: work)\n",
+        "Error: no source named 'home' (configured: work)\n",
     )
     assert invoke(config, "work") == (
         2,
-        'Error: work: followup auth is for IMAP accounts with auth = "xoauth2" and '
-        'oauth_token_file set (this one is kind = "imap", auth = "password")\n',
+        'Error: work: followup auth is for sources that log in with OAuth2 (auth = "xoauth2" '
+        'and oauth_token_file set; this one is kind = "imap", auth = "password")\n',
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import CALENDAR_KINDS, MAIL_KINDS, get_source_class
+from connectors import CALENDAR_KINDS, MAIL_KINDS, source_class
 from followup import config
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
@@ -39,7 +39,7 @@ def test_smtp_table_is_documented():
     [(k, False) for k in MAIL_KINDS] + [(k, True) for k in CALENDAR_KINDS],
 )
 def test_source_keys_are_documented(kind, calendar):
-    keys = get_source_class(kind, calendar=calendar).KEYS
+    keys = source_class(kind, calendar=calendar).KEYS
     # `calendars` is accepted on every calendar for DESIGN's shape; ICS has one per file.
     undocumented = sorted(k for k in keys if k not in DOCUMENTED and k != "calendars")
     assert undocumented == []
