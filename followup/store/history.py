@@ -237,3 +237,12 @@ V0004_FINDING_COLUMNS = (
     "p_task FLOAT",
     "cues VARCHAR",
 )
+
+
+# -- 0005_nudge_facts -----------------------------------------------------------------
+
+# A nudge keeps facts, worded when shown; the words a nudge was stored with before
+# (its payload's title and reason) become facts of this shape, frozen here:
+# {"kind": "words", "title": ..., "reason": ...} (followup.nudges.Words).
+V0005_NUDGE_COLUMN = "facts TEXT"
+V0005_WORDS_KIND = "words"

@@ -39,6 +39,7 @@ Adding a step (a schema change):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,11 +102,35 @@ def _0004_reanalysis(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE finding ADD COLUMN {column}"))
 
 
+def _0005_nudge_facts(conn: Connection) -> None:
+    """Nudges keep facts, worded when shown; the words each nudge was stored with so
+    far become its facts, so it still reads as it did (the payload is left as it was)."""
+    conn.execute(text(f"ALTER TABLE nudge ADD COLUMN {history.V0005_NUDGE_COLUMN}"))
+    rows = conn.execute(text("SELECT key, payload FROM nudge")).all()
+    for key, payload in rows:
+        try:
+            old = json.loads(payload)
+        except ValueError:
+            old = {}
+        if not isinstance(old, dict):
+            old = {}
+        facts = {
+            "kind": history.V0005_WORDS_KIND,
+            "title": str(old.get("title") or ""),
+            "reason": str(old.get("reason") or ""),
+        }
+        conn.execute(
+            text("UPDATE nudge SET facts = :facts WHERE key = :key"),
+            {"facts": json.dumps(facts, sort_keys=True), "key": key},
+        )
+
+
 STEPS: tuple[Step, ...] = (
     Step("0001_initial", _0001_initial),
     Step("0002_digest_replies", _0002_digest_replies),
     Step("0003_drop_unused_message_indexes", _0003_drop_unused_message_indexes),
     Step("0004_reanalysis", _0004_reanalysis),
+    Step("0005_nudge_facts", _0005_nudge_facts),
 )
 
 SCHEMA_VERSION = len(STEPS)

@@ -225,7 +225,7 @@ def test_doctor_reports_pipeline_and_folders_without_syncing(config):
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
     assert lines[1].startswith("database:  sqlite:///") and lines[1].endswith(" (0 messages)")
-    assert lines[2].startswith("schema:    0 (4 steps pending: 0001_initial, ")  # never opened
+    assert lines[2].startswith("schema:    0 (5 steps pending: 0001_initial, ")  # never opened
     assert lines[3].startswith("nlp:       rules (spacy.blank en")  # [nlp] pipeline = "rules"
     assert "source local (maildir): ok" in lines
     assert "    2 folders: INBOX, Sent" in lines

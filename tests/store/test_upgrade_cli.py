@@ -64,13 +64,13 @@ def test_doctor_reports_pending_steps_and_applies_none(tmp_path, old_store):
 
     assert r.exit_code == 0, r.output
     assert (
-        "schema:    1 (3 steps pending: 0002_digest_replies, 0003_drop_unused_message_indexes,"
-        " 0004_reanalysis; the next command that opens the database applies them)"
+        "schema:    1 (4 steps pending: 0002_digest_replies, 0003_drop_unused_message_indexes,"
+        " 0004_reanalysis, 0005_nudge_facts; the next command that opens the database applies them)"
     ) in r.output.splitlines()
     assert "(5 messages)" in r.output
     assert recorded_steps(old_store) == ["0001_initial"]
     report = json.loads(invoke(config, "doctor", "--json").output)
-    assert report["schema_version"] == 1 and report["schema_latest"] == 4
+    assert report["schema_version"] == 1 and report["schema_latest"] == 5
     assert report["migrations_pending"] == [s.name for s in migrations.STEPS[1:]]
 
 
@@ -90,6 +90,11 @@ def test_a_0_1_0_store_opens_migrates_and_keeps_every_decision(tmp_path, old_sto
         "promise:kim": ("dismissed", None, 4),
     }
     assert set(NUDGES) - set(shown) == {"reconnect:ana"}  # closed: not listed, as before
+    # 0.1.0 stored words; they read as they did, in the JSON and in the terminal.
+    words = {d["key"]: (d["title"], d["reason"]) for d in json.loads(r.output)}
+    assert words["reply:dana"] == ("Nudge 1", "asked 4 days ago")
+    text = invoke(config, "digest", "--no-plan", "--now", now).output
+    assert "[1] Nudge 1 — asked 4 days ago" in text
 
     people = {p["email"]: p for p in json.loads(invoke(config, "people", "--json", "--all").output)}
     assert people["dana@example.org"]["important"] and not people["dana@example.org"]["muted"]
@@ -102,7 +107,7 @@ def test_a_0_1_0_store_opens_migrates_and_keeps_every_decision(tmp_path, old_sto
     assert states.get("reply:omar") == "done" and states.get("promise:kim") == "dismissed"
 
     r = invoke(config, "doctor")
-    assert "schema:    4 (up to date)" in r.output.splitlines()
+    assert "schema:    5 (up to date)" in r.output.splitlines()
 
 
 def test_a_store_from_a_newer_followup_is_refused_in_one_line(tmp_path, old_store):
@@ -124,6 +129,6 @@ def test_a_store_from_a_newer_followup_is_refused_in_one_line(tmp_path, old_stor
     r = invoke(config, "doctor")
     assert r.exit_code == 1
     assert (
-        "schema:    4, with steps this followup does not know (0099_from_the_future): "
+        "schema:    5, with steps this followup does not know (0099_from_the_future): "
         "upgrade followup"
     ) in r.output.splitlines()
