@@ -32,6 +32,7 @@ EARLIER: dict[str, tuple[tuple[str, ...], str | None]] = {
     "0001": (("0001_initial",), "schema-0001"),
     "0002": (("0001_initial", "0002_digest_replies"), "schema-0002"),
     "0002-late": (("0001_initial", "0002_digest_replies"), "schema-0002-late"),
+    "0003": (("0001_initial", "0002_digest_replies", "0003_drop_unused_message_indexes"), None),
     "0004": (
         (
             "0001_initial",

@@ -6,6 +6,7 @@ On SQLite and on the real PostgreSQL the tests start.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -139,8 +140,15 @@ def test_an_earlier_schema_upgrades_to_exactly_a_fresh_one_and_keeps_every_row(d
         }
         assert items["follow_up:lee"].snoozed_until == datetime(2026, 3, 24, 13, 0, tzinfo=UTC)
 
-        # 0005: the words each nudge was stored with became its facts; it reads as before,
-        # in every renderer (the terminal's, the email's and --json).
+        # 0005: the words each nudge was stored with became its facts (every row, closed
+        # ones too); it reads as before, in every renderer (the terminal's, the email's
+        # and --json).
+        with store.begin() as conn:
+            stored = dict(conn.execute(text("SELECT key, facts FROM nudge")).all())
+        assert {k: json.loads(v) for k, v in stored.items()} == {
+            k: {"kind": "words", "title": f"Nudge {n}", "reason": "asked 4 days ago"}
+            for n, k in enumerate(NUDGES, start=1)
+        }
         assert {k: o.nudge.facts for k, o in items.items()} == {
             k: Words(f"Nudge {n}", "asked 4 days ago")
             for n, k in enumerate(NUDGES, start=1)
