@@ -48,11 +48,12 @@ def plan_promises(
                             continue
                     elif f.action.lower().startswith("be "):
                         continue  # "I will be attending": with no date there is nothing to deliver
-                    elif not (
-                        rules.reply_after.elapsed(m.date, now, me.tz)
-                        and now - m.date <= rules.lookback.delta / 2
+                    elif rules.reply_after.elapsed(m.date, now, me.tz) and (
+                        now - m.date <= rules.lookback.delta / 2
                     ):
-                        continue  # no date: shown once it is as old as an unanswered ask
+                        pass  # no date: worded "no date set, promised ..." from the facts
+                    else:
+                        continue
                     action = f.action or f.text
                     out.append(
                         Nudge(
