@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from followup.durations import MAX_DURATION, DurationError, parse_duration
 from followup.errors import UserError
 from followup.safe_text import clean_line
+from followup.wording import title as nudge_title
 
 if TYPE_CHECKING:
     from followup.store.store import Store
@@ -91,14 +92,14 @@ def apply(store: Store, cmd: Command, start: datetime, tz: ZoneInfo) -> Applied:
         raise UserError(cmd.problem)
     if cmd.action in _STATES:
         o = set_state(store, cmd.ref, _STATES[cmd.action])
-        shown = f"{_LABELS[cmd.action]}: [{o.number}] {clean_line(o.nudge.title, 160)}"
+        shown = f"{_LABELS[cmd.action]}: [{o.number}] {clean_line(nudge_title(o.nudge, tz), 160)}"
         return Applied(f"{cmd.action} {cmd.ref}", shown)
     if cmd.action == "snooze":
         assert cmd.snooze is not None
         until = resolve(cmd.snooze, start, tz)
         o = set_state(store, cmd.ref, "snoozed", until=until)
         local = until.astimezone(tz)
-        title = clean_line(o.nudge.title, 160)
+        title = clean_line(nudge_title(o.nudge, tz), 160)
         shown = f"Snoozed until {local:%a %d %b %H:%M}: [{o.number}] {title}"
         return Applied(f"snooze {cmd.ref} until {until.isoformat()}", shown)
     assert cmd.address is not None

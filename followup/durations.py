@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from followup.errors import UserError
+from followup.wording import ago as ago  # re-exported: the words live in wording
+from followup.wording import describe as describe
 
 # Longer than anyone waits for a reply; and short enough that "now + it" never
 # leaves the calendar (see ``--now``'s range in cli.context).
@@ -99,29 +101,3 @@ def business_days_between(start: datetime, end: datetime, tz: ZoneInfo) -> float
         if (wd + i) % 7 < 5:
             count += 1
     return count
-
-
-def describe(delta: timedelta) -> str:
-    """ "3 days", "5 weeks", "2 hours": a rough human length."""
-    secs = delta.total_seconds()
-    if secs < 3600:
-        n, unit = max(1, round(secs / 60)), "minute"
-    elif secs < 86400 * 2:
-        n, unit = round(secs / 3600), "hour"
-    elif secs < 86400 * 14:
-        n, unit = round(secs / 86400), "day"
-    else:
-        n, unit = round(secs / (86400 * 7)), "week"
-    return f"{n} {unit}{'s' if n != 1 else ''}"
-
-
-def ago(when: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """ "today", "yesterday", "3 days ago", "5 weeks ago" relative to the user's day."""
-    days = (now.astimezone(tz).date() - when.astimezone(tz).date()).days
-    if days <= 0:
-        return "today"
-    if days == 1:
-        return "yesterday"
-    if days < 14:
-        return f"{days} days ago"
-    return f"{round(days / 7)} weeks ago"

@@ -121,3 +121,17 @@ RULES, MY, NOW = _settings()
 
 def kinds(nudges, kind):  # type: ignore[no-untyped-def]
     return [n for n in nudges if n.kind == kind]
+
+
+def title(n):  # type: ignore[no-untyped-def]
+    """The nudge's title as the digest words it (in my time zone)."""
+    from followup import wording
+
+    return wording.title(n, MY.tz)
+
+
+def reason(n, now=None):  # type: ignore[no-untyped-def]
+    """The nudge's reason as the digest words it at ``now`` (the rules' NOW by default)."""
+    from followup import wording
+
+    return wording.reason(n, now or NOW, MY.tz)

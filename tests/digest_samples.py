@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from followup.nudges import Evidence, Nudge, OpenNudge, PersonRef
+from followup.nudges import Evidence, Facts, Nudge, OpenNudge, PersonRef, Words
 
 TZ = ZoneInfo("America/Chicago")
 # Thursday 14 March 2024, 07:30 in Chicago.
@@ -37,13 +37,13 @@ def open_nudge(
     people: tuple[PersonRef, ...] = (),
     person: bool = True,
     score: float = 0.0,
+    facts: Facts | None = None,
 ) -> OpenNudge:
     nudge = Nudge(
         key=f"{kind}:{number}",
         kind=kind,  # type: ignore[arg-type]
         person=PersonRef(name, email) if person else None,
-        title=title if title is not None else f"Reply to {name}",
-        reason=reason,
+        facts=facts or Words(title if title is not None else f"Reply to {name}", reason),
         evidence=Evidence(
             message_id=message_id,
             sentence=sentence,

@@ -26,12 +26,25 @@ NOW = datetime(2026, 3, 17, 13, 30, tzinfo=UTC)
 SNOOZED_UNTIL = datetime(2026, 3, 24, 13, 0, tzinfo=UTC)
 ME = "penny@example.com"
 
-# (what the database holds, the steps recorded in it, the DDL file that made it)
-EARLIER = {
+# (what the database holds, the steps recorded in it, the DDL file that made it; None:
+# no release shipped its DDL, the frozen steps make it from the 0002 rows)
+EARLIER: dict[str, tuple[tuple[str, ...], str | None]] = {
     "0001": (("0001_initial",), "schema-0001"),
     "0002": (("0001_initial", "0002_digest_replies"), "schema-0002"),
     "0002-late": (("0001_initial", "0002_digest_replies"), "schema-0002-late"),
+    "0003": (("0001_initial", "0002_digest_replies", "0003_drop_unused_message_indexes"), None),
+    "0004": (
+        (
+            "0001_initial",
+            "0002_digest_replies",
+            "0003_drop_unused_message_indexes",
+            "0004_reanalysis",
+        ),
+        None,
+    ),
 }
+# The versions a release's DDL is kept for.
+SHIPPED_DDL = sorted(v for v, (_, ddl) in EARLIER.items() if ddl)
 
 
 # -- databases ---------------------------------------------------------------------
@@ -60,12 +73,19 @@ def fresh_database(kind: str, tmp_path: Path, pg_base: str | None, name: str) ->
 
 def build_earlier(url: str, version: str, *, from_ddl: bool) -> None:
     """Make ``url`` hold the schema ``version`` as that release left it, with rows in
-    every table, written as that release wrote them (plain SQL, no live tables)."""
+    every table, written as that release wrote them (plain SQL, no live tables).
+
+    A version past 0002 is made by its frozen steps over the rows 0002 held, as an
+    upgrade made it (0004 marks the analysed mail it finds)."""
+    from followup.store import migrations
+
     steps, ddl_file = EARLIER[version]
+    assert ddl_file or not from_ddl, f"no DDL kept for {version}"
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
             if from_ddl:
+                assert ddl_file is not None
                 ddl = (DATA / f"{ddl_file}.{engine.dialect.name}.sql").read_text()
                 for stmt in ddl.split(";"):
                     if stmt.strip():
@@ -77,6 +97,9 @@ def build_earlier(url: str, version: str, *, from_ddl: bool) -> None:
             fill_0001(conn)
             if "0002_digest_replies" in steps:
                 fill_0002(conn)
+            for step, name in zip(migrations.STEPS[2:], steps[2:], strict=False):
+                assert step.name == name
+                step.apply(conn)
             for i, step in enumerate(steps):
                 conn.execute(
                     history.MIGRATION.insert().values(name=step, applied_at=T0 + timedelta(i))

@@ -11,10 +11,10 @@ import click
 from followup.actions import Action, Command, When, apply, parse_when, resolve, split_snooze
 from followup.addresses import address_problem
 from followup.cli.context import AppContext, json_option, now_option, parse_now, pass_app
-from followup.durations import describe
 from followup.errors import UserError
 from followup.people import name_from_address, strength, usual_gap
 from followup.safe_text import clean_line, dump_json
+from followup.wording import describe
 
 if TYPE_CHECKING:
     from followup.state import Contact, PlanningState
@@ -284,9 +284,9 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
         o for o in list_nudges(app.store, now) if o.nudge.person and o.nudge.person.email == email
     ]
     if json_:
-        from followup.nudges import open_nudge_to_dict
+        from followup.digest.render import render_json
 
-        d["nudges"] = [open_nudge_to_dict(o) for o in items]
+        d["nudges"] = render_json(items, now, app.config.me.tz)
         click.echo(dump_json(d))
         return
     tz = app.config.me.tz
@@ -303,6 +303,7 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
         )
     if d["usual_gap_days"]:
         click.echo(f"  usual rhythm: every ~{d['usual_gap_days']:.0f} days")
-    for o in items:
-        title, reason = clean_line(o.nudge.title, 160), clean_line(o.nudge.reason, 300)
-        click.echo(f"  [{o.number}] {title} — {reason}")
+    from followup.digest.items import build_view
+
+    for item in (i for s in build_view(items, now, tz).sections for i in s.items):
+        click.echo(f"  [{item.number}] {item.title} — {item.reason}")

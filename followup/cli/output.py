@@ -1,8 +1,9 @@
 """Human output: the digest in a terminal, progress bars only on a TTY.
 
-Text from mail reaches the terminal only through ``followup.safe_text.clean_line``, and
-the console reads no markup or emoji codes from it: a name ``[link=https://x]y[/link]``
-or ``:warning:`` prints as typed.
+The digest reaches the terminal through the digest's view (followup.digest.items), the
+one sanitised view every renderer uses; other text from mail through
+``followup.safe_text.clean_line``. The console reads no markup or emoji codes from it: a
+name ``[link=https://x]y[/link]`` or ``:warning:`` prints as typed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from followup.durations import ago
-from followup.nudges import KIND_ORDER, KIND_TITLES, OpenNudge
+from followup.digest.items import build_view
+from followup.nudges import OpenNudge
 from followup.safe_text import clean_line
 
 
@@ -35,36 +36,30 @@ def console(err: bool = False) -> Console:
 def print_digest(
     items: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, *, out: Console | None = None
 ) -> None:
+    """The digest in a terminal, from the same sanitised view as the email."""
     out = out or console()
     local = now.astimezone(tz)
     if not items:
         out.print(f"Nothing needs you today ({local:%a %d %b %Y}).")
         return
-    out.print(Text(f"followup — {local:%a %d %b %Y %H:%M} — {len(items)} to look at", style="bold"))
-    by_kind: dict[str, list[OpenNudge]] = {}
-    for o in items:
-        by_kind.setdefault(o.nudge.kind, []).append(o)
-    for kind in KIND_ORDER:
-        group = by_kind.get(kind)
-        if not group:
-            continue
+    view = build_view(items, now, tz)
+    out.print(Text(f"followup — {local:%a %d %b %Y %H:%M} — {view.count} to look at", style="bold"))
+    for section in view.sections:
         out.print()
-        out.print(Text(f"{KIND_TITLES[kind]} ({len(group)})", style="bold underline"))
-        for o in group:
-            n = o.nudge
+        out.print(Text(f"{section.title} ({len(section.items)})", style="bold underline"))
+        for item in section.items:
             line = Text()
-            line.append(f"[{o.number}] ", style="cyan")
-            line.append(clean_line(n.title, 160), style="bold")
-            line.append(f" — {clean_line(n.reason, 300)}")
+            line.append(f"[{item.number}] ", style="cyan")
+            line.append(item.title, style="bold")
+            line.append(f" — {item.reason}")
             out.print(line)
-            ev = n.evidence
             bits = []
-            if ev.subject and kind not in ("before_meeting", "after_meeting"):
-                bits.append(f"“{clean_line(ev.subject, 160)}”")
-            if ev.date and kind == "promise":  # the other reasons say their age already
-                bits.append("written " + ago(ev.date, now, tz))
-            if ev.message_id:
-                bits.append(f"<{clean_line(ev.message_id, 200)}>")
+            if item.subject and item.kind not in ("before_meeting", "after_meeting"):
+                bits.append(f"“{item.subject}”")
+            if item.kind == "promise":  # the other reasons say their age already
+                bits.append("written " + item.when)
+            if item.message_id:
+                bits.append(f"<{item.message_id}>")
             if bits:
                 out.print(Text("      " + " · ".join(bits), style="dim"))
 

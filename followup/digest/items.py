@@ -1,8 +1,10 @@
 """The digest's view model: open nudges -> sections of display-ready items.
 
-Every renderer (plain text, Markdown, HTML) works from the same ``DigestView`` so the
-formats cannot drift apart. All text taken from mail (names, subjects, sentences) passes
-through ``clean_line`` (followup.safe_text, the one sanitiser of every screen): escape
+Every renderer (the terminal, plain text, Markdown, HTML) works from the same
+``DigestView`` so the formats cannot drift apart. The nudges' facts are worded here, at
+render time (followup.wording), and all text taken from mail (names, subjects,
+sentences, and the words made from them) passes through ``clean_line``
+(followup.safe_text, the one sanitiser of every screen): escape
 sequences, control characters, CR/LF and bidi controls are removed and whitespace
 collapsed, so hostile content can neither fake lines in the plain-text part nor reorder
 what the reader sees. HTML escaping is the templates' job (autoescape).
@@ -14,33 +16,18 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from followup.addresses import is_address
 from followup.nudges import KIND_ORDER, KIND_TITLES, Nudge, OpenNudge, PersonRef
 from followup.safe_text import clean_line as clean_line  # re-exported: the email uses it
+from followup.wording import describe_due as describe_due
+from followup.wording import describe_when as describe_when
+from followup.wording import long_date, reason, short_date, title
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_LONG_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_LONG_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # How each kind is counted in the one-line summary (subject, preheader).
 _SUMMARY = {
@@ -53,7 +40,6 @@ _SUMMARY = {
     "reconnect": ("1 to reconnect", "{n} to reconnect"),
 }
 _MEETING_KINDS = frozenset({"before_meeting", "after_meeting"})
-_DUE_KINDS = frozenset({"promise", "waiting_on"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +58,7 @@ class Item:
     due: str  # "due Fri 14 Mar", "2 days late", ""
     link: str | None  # thread URL or mailto:, None when none can be made
     link_label: str
+    message_id: str = ""  # the evidence's Message-ID, "" when none
 
     @property
     def why(self) -> str:
@@ -186,51 +173,6 @@ def item_link(nudge: Nudge) -> tuple[str | None, str]:
     return mailto, "Reply"
 
 
-def short_date(dt: datetime, tz: ZoneInfo) -> str:
-    local = dt.astimezone(tz)
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
-
-
-def long_date(dt: datetime, tz: ZoneInfo) -> str:
-    local = dt.astimezone(tz)
-    return f"{_LONG_DAYS[local.weekday()]} {local.day} {_LONG_MONTHS[local.month - 1]} {local.year}"
-
-
-def describe_when(when: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """ "3 days ago", "yesterday", "today", or for the future "today 10:00", "tomorrow 09:30"."""
-    local, today = when.astimezone(tz), now.astimezone(tz).date()
-    days = (local.date() - today).days
-    if when > now + timedelta(minutes=1):
-        clock = f"{local:%H:%M}"
-        if days == 0:
-            return f"today {clock}"
-        if days == 1:
-            return f"tomorrow {clock}"
-        return f"{short_date(when, tz)} {clock}"
-    if days >= 0:
-        return "today"
-    if days == -1:
-        return "yesterday"
-    if days > -14:
-        return f"{-days} days ago"
-    if days > -60:
-        return f"{round(-days / 7)} weeks ago"
-    return f"{round(-days / 30.4)} months ago"
-
-
-def describe_due(nudge: Nudge, now: datetime, tz: ZoneInfo) -> str:
-    if nudge.due is None or nudge.kind not in _DUE_KINDS:
-        return ""
-    days = (nudge.due.astimezone(tz).date() - now.astimezone(tz).date()).days
-    if days == 0:
-        return "due today"
-    if days == 1:
-        return "due tomorrow"
-    if days > 1:
-        return f"due {short_date(nudge.due, tz)}"
-    return "1 day late" if days == -1 else f"{-days} days late"
-
-
 def _who(nudge: Nudge) -> tuple[str, str]:
     if nudge.person is not None:
         name = clean_line(nudge.person.name, 80)
@@ -254,14 +196,15 @@ def make_item(open_nudge: OpenNudge, now: datetime, tz: ZoneInfo) -> Item:
         kind=nudge.kind,
         who=who,
         email=email,
-        title=clean_line(nudge.title, 160),
-        reason=clean_line(nudge.reason, 300),
+        title=clean_line(title(nudge, tz), 160),
+        reason=clean_line(reason(nudge, now, tz), 300),
         sentence=clean_line(nudge.evidence.sentence, 400),
         subject=clean_line(nudge.evidence.subject, 160),
         when=describe_when(when_dt, now, tz),
         due=describe_due(nudge, now, tz),
         link=link,
         link_label=label,
+        message_id=clean_line(nudge.evidence.message_id, 200),
     )
 
 

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from followup import wording
 from followup.digest.items import DigestView, build_view, item_link, sort_key
-from followup.nudges import KIND_TITLES, OpenNudge, PersonRef
+from followup.nudges import KIND_TITLES, OpenNudge, PersonRef, facts_to_dict
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -115,39 +116,45 @@ def _person(p: PersonRef | None) -> dict[str, str] | None:
     return None if p is None else {"name": p.name, "email": p.email}
 
 
+def nudge_json(on: OpenNudge, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """One nudge for ``--json``: its facts (ISO-8601 dates, counts) and, beside them, the
+    words a screen shows at ``now`` (title, reason, when, due)."""
+    n, ev = on.nudge, on.nudge.evidence
+    link, _ = item_link(n)
+    return {
+        "number": on.number,
+        "key": n.key,
+        "kind": n.kind,
+        "section": KIND_TITLES.get(n.kind, n.kind),
+        "state": on.state,
+        "person": _person(n.person),
+        "people": [_person(p) for p in n.people],
+        "title": wording.title(n, tz),
+        "reason": wording.reason(n, now, tz),
+        "when": wording.describe_when(ev.date or on.first_seen, now, tz),
+        "due_words": wording.describe_due(n, now, tz),
+        "facts": facts_to_dict(n.facts),
+        "evidence": {
+            "message_id": ev.message_id,
+            "sentence": ev.sentence,
+            "date": _iso(ev.date),
+            "subject": ev.subject,
+            "thread_url": ev.thread_url,
+        },
+        "due": _iso(n.due),
+        "score": n.score,
+        "extra": n.extra,
+        "first_seen": _iso(on.first_seen),
+        "snoozed_until": _iso(on.snoozed_until),
+        "link": link,
+    }
+
+
 def render_json(nudges: Sequence[OpenNudge], now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
     """The nudges as JSON-ready dicts, most urgent first; datetimes as ISO-8601 strings.
 
     Values are the nudges' own (not display-cleaned): JSON consumers escape for their
-    own output. ``link`` is the same thread URL or mailto: the email shows.
+    own output, and ``safe_text.dump_json`` scrubs controls before a terminal sees them.
+    ``link`` is the same thread URL or mailto: the email shows.
     """
-    out: list[dict[str, Any]] = []
-    for on in sorted(nudges, key=sort_key):
-        n, ev = on.nudge, on.nudge.evidence
-        link, _ = item_link(n)
-        out.append(
-            {
-                "number": on.number,
-                "key": n.key,
-                "kind": n.kind,
-                "section": KIND_TITLES.get(n.kind, n.kind),
-                "state": on.state,
-                "person": _person(n.person),
-                "people": [_person(p) for p in n.people],
-                "title": n.title,
-                "reason": n.reason,
-                "evidence": {
-                    "message_id": ev.message_id,
-                    "sentence": ev.sentence,
-                    "date": _iso(ev.date),
-                    "subject": ev.subject,
-                    "thread_url": ev.thread_url,
-                },
-                "due": _iso(n.due),
-                "score": n.score,
-                "first_seen": _iso(on.first_seen),
-                "snoozed_until": _iso(on.snoozed_until),
-                "link": link,
-            }
-        )
-    return out
+    return [nudge_json(on, now, tz) for on in sorted(nudges, key=sort_key)]

@@ -8,19 +8,12 @@ from datetime import datetime, timedelta
 from followup.nudges import Evidence, PersonRef
 from followup.people import name_from_address
 from followup.state import Msg, PlanningState, Thread
+from followup.wording import quote as quote  # re-exported: rules quoted here before
 
 
 def person(state: PlanningState, email: str, fallback_name: str = "") -> PersonRef:
     name = state.name_of(email) or fallback_name or name_from_address(email)
     return PersonRef(name=name, email=email)
-
-
-def quote(sentence: str, limit: int = 90) -> str:
-    """A sentence as shown inside a reason: single line, capped, in quotes."""
-    s = " ".join(sentence.split())
-    if len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
-    return f"'{s}'"
 
 
 def evidence(m: Msg, sentence: str | None = None) -> Evidence:

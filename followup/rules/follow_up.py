@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from connectors.automated import role_address_reason
 from followup.config import MeSettings, RuleSettings
-from followup.durations import Duration, ago
-from followup.nudges import Nudge
-from followup.rules.common import evidence, first_other, person, quote, reply_times, within
+from followup.durations import Duration
+from followup.nudges import FollowUpFacts, Nudge
+from followup.rules.common import evidence, first_other, person, reply_times, within
 from followup.rules.guard import PlanFailures
 from followup.state import PlanningState
 
@@ -51,17 +51,16 @@ def plan_follow_up(
             if not threshold.elapsed(last.date, now, me.tz):
                 continue
             who = person(state, target)
-            subject = quote(last.subject) if last.subject.strip() else "your message (no subject)"
             # The surest ask speaks for the message (as for replies), not the first.
             ask = max(asks, key=lambda f: f.score) if asks else None
-            what = f"asked {quote(ask.text)}" if ask else f"no reply to {subject}"
             out.append(
                 Nudge(
                     key=f"follow_up:{last.message_id}",
                     kind="follow_up",
                     person=who,
-                    title=f"Chase {who.display}",
-                    reason=f"{what}; sent {ago(last.date, now, me.tz)}, no reply since",
+                    facts=FollowUpFacts(
+                        subject=last.subject, sent_at=last.date, ask=ask.text if ask else None
+                    ),
                     evidence=evidence(last, ask.text if ask else None),
                     score=(now - last.date).total_seconds() / 86400,
                     extra={"waited": str(threshold)},

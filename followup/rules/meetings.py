@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from followup.config import MeSettings, RuleSettings
-from followup.durations import ago
-from followup.nudges import Evidence, Nudge, PersonRef
+from followup.nudges import (
+    AfterMeetingFacts,
+    BeforeMeetingFacts,
+    Evidence,
+    LastExchange,
+    Nudge,
+    OpenItem,
+    PersonRef,
+)
 from followup.people import name_from_address
 from followup.rules.guard import PlanFailures
 from followup.state import Meeting, PlanningState
@@ -36,11 +43,6 @@ def _people(state: PlanningState, m: Meeting, *, outside_only: bool) -> list[Per
 
 def _i_declined(state: PlanningState, m: Meeting) -> bool:
     return any(state.is_me(a.email) and a.status == "declined" for a in m.attendees)
-
-
-def _names(people: list[PersonRef]) -> str:
-    names = [p.display.split()[0] if " " in p.display else p.display for p in people]
-    return ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
 
 
 def plan_after_meeting(
@@ -74,9 +76,8 @@ def plan_after_meeting(
                     key=f"after_meeting:{m.uid}",
                     kind="after_meeting",
                     person=people[0],
-                    title=f"Send a follow-up after '{m.summary}'",
-                    reason=(
-                        f"met {ago(m.end, now, me.tz)} with {_names(people)}; nothing sent since"
+                    facts=AfterMeetingFacts(
+                        summary=m.summary, start=m.start, end=m.end, people=tuple(people)
                     ),
                     evidence=Evidence(date=m.start, subject=m.summary),
                     due=m.end + rules.after_meeting_within.delta,
@@ -111,9 +112,7 @@ def plan_before_meeting(
             people = _people(state, m, outside_only=False)
             emails = {p.email for p in people}
             items = [n for n in open_items if n.person and n.person.email in emails]
-            local = m.start.astimezone(me.tz)
-            day = "today" if local.date() == local_now.date() else "tomorrow"
-            parts = [n.title for n in items[:3]]
+            last: list[LastExchange] = []
             for p in people[:3]:
                 c = state.contacts.get(p.email)
                 if (
@@ -121,18 +120,19 @@ def plan_before_meeting(
                     and c.last_contact
                     and not any(n.person and n.person.email == p.email for n in items)
                 ):
-                    last = ago(c.last_contact, now, me.tz)
-                    parts.append(f"last exchange with {p.display.split()[0]} {last}")
-            reason = f"{day} {local:%H:%M} with {_names(people)}"
-            if parts:
-                reason += " — " + "; ".join(parts)
+                    last.append(LastExchange(p, c.last_contact))
             out.append(
                 Nudge(
                     key=f"before_meeting:{m.uid}",
                     kind="before_meeting",
                     person=people[0],
-                    title=f"{local:%H:%M} {m.summary}",
-                    reason=reason,
+                    facts=BeforeMeetingFacts(
+                        summary=m.summary,
+                        start=m.start,
+                        people=tuple(people),
+                        open_items=tuple(OpenItem(n.key, n.person, n.facts) for n in items[:3]),
+                        last_exchanges=tuple(last),
+                    ),
                     evidence=Evidence(date=m.start, subject=m.summary),
                     due=m.start,
                     people=tuple(people),

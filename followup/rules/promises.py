@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from followup.config import MeSettings, RuleSettings
-from followup.durations import ago
-from followup.nudges import Nudge
-from followup.rules.common import evidence, first_other, later_from, later_from_me, person, quote
+from followup.nudges import Nudge, PromiseFacts, WaitingOnFacts
+from followup.rules.common import evidence, first_other, later_from, later_from_me, person
 from followup.rules.guard import PlanFailures
 from followup.state import PlanningState
 from nlp.findings import Finding
@@ -18,19 +17,6 @@ def _stable(f: Finding) -> str:
     import hashlib
 
     return hashlib.sha1(" ".join(f.text.split()).encode()).hexdigest()[:10]
-
-
-def _when(due: datetime, now: datetime, me: MeSettings) -> str:
-    days = (due.astimezone(me.tz).date() - now.astimezone(me.tz).date()).days
-    if days < -1:
-        return f"{-days} days overdue"
-    if days == -1:
-        return "due yesterday"
-    if days == 0:
-        return "due today"
-    if days == 1:
-        return "due tomorrow"
-    return f"due {due.astimezone(me.tz):%a %b %-d}"
 
 
 def plan_promises(
@@ -60,13 +46,12 @@ def plan_promises(
                             continue
                         if now - f.due > rules.lookback.delta:
                             continue
-                        when = _when(f.due, now, me)
                     elif f.action.lower().startswith("be "):
                         continue  # "I will be attending": with no date there is nothing to deliver
                     elif rules.reply_after.elapsed(m.date, now, me.tz) and (
                         now - m.date <= rules.lookback.delta / 2
                     ):
-                        when = f"no date set, promised {ago(m.date, now, me.tz)}"
+                        pass  # no date: worded "no date set, promised ..." from the facts
                     else:
                         continue
                     action = f.action or f.text
@@ -75,8 +60,9 @@ def plan_promises(
                             key=f"promise:{m.message_id}:{_stable(f)}",
                             kind="promise",
                             person=who,
-                            title=f"You promised {who.display}: {action}",
-                            reason=f"{when}: you wrote {quote(f.text)}",
+                            facts=PromiseFacts(
+                                action=action, text=f.text, promised_at=m.date, due=f.due
+                            ),
                             evidence=evidence(m, f.text),
                             due=f.due,
                             score=((now - f.due).total_seconds() / 86400 + 10) if f.due else 0.0,
@@ -116,10 +102,8 @@ def plan_waiting_on(
                             key=f"waiting_on:{m.message_id}:{_stable(f)}",
                             kind="waiting_on",
                             person=who,
-                            title=f"{who.display} owes you: {f.action or 'an answer'}",
-                            reason=(
-                                f"said {quote(f.text)} {ago(m.date, now, me.tz)}; "
-                                f"{late} day{'s' if late != 1 else ''} late"
+                            facts=WaitingOnFacts(
+                                action=f.action, text=f.text, said_at=m.date, due=f.due
                             ),
                             evidence=evidence(m, f.text),
                             due=f.due,

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from followup.config import MeSettings, RuleSettings
-from followup.durations import describe
-from followup.nudges import Evidence, Nudge, PersonRef
+from followup.nudges import Evidence, Nudge, PersonRef, ReconnectFacts
 from followup.people import name_from_address, strength, usual_gap
-from followup.rules.common import quote
 from followup.rules.guard import PlanFailures
 from followup.state import PlanningState
 
@@ -44,15 +42,14 @@ def plan_reconnect(
             if silence < threshold or silence > MAX_SILENCE:
                 continue
             who = PersonRef(name=c.name or name_from_address(c.email), email=c.email)
-            rhythm = f"You usually talk every ~{describe(gap)}" if gap else "Marked important"
-            about = f" (re: {quote(c.last_subject, 60)})" if c.last_subject else ""
             out.append(
                 Nudge(
                     key=f"reconnect:{c.email}:{last.date().isoformat()}",
                     kind="reconnect",
                     person=who,
-                    title=f"Reconnect with {who.display}",
-                    reason=f"{rhythm}; last contact {describe(silence)} ago{about}",
+                    facts=ReconnectFacts(
+                        last_contact=last, usual_gap=gap, last_subject=c.last_subject or ""
+                    ),
                     evidence=Evidence(date=last, subject=c.last_subject or None),
                     score=st.score * (silence / threshold),
                     extra={"strength": st.score, "exchanges": st.exchanges},

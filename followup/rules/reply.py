@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from followup.config import MeSettings, RuleSettings
-from followup.durations import ago
-from followup.nudges import Nudge
+from followup.nudges import Nudge, ReplyFacts
 from followup.people import strength
-from followup.rules.common import evidence, later_from_me, person, quote, within
+from followup.rules.common import evidence, later_from_me, person, within
 from followup.rules.guard import PlanFailures
 from followup.state import Msg, PlanningState
 from nlp.findings import Finding
@@ -66,8 +65,7 @@ def plan_reply(
                         key=f"reply:{first.message_id}",
                         kind="reply",
                         person=who,
-                        title=f"Reply to {who.display}",
-                        reason=f"asked {quote(latest_ask.text)} {ago(first.date, now, me.tz)}",
+                        facts=ReplyFacts(ask=latest_ask.text, asked_at=first.date, asks=len(items)),
                         evidence=evidence(latest, latest_ask.text),
                         due=latest_ask.due,
                         score=round(score, 2),

@@ -239,6 +239,13 @@ V0004_FINDING_COLUMNS = (
 )
 
 
+# -- 0005_nudge_facts -----------------------------------------------------------------
+
+# A nudge keeps facts, worded when shown; the words a nudge was stored with before
+# (its payload's title and reason) become facts of this shape, frozen here:
+# {"kind": "words", "title": ..., "reason": ...} (followup.nudges.Words).
+V0005_NUDGE_COLUMN = "facts TEXT"
+V0005_WORDS_KIND = "words"
 # -- 0007_calendar_checkpoints_and_web_links ---------------------------------------------
 
 V0007 = MetaData()

@@ -39,6 +39,7 @@ Adding a step (a schema change):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,6 +102,27 @@ def _0004_reanalysis(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE finding ADD COLUMN {column}"))
 
 
+def _0005_nudge_facts(conn: Connection) -> None:
+    """Nudges keep facts, worded when shown; the words each nudge was stored with so
+    far become its facts, so it still reads as it did (the payload is left as it was)."""
+    conn.execute(text(f"ALTER TABLE nudge ADD COLUMN {history.V0005_NUDGE_COLUMN}"))
+    rows = conn.execute(text("SELECT key, payload FROM nudge")).all()
+    for key, payload in rows:
+        try:
+            old = json.loads(payload)
+        except ValueError:
+            old = {}
+        if not isinstance(old, dict):
+            old = {}
+        facts = {
+            "kind": history.V0005_WORDS_KIND,
+            "title": str(old.get("title") or ""),
+            "reason": str(old.get("reason") or ""),
+        }
+        conn.execute(
+            text("UPDATE nudge SET facts = :facts WHERE key = :key"),
+            {"facts": json.dumps(facts, sort_keys=True), "key": key},
+        )
 def _0007_calendar_checkpoints_and_web_links(conn: Connection) -> None:
     """Calendars sync incrementally with a checkpoint each; a message keeps the web link
     its source gave (the Gmail links the rules built before, for mail already stored)."""
@@ -121,7 +143,7 @@ STEPS: tuple[Step, ...] = (
     Step("0002_digest_replies", _0002_digest_replies),
     Step("0003_drop_unused_message_indexes", _0003_drop_unused_message_indexes),
     Step("0004_reanalysis", _0004_reanalysis),
-    # 0005 and 0006 are taken by work on other branches; merged, they come before this.
+    Step("0005_nudge_facts", _0005_nudge_facts),
     Step("0007_calendar_checkpoints_and_web_links", _0007_calendar_checkpoints_and_web_links),
 )
 

@@ -27,7 +27,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from followup.errors import StoreError, UserError
 from followup.lock import BUSY_WAIT_S, busy_error, is_busy
-from followup.nudges import KIND_ORDER, Nudge, OpenNudge, nudge_from_dict, nudge_to_dict
+from followup.nudges import (
+    KIND_ORDER,
+    Nudge,
+    OpenNudge,
+    facts_to_dict,
+    nudge_from_dict,
+    nudge_to_dict,
+)
 from followup.store.chunks import chunks
 from followup.store.handles import N
 from followup.store.store import Store
@@ -92,6 +99,7 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
         next_no = int(conn.execute(select(func.coalesce(func.max(N.c.number), 0))).scalar_one()) + 1
         for key, n in planned.items():
             payload = json.dumps(nudge_to_dict(n), sort_keys=True)
+            facts = json.dumps(facts_to_dict(n.facts), sort_keys=True)
             row = rows.get(key)
             if row is None:
                 conn.execute(
@@ -101,6 +109,7 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
                         kind=n.kind,
                         person_email=n.person.email if n.person else None,
                         payload=payload,
+                        facts=facts,
                         state="open",
                         first_seen=now,
                         last_seen=now,
@@ -109,7 +118,7 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
                 next_no += 1
                 new += 1
                 continue
-            values: dict[str, object] = {"payload": payload, "last_seen": now}
+            values: dict[str, object] = {"payload": payload, "facts": facts, "last_seen": now}
             if row.state == "closed":
                 # Closed while snoozed (the row keeps the date): the snooze still holds.
                 snoozed = row.snoozed_until is not None and row.snoozed_until > now
@@ -128,6 +137,15 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
             conn.execute(update(N).where(N.c.key.in_(chunk)).values(state="closed", closed_at=now))
         closed = len(stale)
     return PlanResult(new=new, updated=updated, closed=closed, reopened=reopened)
+
+
+def _nudge(payload: str, facts: str | None) -> Nudge:
+    """The stored nudge; unreadable facts fall back to the payload's words (if any)."""
+    try:
+        parsed = json.loads(facts) if facts else None
+    except ValueError:
+        parsed = None
+    return nudge_from_dict(json.loads(payload), parsed)
 
 
 def list_nudges(
@@ -157,7 +175,7 @@ def list_nudges(
         out.append(
             OpenNudge(
                 number=r.number,
-                nudge=nudge_from_dict(json.loads(r.payload)),
+                nudge=_nudge(r.payload, r.facts),
                 state=state,
                 first_seen=r.first_seen,
                 snoozed_until=r.snoozed_until,
@@ -178,7 +196,7 @@ def set_state(store: Store, ref: str, state: str, *, until: datetime | None = No
         conn.execute(update(N).where(N.c.key == row.key).values(state=state, snoozed_until=until))
     return OpenNudge(
         number=row.number,
-        nudge=nudge_from_dict(json.loads(row.payload)),
+        nudge=_nudge(row.payload, row.facts),
         state=state,  # type: ignore[arg-type]
         first_seen=row.first_seen,
         snoozed_until=until,

@@ -186,6 +186,9 @@ class NudgeRow(SQLModel, table=True):
     kind: str = Field(index=True)
     person_email: str | None = Field(default=None, index=True)
     payload: str = Field(sa_column=Column(Text, nullable=False))  # the Nudge as JSON
+    # Its facts as JSON (followup.nudges.facts_to_dict): worded when shown, never stored
+    # as words. NULL only if a row was written by a followup from before 0005.
+    facts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     state: str = Field(default="open", index=True)  # open|done|snoozed|dismissed|closed
     snoozed_until: datetime | None = Field(default=None, sa_column=_dt())
     first_seen: datetime = Field(sa_column=_dt(nullable=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from builders import ME, MY, NOW, RULES, ask, kinds, msg, state, thread
+from builders import ME, MY, NOW, RULES, ask, kinds, msg, reason, state, thread, title
 
 from followup.rules import plan
 
@@ -13,8 +13,8 @@ def test_first_outreach_unanswered_for_three_business_days():
     m = msg(ME, "raj@beta.example", NOW - timedelta(days=7), subject="Intro: Acme x Beta")
     nudges = kinds(plan(state(thread(m)), NOW, RULES, MY), "follow_up")
     assert [n.key for n in nudges] == [f"follow_up:{m.message_id}"]
-    assert nudges[0].title == "Chase Raj"
-    assert "no reply to 'Intro: Acme x Beta'" in nudges[0].reason
+    assert title(nudges[0]) == "Chase Raj"
+    assert "no reply to 'Intro: Acme x Beta'" in reason(nudges[0])
 
 
 def test_my_question_in_a_reply_unanswered():
@@ -26,7 +26,7 @@ def test_my_question_in_a_reply_unanswered():
         findings=(ask("Can you confirm the date?"),),
     )
     nudges = kinds(plan(state(thread(theirs, mine)), NOW, RULES, MY), "follow_up")
-    assert len(nudges) == 1 and "Can you confirm the date?" in nudges[0].reason
+    assert len(nudges) == 1 and "Can you confirm the date?" in reason(nudges[0])
 
 
 def test_the_surest_ask_speaks_for_the_message():
@@ -42,7 +42,7 @@ def test_the_surest_ask_speaks_for_the_message():
         ),
     )
     (nudge,) = kinds(plan(state(thread(mine)), NOW, RULES, MY), "follow_up")
-    assert "asked 'Can you confirm the date?'" in nudge.reason
+    assert "asked 'Can you confirm the date?'" in reason(nudge)
     assert nudge.evidence.sentence == "Can you confirm the date?"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from builders import ME, MY, NOW, RULES, kinds, msg, promise, state, thread
+from builders import ME, MY, NOW, RULES, kinds, msg, promise, reason, state, thread, title
 
 from followup.rules import plan
 
@@ -37,9 +37,9 @@ def test_my_overdue_and_soon_promises():
         plan(state(thread(overdue), thread(soon), thread(later)), NOW, RULES, MY), "promise"
     )
     assert [n.person.email for n in nudges] == ["sam@acme.example", "ana@acme.example"]
-    assert nudges[0].title == "You promised Sam: send the deck"
-    assert "4 days overdue" in nudges[0].reason
-    assert "due tomorrow" in nudges[1].reason
+    assert title(nudges[0]) == "You promised Sam: send the deck"
+    assert "4 days overdue" in reason(nudges[0])
+    assert "due tomorrow" in reason(nudges[1])
 
 
 def test_a_later_message_of_mine_delivers_the_promise():
@@ -66,8 +66,8 @@ def test_their_late_promise_is_waiting_on():
     )
     nudges = kinds(plan(state(thread(p)), NOW, RULES, MY), "waiting_on")
     assert len(nudges) == 1
-    assert nudges[0].title == "Ana owes you: confirm the venue"
-    assert "2 days late" in nudges[0].reason
+    assert title(nudges[0]) == "Ana owes you: confirm the venue"
+    assert "2 days late" in reason(nudges[0])
 
 
 def test_not_yet_late_or_already_delivered():

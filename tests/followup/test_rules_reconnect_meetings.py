@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from builders import ME, MY, NOW, RULES, ask, kinds, meeting, msg, promise, rhythm, state, thread
+from builders import (
+    ME,
+    MY,
+    NOW,
+    RULES,
+    ask,
+    kinds,
+    meeting,
+    msg,
+    promise,
+    reason,
+    rhythm,
+    state,
+    thread,
+    title,
+)
 
 from followup.rules import plan
 
@@ -16,8 +31,8 @@ def test_quiet_relationship_beyond_its_rhythm():
         plan(state(contacts={c.email: c for c in (lee, fresh)}), NOW, RULES, MY), "reconnect"
     )
     assert [n.person.email for n in nudges] == ["lee@north.example"]
-    assert nudges[0].reason.startswith("You usually talk every ~3 weeks; last contact 9 weeks ago")
-    assert "board prep" in nudges[0].reason
+    assert reason(nudges[0]).startswith("You usually talk every ~3 weeks; last contact 9 weeks ago")
+    assert "board prep" in reason(nudges[0])
 
 
 def test_one_way_or_few_contacts_are_no_relationship():
@@ -44,7 +59,7 @@ def test_after_meeting_with_outside_people_and_no_mail_since():
     nudges = kinds(plan(state(meetings=(m,)), NOW, RULES, MY), "after_meeting")
     assert len(nudges) == 1
     assert [p.email for p in nudges[0].people] == ["ana@acme.example"]  # colleagues left out
-    assert nudges[0].title == "Send a follow-up after 'Meeting e1'"
+    assert title(nudges[0]) == "Send a follow-up after 'Meeting e1'"
 
 
 def test_no_after_meeting_when_followed_up_internal_or_cancelled():
@@ -74,9 +89,9 @@ def test_before_meeting_lists_open_items_with_attendees():
     nudges = plan(state(thread(p), meetings=(m,)), NOW, RULES, MY)
     before = kinds(nudges, "before_meeting")
     assert len(before) == 1
-    assert before[0].title.endswith("Meeting e9")
-    assert "today" in before[0].reason
-    assert "You promised Ana: send the pricing sheet" in before[0].reason
+    assert title(before[0]).endswith("Meeting e9")
+    assert "today" in reason(before[0])
+    assert "You promised Ana: send the pricing sheet" in reason(before[0])
 
 
 def test_muted_people_never_appear():

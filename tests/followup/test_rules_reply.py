@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from builders import ME, MY, NOW, RULES, ask, kinds, msg, state, thread
+from builders import ME, MY, NOW, RULES, ask, kinds, msg, reason, state, thread, title
 
 from followup.rules import plan
 
@@ -21,9 +21,9 @@ def test_unanswered_request_three_business_days_old_is_due():
     n = nudges[0]
     assert n.key == f"reply:{m.message_id}"
     assert n.person.email == "dana@acme.example"
-    assert n.title == "Reply to Dana"  # name from the address when none is known
-    assert "'Can you send the Q3 numbers?'" in n.reason
-    assert "6 days ago" in n.reason
+    assert title(n) == "Reply to Dana"  # name from the address when none is known
+    assert "'Can you send the Q3 numbers?'" in reason(n)
+    assert "6 days ago" in reason(n)
     assert n.evidence.message_id == m.message_id
     assert n.evidence.sentence == "Can you send the Q3 numbers?"
 
@@ -69,7 +69,7 @@ def test_two_asks_in_one_thread_give_one_nudge_keyed_on_the_first():
     b = msg("dana@acme.example", ME, NOW - timedelta(days=4), findings=(ask("Any news on this?"),))
     nudges = kinds(plan(state(thread(a, b)), NOW, RULES, MY), "reply")
     assert [n.key for n in nudges] == [f"reply:{a.message_id}"]
-    assert "Any news on this?" in nudges[0].reason  # the latest ask is shown
+    assert "Any news on this?" in reason(nudges[0])  # the latest ask is shown
 
 
 def test_naive_now_is_refused():
@@ -105,7 +105,7 @@ def test_people_i_write_to_come_before_strangers():
         plan(state(thread(a), thread(b), contacts={dana.email: dana}), NOW, RULES, MY), "reply"
     )
     assert [n.person.email for n in nudges] == ["dana@acme.example", "stranger@x.example"]
-    assert nudges[0].title == "Reply to Dana Lee"
+    assert title(nudges[0]) == "Reply to Dana Lee"
 
 
 def test_ask_to_a_few_people_is_mine_only_when_it_names_me():

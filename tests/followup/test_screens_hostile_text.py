@@ -138,6 +138,13 @@ def test_every_digest_format_is_screen_safe(synced: Path, fmt: str) -> None:
         assert "[/bold]" in r.output
     if fmt == "text":
         assert "Reply to [/bold] Eve click gnp.exe" in r.output
+        # The Subject itself reaches the terminal, through the same view as the email.
+        assert "“Contract [link=https://evil.example]x[/link] [/bold] click gnp.exe" in r.output
+    if fmt == "json":
+        facts = [n["facts"] for n in json.loads(r.output)]
+        assert {f["kind"] for f in facts} >= {"reply", "promise"}
+        asked = {datetime.fromisoformat(f["asked_at"]) for f in facts if f["kind"] == "reply"}
+        assert asked and asked <= {NOW - timedelta(days=d) for d in (6, 7, 8)}  # ISO-8601 dates
 
 
 def test_people_shows_markup_literally_and_does_not_fail(synced: Path) -> None:

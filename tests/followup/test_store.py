@@ -9,7 +9,7 @@ from pgserver import postgres_url  # noqa: F401  (fixture)
 from sqlalchemy import select
 
 from connectors.records import Address, MailBatch, MailRecord
-from followup.nudges import Evidence, Nudge, PersonRef
+from followup.nudges import Evidence, Nudge, PersonRef, Words
 from followup.store import handles
 from followup.store.nudges import apply_plan, list_nudges, set_state
 from followup.store.store import Store
@@ -129,8 +129,7 @@ def nudge(key: str, kind: str = "reply") -> Nudge:
         key=key,
         kind=kind,
         person=PersonRef("Dana", "dana@a.example"),
-        title=f"T {key}",
-        reason="r",
+        facts=Words(f"T {key}", "r"),
         evidence=Evidence(message_id="m1"),
     )
 

@@ -6,7 +6,9 @@ On SQLite and on the real PostgreSQL the tests start.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from pgserver import postgres_url  # noqa: F401  (fixture)
@@ -16,6 +18,7 @@ from store_history import (
     EARLIER,
     NOW,
     NUDGES,
+    SHIPPED_DDL,
     build_earlier,
     columns_of,
     fresh_database,
@@ -24,7 +27,9 @@ from store_history import (
     schema_of,
 )
 
+from followup.digest.render import render_html, render_json, render_plain
 from followup.errors import StoreError
+from followup.nudges import Words
 from followup.store import handles, history, migrations
 from followup.store.nudges import list_nudges
 from followup.store.store import Store
@@ -81,7 +86,7 @@ def test_the_comparison_sees_a_missing_index_and_a_missing_table(db):
     assert ("ix_message_analysed", ("analysed",), False) not in b["message"]["indexes"]
 
 
-@pytest.mark.parametrize("version", sorted(EARLIER))
+@pytest.mark.parametrize("version", SHIPPED_DDL)
 def test_the_frozen_steps_build_what_the_release_shipped(db, version):
     """history.py against the DDL 0.1.0's create_all emitted, kept verbatim."""
     by_steps, by_ddl = db("steps"), db("ddl")
@@ -102,7 +107,7 @@ def test_the_frozen_steps_build_what_the_release_shipped(db, version):
 @pytest.mark.parametrize("version", sorted(EARLIER))
 def test_an_earlier_schema_upgrades_to_exactly_a_fresh_one_and_keeps_every_row(db, version):
     old = db("old")
-    build_earlier(old, version, from_ddl=True)
+    build_earlier(old, version, from_ddl=version in SHIPPED_DDL)
     before = rows_of(old)
     old_columns = columns_of(old)
     assert all(before.values()), "every table holds rows"
@@ -140,6 +145,29 @@ def test_an_earlier_schema_upgrades_to_exactly_a_fresh_one_and_keeps_every_row(d
             k: s for k, (s, _) in NUDGES.items() if s != "closed"
         }
         assert items["follow_up:lee"].snoozed_until == datetime(2026, 3, 24, 13, 0, tzinfo=UTC)
+
+        # 0005: the words each nudge was stored with became its facts (every row, closed
+        # ones too); it reads as before, in every renderer (the terminal's, the email's
+        # and --json).
+        with store.begin() as conn:
+            stored = dict(conn.execute(text("SELECT key, facts FROM nudge")).all())
+        assert {k: json.loads(v) for k, v in stored.items()} == {
+            k: {"kind": "words", "title": f"Nudge {n}", "reason": "asked 4 days ago"}
+            for n, k in enumerate(NUDGES, start=1)
+        }
+        assert {k: o.nudge.facts for k, o in items.items()} == {
+            k: Words(f"Nudge {n}", "asked 4 days ago")
+            for n, k in enumerate(NUDGES, start=1)
+            if k in items
+        }
+        tz = ZoneInfo("America/Chicago")
+        shown = [items[k] for k in ("reply:dana", "follow_up:lee")]
+        assert "Nudge 1 — asked 4 days ago" in render_plain(shown, NOW, tz)
+        assert "Nudge 3 — asked 4 days ago" in render_html(shown, NOW, tz)
+        assert [(d["title"], d["facts"]) for d in render_json(shown, NOW, tz)] == [
+            ("Nudge 1", {"kind": "words", "title": "Nudge 1", "reason": "asked 4 days ago"}),
+            ("Nudge 3", {"kind": "words", "title": "Nudge 3", "reason": "asked 4 days ago"}),
+        ]
         with store.begin() as conn:
             flags = {r.name: (r.important, r.muted) for r in conn.execute(select(handles.PE))}
         assert flags == {"Dana": (True, False), "Omar": (False, True)}

@@ -92,6 +92,11 @@ def test_a_0_1_0_store_opens_migrates_and_keeps_every_decision(tmp_path, old_sto
         "promise:kim": ("dismissed", None, 4),
     }
     assert set(NUDGES) - set(shown) == {"reconnect:ana"}  # closed: not listed, as before
+    # 0.1.0 stored words; they read as they did, in the JSON and in the terminal.
+    words = {d["key"]: (d["title"], d["reason"]) for d in json.loads(r.output)}
+    assert words["reply:dana"] == ("Nudge 1", "asked 4 days ago")
+    text = invoke(config, "digest", "--no-plan", "--now", now).output
+    assert "[1] Nudge 1 — asked 4 days ago" in text
 
     people = {p["email"]: p for p in json.loads(invoke(config, "people", "--json", "--all").output)}
     assert people["dana@example.org"]["important"] and not people["dana@example.org"]["muted"]
