@@ -10,8 +10,8 @@ import importlib
 from typing import Any
 
 # Only kinds that exist are listed: a config naming another gets a clear error listing
-# these. (Gmail API, Google Calendar and CalDAV sources are not written yet; Gmail works
-# over IMAP.)
+# these. (Gmail API and Google Calendar sources are not written yet; Gmail works over
+# IMAP.)
 MAIL_KINDS: dict[str, str] = {
     "imap": "connectors.imap.ImapMailSource",
     "maildir": "connectors.maildir.MaildirSource",
@@ -19,6 +19,7 @@ MAIL_KINDS: dict[str, str] = {
 }
 CALENDAR_KINDS: dict[str, str] = {
     "ics": "connectors.ics.IcsCalendarSource",
+    "caldav": "connectors.caldav_source.CaldavCalendarSource",
 }
 
 
