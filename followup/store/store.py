@@ -34,6 +34,7 @@ from followup.errors import StoreError
 from followup.private_files import create_private_file, make_private_dir, sqlite_path
 from followup.store import migrations
 from followup.store import tables as t
+from followup.store.invitations import write_invitations
 from followup.threads import ThreadInput, assign_threads, looks_like_reply, normalise_subject
 from nlp.findings import Finding
 
@@ -298,6 +299,7 @@ class Store:
                 where=(A.c.name == "") & (upsert.excluded.name != ""),
             )
             conn.execute(upsert, [{"email": e, "name": n} for e, n in sorted(names.items())])
+        write_invitations(self, conn, source, records)  # meetings that came by mail
         return new
 
     def _finish_batch(self, conn: Connection, source: str, batch: MailBatch) -> int:
