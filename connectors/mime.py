@@ -66,6 +66,7 @@ __all__ = [
     "decode_header_value",
     "decode_transfer",
     "decode_words",
+    "invitation_of",
     "normalise_message_id",
     "parse_addresses",
     "parse_content_header",
@@ -316,21 +317,23 @@ _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 
 
 def invitation_of(
-    part: _Part | None, *, source: str, sent_at: datetime | None
+    body: bytes,
+    *,
+    transfer_encoding: str | None,
+    method: str,
+    source: str,
+    sent_at: datetime | None,
 ) -> Invitation | None:
-    """The invitation a calendar part carries (``connectors.invitations``), or None."""
-    if part is None or sent_at is None:
+    """The invitation a calendar part's raw ``body`` carries
+    (``connectors.invitations``), or None. Shared by the file sources and IMAP."""
+    if not body or sent_at is None:
         return None
     from connectors.invitations import MAX_PART_BYTES, parse_invitation
 
     if sent_at.tzinfo is None:  # a naive fallback date counts as UTC, as in build_record
         sent_at = sent_at.replace(tzinfo=UTC)
-
-    raw = part.body[: MAX_PART_BYTES * 4 // 3 + 4]
-    data = decode_transfer(raw, part.transfer_encoding)
-    return parse_invitation(
-        data, source=source, sent_at=sent_at, method=part.params.get("method", "")
-    )
+    data = decode_transfer(body[: MAX_PART_BYTES * 4 // 3 + 4], transfer_encoding)
+    return parse_invitation(data, source=source, sent_at=sent_at, method=method)
 
 
 def _split_multipart(body: bytes, boundary: str) -> list[bytes] | None:
@@ -483,11 +486,14 @@ def parse_message(
             # Bound the work: a huge body is only looked at as far as its text part needs.
             parts = choose_text_part(fields, body)
             attachments = parts.attachments
-            invitation = invitation_of(
-                parts.calendar,
-                source=source,
-                sent_at=plausible_date(headers.date) or fallback_date,
-            )
+            if parts.calendar is not None:
+                invitation = invitation_of(
+                    parts.calendar.body,
+                    transfer_encoding=parts.calendar.transfer_encoding,
+                    method=parts.calendar.params.get("method", ""),
+                    source=source,
+                    sent_at=plausible_date(headers.date) or fallback_date,
+                )
             if parts.text is not None and max_excerpt > 0:
                 p = parts.text
                 limit = max(max_excerpt * (16 if p.content_type == "text/html" else 4), 16384)
