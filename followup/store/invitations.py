@@ -9,6 +9,7 @@ Within a batch, invitations are applied in SEQUENCE order, then by the mail's da
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,21 @@ def write_invitations(
 ) -> int:
     """Apply the batch's invitations in the caller's transaction; returns how many."""
     found = [(r.invitation, r.date) for r in records if r.invitation is not None]
+    if not found:
+        return 0
     found.sort(key=lambda pair: (pair[0].sequence, pair[1]))
-    for inv, _date in found:
+    from followup.store.privacy import _read_screen  # privacy imports the store
+
+    screen = _read_screen(conn)
+    for inv, date in found:
+        if not screen.empty:  # forgotten people and purged dates, as for calendars
+            inv = dataclasses.replace(
+                inv,
+                events=tuple(screen.screen_events(inv.events)),
+                responses=tuple(
+                    a for a in inv.responses if not screen._forgotten_for(a.address.email, date)
+                ),
+            )
         if inv.method == "request":
             _request(store, conn, source, inv)
         elif inv.method == "cancel":

@@ -93,3 +93,13 @@ def test_resyncing_the_same_mail_changes_nothing(store: Store) -> None:
     first = events(store)
     write(store, ("REQUEST", cal))
     assert events(store) == first
+
+
+def test_a_forgotten_person_is_not_stored_again_from_an_invitation(store: Store) -> None:
+    from followup.store.privacy import forget_address
+
+    forget_address(store, "raj@beta.test", frozenset({ME}), START + timedelta(days=1))
+    write(store, ("REQUEST", ical("REQUEST", "m", START, "Sync", attendees=ATTENDEES)))
+    ((_status, att),) = events(store).values()
+    assert "raj@beta.test" not in att
+    assert att == {"ana@acme.test": "accepted", ME: "needs-action"}
