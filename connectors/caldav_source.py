@@ -287,6 +287,20 @@ class CaldavCalendarSource:
             out.append(match)
         return out
 
+    def probe(self) -> dict[str, Any]:
+        """Log in and list the calendars to read, and whether each offers a sync token
+        (without one, every sync lists the window again); ``followup doctor`` shows it."""
+        out = []
+        for label, cal in self._found_calendars():
+            out.append(
+                {
+                    "calendar": label,
+                    "name": _display_name(cal),
+                    "sync_token": self._token(cal) is not None,
+                }
+            )
+        return {"url": _shown(self.url), "calendars": out}
+
     # -- reading -------------------------------------------------------------------
 
     def events_between(self, start: datetime, end: datetime) -> Iterator[EventRecord]:

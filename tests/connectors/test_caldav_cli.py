@@ -105,3 +105,16 @@ def test_wrong_password_is_one_clear_line(
     assert len(errors) == 1
     assert "the server refused the username or password (HTTP 401)" in errors[0]
     assert "wrong" not in result.stderr
+
+
+def test_doctor_shows_the_calendars_and_their_sync(setup: tuple[Path, Any]) -> None:
+    config, _ = setup
+    result = invoke(config, "doctor", "--json")
+    data = json.loads(result.output)
+    (team,) = [s for s in data["sources"] if s["source"] == "team"]
+    assert team["ok"] is True
+    assert team["details"]["calendars"] == [
+        {"calendar": "work", "name": "Work", "sync_token": True}
+    ]
+    human = invoke(config, "doctor")
+    assert "calendar Work: sync token" in human.output
