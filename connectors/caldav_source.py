@@ -18,9 +18,11 @@ what a changed or deleted object's batch must remove.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import urllib.parse
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -43,6 +45,7 @@ RELIST_EVERY = timedelta(days=1)
 MAX_OBJECT_BYTES = 1024 * 1024
 """A calendar object bigger than this is skipped (no meeting is a megabyte)."""
 CHECKPOINT_VERSION = 1
+_PACKED = "z1:"
 REASON_TOO_BIG = f"calendar object larger than {MAX_OBJECT_BYTES >> 20} MiB"
 
 
@@ -57,7 +60,9 @@ class _State:
     objects: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
     def dump(self) -> str:
-        return json.dumps(
+        """Compressed JSON: the occurrence uids repeat the event's UID (a daily series over
+        two years is 700 of them), which zlib takes down about tenfold."""
+        text = json.dumps(
             {
                 "v": CHECKPOINT_VERSION,
                 "token": self.token,
@@ -68,6 +73,7 @@ class _State:
             },
             separators=(",", ":"),
         )
+        return _PACKED + base64.b64encode(zlib.compress(text.encode(), 6)).decode("ascii")
 
     @classmethod
     def load(cls, text: str | None) -> _State | None:
@@ -75,6 +81,9 @@ class _State:
         if not text:
             return None
         try:
+            if text.startswith(_PACKED):
+                raw = zlib.decompress(base64.b64decode(text[len(_PACKED) :]), bufsize=1 << 20)
+                text = raw.decode()
             data = json.loads(text)
             if data.get("v") != CHECKPOINT_VERSION:
                 return None
@@ -90,7 +99,7 @@ class _State:
                 relisted=datetime.fromisoformat(data["relisted"]),
                 objects=objects,
             )
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, zlib.error):
             logger.debug("unreadable CalDAV checkpoint: reading the calendar anew")
             return None
 
@@ -448,7 +457,9 @@ class CaldavCalendarSource:
         """Every event object with an occurrence in [start, end), with data and ETag
         (the server applies the time range, recurrences included)."""
         with self._errors():
-            found = cal.search(event=True, start=start, end=end, expand=False)
+            # post_filter=False: the library would parse every object again to check the
+            # range client-side; the expansion here does that anyway.
+            found = cal.search(event=True, start=start, end=end, expand=False, post_filter=False)
         return [_Object(_href(o.url), _etag(o), _data(o)) for o in found]
 
     def _load_missing(self, cal: Any, objects: dict[str, _Object]) -> None:

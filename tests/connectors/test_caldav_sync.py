@@ -45,6 +45,15 @@ def vevent(uid: str, start: str, summary: str, *extra: str, end: str | None = No
     return "\r\n".join(lines)
 
 
+def unpack(checkpoint: str) -> dict[str, Any]:
+    import base64
+    import json
+    import zlib
+
+    assert checkpoint.startswith("z1:")
+    return dict(json.loads(zlib.decompress(base64.b64decode(checkpoint[3:]))))
+
+
 @dataclass
 class Mirror:
     """What the store holds: {(calendar, occurrence uid): record}, plus checkpoints."""
@@ -247,9 +256,9 @@ def test_token_refused_falls_back_to_listing_the_window(account: Any) -> None:
     # A token the server never gave (as after a server restore): it refuses it.
     import json
 
-    state = json.loads(mirror.checkpoints["work"])
+    state = unpack(mirror.checkpoints["work"])
     state["token"] = "http://radicale.org/ns/sync/" + "0" * 64
-    mirror.checkpoints["work"] = json.dumps(state)
+    mirror.checkpoints["work"] = json.dumps(state)  # a plain JSON checkpoint is read too
     a.delete()
     mirror = sync(source, mirror)
     (batch,) = mirror.batches
@@ -257,7 +266,7 @@ def test_token_refused_falls_back_to_listing_the_window(account: Any) -> None:
     assert batch.events == ()  # "b" did not change: its ETag says so
     assert mirror.summaries() == [("Beta call", datetime(2026, 3, 11, 10, tzinfo=UTC))]
     # The fresh token is back in the checkpoint.
-    assert json.loads(mirror.checkpoints["work"])["token"] != state["token"]
+    assert unpack(mirror.checkpoints["work"])["token"] != state["token"]
 
 
 def test_windows_time_zone_id_from_exchange(account: Any) -> None:
@@ -344,7 +353,7 @@ def test_a_change_the_token_missed_is_caught_by_the_daily_relisting(account: Any
     mirror = sync(source, Mirror())
     a.delete()
     # An unreliable server: its token moved on without reporting the deletion.
-    state = json.loads(mirror.checkpoints["work"])
+    state = unpack(mirror.checkpoints["work"])
     state["token"] = cal.get_objects_by_sync_token(disable_fallback=True).sync_token
     mirror.checkpoints["work"] = json.dumps(state)
     hours = timedelta(hours=2)
@@ -354,3 +363,13 @@ def test_a_change_the_token_missed_is_caught_by_the_daily_relisting(account: Any
     mirror = sync(source, mirror, START + day, END + day)
     assert mirror.events == {}
     assert mirror.batches[0].removed == ("a@2026-03-10T10:00:00+00:00",)
+
+
+def test_an_unreadable_checkpoint_reads_the_window_anew(account: Any) -> None:
+    server, user, cal = account
+    cal.save_event(vevent("a", "20260310T100000Z", "Acme sync"))
+    source = make_source(server, user)
+    for junk in ("z1:not-base64!", "z1:" + "eJzLSM3JyQcABiwCFQ==", "{}", "garbage"):
+        (batch,) = list(source.sync({"work": junk}, START, END))
+        assert batch.window == (START, END)
+        assert [r.summary for r in batch.events] == ["Acme sync"]
