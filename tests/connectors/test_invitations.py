@@ -91,3 +91,32 @@ def test_the_summary_is_cleaned() -> None:
     cal = ical("REQUEST", "u", START, "Sync\x1b[31m now")
     inv = record(invitation_mail("Ana <ana@acme.test>", "p@example.com", SENT, "S", cal)).invitation
     assert inv is not None and "\x1b" not in inv.events[0].summary
+
+
+def test_hostile_invitations_are_refused_quickly() -> None:
+    import time
+
+    crowd = tuple((f"p{n}@list.test", "NEEDS-ACTION") for n in range(600))
+    cases = [
+        ical("REQUEST", "s", START, "Every second", extra=("RRULE:FREQ=SECONDLY",)),
+        ical(
+            "REQUEST",
+            "f",
+            datetime(1, 1, 1, tzinfo=UTC),
+            "Since year 1",
+            extra=("RRULE:FREQ=DAILY",),
+        ),
+        ical("REQUEST", "c", START, "A crowd", attendees=crowd),
+    ]
+    never = ical(
+        "REQUEST", "n", START, "Never", extra=("RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",)
+    )
+    started = time.process_time()
+    for cal in cases:
+        r = record(invitation_mail("Ana <ana@acme.test>", "p@example.com", SENT, "S", cal))
+        assert r.invitation is None, cal[:200]
+    # A rule that never matches walks towards 9999 until its CPU budget stops it; the
+    # DTSTART alone is the one occurrence (RFC 5545: it is always the first instance).
+    r = record(invitation_mail("Ana <ana@acme.test>", "p@example.com", SENT, "S", never))
+    assert r.invitation is None or [e.start for e in r.invitation.events] == [START]
+    assert time.process_time() - started < 5
