@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 
+from connectors.invitations import CALENDAR as INVITATIONS
 from connectors.records import EventRecord, FolderListing, MailBatch, MailRecord, Skipped
 from connectors.sanitise import sanitise_record
 from followup.errors import StoreError
@@ -706,14 +707,18 @@ class Store:
     ) -> int:
         """Replace the source's events in [start, end) with ``events`` (one transaction)."""
         evs = list(events)
+        # A calendar may share its name with a mail source (the demo's do): the mail
+        # source's invitations are not the calendar's to replace.
+        mine = (
+            EV.c.source == source,
+            EV.c.calendar != INVITATIONS,
+            EV.c.start >= start,
+            EV.c.start < end,
+        )
         with self.begin() as conn:
-            old = select(EV.c.id).where(
-                EV.c.source == source, EV.c.start >= start, EV.c.start < end
-            )
+            old = select(EV.c.id).where(*mine)
             conn.execute(delete(AT).where(AT.c.event_pk.in_(old)))
-            conn.execute(
-                delete(EV).where(EV.c.source == source, EV.c.start >= start, EV.c.start < end)
-            )
+            conn.execute(delete(EV).where(*mine))
             for e in evs:
                 pk = conn.execute(
                     self._insert(EV)

@@ -149,3 +149,16 @@ def test_writing_to_the_attendee_after_the_meeting_closes_the_follow_up(
     mailbox.Maildir(tmp_path / "Mail").get_folder("Sent").add(m.as_bytes())
     invoke(config, "run", "--no-send", "--now", NOW.isoformat())
     assert [n["kind"] for n in meeting_nudges(config)] == ["before_meeting"]
+
+
+def test_a_calendar_named_like_the_mail_source_keeps_its_invitations(
+    config: Path, tmp_path: Path
+) -> None:
+    # The demo names both "demo": the calendar's sync must not drop the mail's meetings.
+    (tmp_path / "cal.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    with config.open("a") as f:
+        f.write(f'\n[[calendar]]\nname = "local"\nkind = "ics"\npath = "{tmp_path / "cal.ics"}"\n')
+    for _ in range(2):
+        result = invoke(config, "run", "--no-send", "--now", NOW.isoformat())
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert [n["kind"] for n in meeting_nudges(config)] == ["after_meeting", "before_meeting"]
