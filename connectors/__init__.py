@@ -23,6 +23,7 @@ MAIL_KINDS: dict[str, str] = {
 }
 CALENDAR_KINDS: dict[str, str] = {
     "ics": "connectors.ics.IcsCalendarSource",
+    "caldav": "connectors.caldav_source.CaldavCalendarSource",
 }
 
 

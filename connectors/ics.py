@@ -36,6 +36,7 @@ from connectors.cpu_budget import cpu_budget
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.mime import decode_header_value
 from connectors.records import Address, Attendee, EventBatch, EventRecord
+from connectors.timezones import zone_for_tzid
 
 logger = logging.getLogger(__name__)
 
@@ -318,90 +319,10 @@ class IcsCalendarSource:
     def _occurrences(
         self, name: str, vcal: Any, start: datetime, end: datetime
     ) -> Iterator[EventRecord]:
-        zone = self.timezone
-        if zone is None:
-            try:
-                zone = _zone(str(vcal.get("X-WR-TIMEZONE", "UTC")))
-            except (ZoneInfoNotFoundError, ValueError):
-                zone = UTC
-        wr_zone = vcal.get("X-WR-TIMEZONE")
-        records = []
-        budget_end = process_time() + ics_bounds.CALENDAR_CPU_SECONDS
-        for group in ics_bounds.events_by_uid(vcal):
-            event: list[EventRecord] = []  # all of one event's occurrences, or none
-            left = budget_end - process_time()
-            if left <= 0:
-                self._skip(name, ics_bounds.REASON_BUDGET_SPENT)
-                continue
-            try:
-                with cpu_budget(min(left, ics_bounds.EVENT_CPU_SECONDS)):
-                    for ev in ics_bounds.occurrences(
-                        group, start - _SLACK, end + _SLACK, zone, self.skipped, wr_zone
-                    ):
-                        record = self._record(name, ev, zone)
-                        if record.start < end and (record.end > start or record.start >= start):
-                            event.append(record)
-                records.extend(event)
-            except Exception as e:  # one unreadable event must not cost the others
-                if not isinstance(e, ics_bounds.EventRefused):
-                    logger.debug("calendar %r: an event could not be read", name, exc_info=True)
-                self._skip(name, ics_bounds.reason_for(e))
-        records.sort(key=lambda r: (r.start, r.uid))
-        yield from records
+        yield from expand_calendar(self.name, name, vcal, start, end, self.timezone, self.skipped)
 
     def _skip(self, calendar: str, reason: str) -> None:
-        self.skipped[reason] += 1
-        logger.debug("calendar %r: skipped an event: %s", calendar, reason)
-
-    def _record(self, calendar: str, ev: Any, zone: tzinfo) -> EventRecord:
-        dtstart = ev.get("DTSTART")
-        if dtstart is None:
-            raise ics_bounds.EventRefused(ics_bounds.REASON_NO_START)
-        all_day = isinstance(dtstart.dt, date) and not isinstance(dtstart.dt, datetime)
-        start = _utc(dtstart.dt, zone)
-        dtend = ev.get("DTEND")
-        if dtend is not None:
-            end = _utc(dtend.dt, zone)
-        elif ev.get("DURATION") is not None:
-            end = start + ev.get("DURATION").dt
-        else:
-            end = start + (timedelta(days=1) if all_day else timedelta())
-        end = max(end, start)
-        summary = _clean(ev.get("SUMMARY", ""))
-        uid = _clean(ev.get("UID", ""), 300)
-        if not uid:
-            seed = f"{summary}\0{start.isoformat()}".encode()
-            uid = "followup-" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:20]
-        organizer = _address(ev["ORGANIZER"]) if ev.get("ORGANIZER") is not None else None
-        attendees = []
-        raw = ev.get("ATTENDEE")
-        for prop in raw if isinstance(raw, list) else ([raw] if raw is not None else []):
-            address = _address(prop)
-            if address is None:
-                continue
-            status = str(prop.params.get("PARTSTAT", "needs-action")).lower()
-            attendees.append(
-                Attendee(
-                    address,
-                    status if status in _PARTSTATS else "needs-action",
-                    organizer is not None and address.email == organizer.email,
-                )
-            )
-        status = _STATUSES.get(str(ev.get("STATUS", "confirmed")).lower(), "confirmed")
-        return EventRecord(
-            source=self.name,
-            calendar=calendar,
-            uid=f"{uid}@{start.isoformat()}",
-            summary=summary,
-            start=start,
-            end=end,
-            organizer=organizer,
-            attendees=tuple(attendees),
-            status=status,
-            location=_clean(ev.get("LOCATION", "")),
-            all_day=all_day,
-            description=_clean(ev.get("DESCRIPTION", ""), MAX_DESCRIPTION, lines=True),
-        )
+        _skip(self.skipped, calendar, reason)
 
     def close(self) -> None:
         """Nothing to release (files and URLs are read per call); refuses later syncs."""
@@ -411,6 +332,128 @@ class IcsCalendarSource:
 def _aware(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("a calendar window needs timezone-aware datetimes")
+
+
+def calendar_zone(vcal: Any, zone: tzinfo | None) -> tzinfo:
+    """The zone floating times and dates are read in: ``zone``, else the calendar's
+    X-WR-TIMEZONE, else UTC."""
+    if zone is not None:
+        return zone
+    try:
+        return _zone(str(vcal.get("X-WR-TIMEZONE", "UTC")))
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def expand_calendar(
+    source: str,
+    calendar: str,
+    vcal: Any,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo | None,
+    skipped: Counter[str],
+) -> list[EventRecord]:
+    """The occurrences of every event of one parsed VCALENDAR overlapping [start, end),
+    recurring ones expanded (bounded by ``ics_bounds``), as records of ``source``.
+
+    An event that cannot be read or expanded is left out and its reason counted in
+    ``skipped``: all of an event's occurrences, or none. Used by every calendar source
+    (ICS, CalDAV) and by invitations in the mailbox.
+    """
+    zone = calendar_zone(vcal, zone)
+    wr_zone = vcal.get("X-WR-TIMEZONE")
+    records = []
+    budget_end = process_time() + ics_bounds.CALENDAR_CPU_SECONDS
+    for group in ics_bounds.events_by_uid(vcal):
+        event: list[EventRecord] = []  # all of one event's occurrences, or none
+        left = budget_end - process_time()
+        if left <= 0:
+            _skip(skipped, calendar, ics_bounds.REASON_BUDGET_SPENT)
+            continue
+        try:
+            with cpu_budget(min(left, ics_bounds.EVENT_CPU_SECONDS)):
+                for ev in ics_bounds.occurrences(
+                    group, start - _SLACK, end + _SLACK, zone, skipped, wr_zone
+                ):
+                    record = event_record(source, calendar, ev, zone)
+                    if record.start < end and (record.end > start or record.start >= start):
+                        event.append(record)
+            records.extend(event)
+        except Exception as e:  # one unreadable event must not cost the others
+            if not isinstance(e, ics_bounds.EventRefused):
+                logger.debug("calendar %r: an event could not be read", calendar, exc_info=True)
+            _skip(skipped, calendar, ics_bounds.reason_for(e))
+    records.sort(key=lambda r: (r.start, r.uid))
+    return records
+
+
+def _skip(skipped: Counter[str], calendar: str, reason: str) -> None:
+    skipped[reason] += 1
+    logger.debug("calendar %r: skipped an event: %s", calendar, reason)
+
+
+def _when(prop: Any, zone: tzinfo) -> datetime:
+    """A DTSTART/DTEND property as aware UTC. A time icalendar left floating although it
+    names a TZID (an Exchange display name, an id without VTIMEZONE) is read in the zone
+    that id maps to (``timezones.zone_for_tzid``), else in ``zone``."""
+    tzid = prop.params.get("TZID") if hasattr(prop, "params") else None
+    value = prop.dt
+    if tzid and isinstance(value, datetime) and value.tzinfo is None:
+        zone = zone_for_tzid(str(tzid)) or zone
+    return _utc(value, zone)
+
+
+def event_record(source: str, calendar: str, ev: Any, zone: tzinfo) -> EventRecord:
+    """One VEVENT (an occurrence) as an EventRecord; ``EventRefused`` without DTSTART."""
+    dtstart = ev.get("DTSTART")
+    if dtstart is None:
+        raise ics_bounds.EventRefused(ics_bounds.REASON_NO_START)
+    all_day = isinstance(dtstart.dt, date) and not isinstance(dtstart.dt, datetime)
+    start = _when(dtstart, zone)
+    dtend = ev.get("DTEND")
+    if dtend is not None:
+        end = _when(dtend, zone)
+    elif ev.get("DURATION") is not None:
+        end = start + ev.get("DURATION").dt
+    else:
+        end = start + (timedelta(days=1) if all_day else timedelta())
+    end = max(end, start)
+    summary = _clean(ev.get("SUMMARY", ""))
+    uid = _clean(ev.get("UID", ""), 300)
+    if not uid:
+        seed = f"{summary}\0{start.isoformat()}".encode()
+        uid = "followup-" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:20]
+    organizer = _address(ev["ORGANIZER"]) if ev.get("ORGANIZER") is not None else None
+    attendees = []
+    raw = ev.get("ATTENDEE")
+    for prop in raw if isinstance(raw, list) else ([raw] if raw is not None else []):
+        address = _address(prop)
+        if address is None:
+            continue
+        status = str(prop.params.get("PARTSTAT", "needs-action")).lower()
+        attendees.append(
+            Attendee(
+                address,
+                status if status in _PARTSTATS else "needs-action",
+                organizer is not None and address.email == organizer.email,
+            )
+        )
+    status = _STATUSES.get(str(ev.get("STATUS", "confirmed")).lower(), "confirmed")
+    return EventRecord(
+        source=source,
+        calendar=calendar,
+        uid=f"{uid}@{start.isoformat()}",
+        summary=summary,
+        start=start,
+        end=end,
+        organizer=organizer,
+        attendees=tuple(attendees),
+        status=status,
+        location=_clean(ev.get("LOCATION", "")),
+        all_day=all_day,
+        description=_clean(ev.get("DESCRIPTION", ""), MAX_DESCRIPTION, lines=True),
+    )
 
 
 def _utc(value: date | datetime, zone: tzinfo) -> datetime:

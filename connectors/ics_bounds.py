@@ -35,7 +35,8 @@ from recurring_ical_events.errors import BadRuleStringFormat
 from connectors.cpu_budget import BudgetExceeded
 
 MAX_OCCURRENCES = 300
-"""Occurrences of one event kept in the window (a daily meeting has ~76); past it, dropped."""
+"""Occurrences of one event kept in a window (a daily meeting has ~76 in 76 days), or one a
+day in a longer window; past it, the oldest are dropped."""
 MAX_ATTENDEES = 500
 MAX_PER_DAY = 100
 """Events one calendar source keeps per day; those without attendees are dropped first."""
@@ -73,7 +74,7 @@ REASON_ATTENDEES = f"more than {MAX_ATTENDEES} attendees"
 REASON_CHANGED = f"more than {MAX_CHANGED} changed occurrences"
 REASON_RDATES = f"more than {MAX_RDATES} extra dates (RDATE)"
 REASON_STEPS = "recurrence starts too long before the window for its frequency"
-REASON_CAPPED = f"more than {MAX_OCCURRENCES} occurrences in the window (the rest dropped)"
+REASON_CAPPED = f"more than {MAX_OCCURRENCES} occurrences in the window (the oldest dropped)"
 REASON_TOO_MANY = f"more than {MAX_PER_DAY} events in one day (the rest dropped)"
 REASON_NO_START = "no start (DTSTART)"
 REASON_BAD_RULE = "unreadable recurrence rule"
@@ -271,6 +272,9 @@ def occurrences(
     # for a daily meeting of ten years). The screen bounds how many fall in the window.
     found = recurring_ical_events.of(calendar).between(start, end)
     found.sort(key=lambda c: _as_datetime(c["DTSTART"].dt, zone))
-    if len(found) > MAX_OCCURRENCES:
+    # A long window (relationship history: years) keeps a daily meeting whole; past the
+    # cap the newest are kept, those nearest now (the meeting nudges' window).
+    cap = max(MAX_OCCURRENCES, (end - start).days + 2)
+    if len(found) > cap:
         skipped[REASON_CAPPED] += 1
-    yield from found[:MAX_OCCURRENCES]
+    yield from found[-cap:]

@@ -47,7 +47,13 @@ from connectors.folders import guess_role
 from connectors.imap_auth import NO_ANSWER, login_drop
 from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
-from connectors.mime import ParsedHeaders, build_record, parse_headers, text_excerpt
+from connectors.mime import (
+    ParsedHeaders,
+    build_record,
+    invitation_of,
+    parse_headers,
+    text_excerpt,
+)
 from connectors.oauth_client import AUTH_KEYS, OAuthSettings, guess_provider, oauth_settings
 from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
 from connectors.secrets import PasswordSpec, password_spec_from_options, resolve_password
@@ -829,6 +835,16 @@ class ImapMailSource:
                 )
             thread = data.get(b"X-GM-THRID")
             labels = data.get(b"X-GM-LABELS") or ()
+            calendar = message.structure.calendar
+            invitation = None
+            if calendar is not None and message.calendar:
+                invitation = invitation_of(
+                    message.calendar,
+                    transfer_encoding=calendar.transfer_encoding,
+                    method=calendar.method,
+                    source=self.name,
+                    sent_at=headers.date or internal_date,
+                )
             record = build_record(
                 headers,
                 source=self.name,
@@ -842,6 +858,7 @@ class ImapMailSource:
                 size=int(data.get(b"RFC822.SIZE") or 0),
                 gmail_thread_id=str(thread) if thread is not None else None,
                 labels=tuple(_label(v) for v in labels),
+                invitation=invitation,
             )
             if thread is not None and isinstance(record, MailRecord):
                 record = replace(record, web_link=f"{GMAIL_THREAD_LINK}{thread}")

@@ -52,6 +52,7 @@ class Fetched:
     header: bytes
     structure: Structure
     text: bytes
+    calendar: bytes = b""  # the invitation's calendar part, whole (b"": none)
 
 
 class PendingFetch:
@@ -135,6 +136,7 @@ def fetch_batch(
     for item, section_uids in by_section.items():
         for uid, data in PendingFetch(client, section_uids, [item]).result().items():
             texts[uid] = _body_value(data)
+    calendars = _fetch_calendars(client, structures)
     return {
         uid: Fetched(
             uid=uid,
@@ -142,9 +144,30 @@ def fetch_batch(
             header=_header_value(fetched[uid]),
             structure=structures[uid],
             text=texts.get(uid, b""),
+            calendar=calendars.get(uid, b""),
         )
         for uid in structures
     }
+
+
+def _fetch_calendars(
+    client: imapclient.IMAPClient, structures: Mapping[int, Structure]
+) -> dict[int, bytes]:
+    """The calendar parts of the batch's invitations, whole but bounded (one FETCH per
+    section, as for the text parts): rare, and a few KB each."""
+    from connectors.invitations import MAX_PART_BYTES
+
+    limit = MAX_PART_BYTES * 4 // 3 + 4  # base64
+    by_item: dict[str, list[int]] = {}
+    for uid, structure in structures.items():
+        cal = structure.calendar
+        if cal is not None and cal.size <= limit:
+            by_item.setdefault(f"BODY.PEEK[{cal.section}]<0.{limit}>", []).append(uid)
+    out: dict[int, bytes] = {}
+    for item, uids in by_item.items():
+        for uid, data in PendingFetch(client, uids, [item]).result().items():
+            out[uid] = _body_value(data)
+    return out
 
 
 def fetch_extras(

@@ -1,4 +1,5 @@
-"""Read an IMAP BODYSTRUCTURE: which part holds the text to excerpt, and attachment names.
+"""Read an IMAP BODYSTRUCTURE: which part holds the text to excerpt, attachment names,
+and the calendar part of a meeting invitation (``connectors.invitations``).
 
 The choice mirrors ``mime.choose_text_part`` (the first non-attachment text/plain part,
 else the first text/html; forwarded messages are not entered), so a message read over
@@ -43,9 +44,20 @@ class TextPart:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarPart:
+    """A text/calendar (or application/ics) part: a meeting invitation to fetch whole."""
+
+    section: str
+    transfer_encoding: str | None
+    method: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Structure:
     text: TextPart | None
     attachments: tuple[str, ...]
+    calendar: CalendarPart | None = None
 
 
 def _text(value: Any) -> str:
@@ -79,13 +91,13 @@ def analyse(bodystructure: Sequence[Any] | None) -> Structure:
     """The text part and attachment names described by ``bodystructure``; never raises."""
     if not bodystructure:
         return Structure(None, ())
-    state: dict[str, Any] = {"text": None, "attachments": [], "parts": 0}
+    state: dict[str, Any] = {"text": None, "attachments": [], "parts": 0, "calendar": None}
     try:
         _walk(bodystructure, "", state, 0)
     except (IndexError, TypeError, ValueError):
         # A server's odd structure must not stop a sync: use what was found so far.
         logger.debug("Unusual BODYSTRUCTURE %r", bodystructure, exc_info=True)
-    return Structure(state["text"], tuple(state["attachments"]))
+    return Structure(state["text"], tuple(state["attachments"]), state["calendar"])
 
 
 def _walk(node: Sequence[Any], section: str, state: dict[str, Any], depth: int) -> None:
@@ -120,6 +132,10 @@ def _walk(node: Sequence[Any], section: str, state: dict[str, Any], depth: int) 
         if len(disposition_node) > 1:
             disposition_params = _pairs(disposition_node[1])
     is_attachment = disposition == "attachment"
+    if content_type in ("text/calendar", "application/ics") and state["calendar"] is None:
+        state["calendar"] = CalendarPart(
+            section, encoding, dict(params).get("method", "").lower(), size
+        )
     filename = None
     if any("name" in key for key, _ in params) or any(
         "name" in key for key, _ in disposition_params

@@ -45,7 +45,7 @@ from connectors.headers import (
     undecoded_text,
 )
 from connectors.htmltext import html_to_text, tidy_text
-from connectors.records import Address, FolderRole, MailRecord, Skipped
+from connectors.records import Address, FolderRole, Invitation, MailRecord, Skipped
 from connectors.sanitise import clean_message_id, plausible_date, sanitise_record
 
 # The pieces live in small modules; this is the one import the sources need.
@@ -66,6 +66,7 @@ __all__ = [
     "decode_header_value",
     "decode_transfer",
     "decode_words",
+    "invitation_of",
     "normalise_message_id",
     "parse_addresses",
     "parse_content_header",
@@ -261,10 +262,12 @@ class _Part:
 
 @dataclass(slots=True)
 class BodyParts:
-    """What parse_message takes from a body: the chosen text part and the attachment names."""
+    """What parse_message takes from a body: the chosen text part, the attachment names
+    and the first calendar part (a meeting invitation, ``connectors.invitations``)."""
 
     text: _Part | None
     attachments: list[str]
+    calendar: _Part | None = None
 
 
 def _walk(
@@ -294,6 +297,8 @@ def _walk(
             return
     is_attachment = disposition.lower().startswith("attachment")
     filename = attachment_filename(ctype_raw, disposition)
+    if ctype in _CALENDAR_TYPES and out.calendar is None:
+        out.calendar = _Part(ctype, params, cte, disposition, body)
     if ctype in ("text/plain", "text/html") and not is_attachment:
         part = _Part(ctype, params, cte, disposition, body)
         if out.text is None or (out.text.content_type == "text/html" and ctype == "text/plain"):
@@ -305,6 +310,30 @@ def _walk(
         out.attachments.append(filename)
     elif ctype == "message/rfc822":
         out.attachments.append("forwarded message")
+
+
+# Outlook sends text/calendar inline and again as an application/ics attachment.
+_CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
+
+
+def invitation_of(
+    body: bytes,
+    *,
+    transfer_encoding: str | None,
+    method: str,
+    source: str,
+    sent_at: datetime | None,
+) -> Invitation | None:
+    """The invitation a calendar part's raw ``body`` carries
+    (``connectors.invitations``), or None. Shared by the file sources and IMAP."""
+    if not body or sent_at is None:
+        return None
+    from connectors.invitations import MAX_PART_BYTES, parse_invitation
+
+    if sent_at.tzinfo is None:  # a naive fallback date counts as UTC, as in build_record
+        sent_at = sent_at.replace(tzinfo=UTC)
+    data = decode_transfer(body[: MAX_PART_BYTES * 4 // 3 + 4], transfer_encoding)
+    return parse_invitation(data, source=source, sent_at=sent_at, method=method)
 
 
 def _split_multipart(body: bytes, boundary: str) -> list[bytes] | None:
@@ -372,6 +401,7 @@ def build_record(
     size: int = 0,
     gmail_thread_id: str | None = None,
     labels: tuple[str, ...] = (),
+    invitation: Invitation | None = None,
 ) -> MailRecord | Skipped:
     """A MailRecord from parsed headers, or Skipped when the message has no usable date.
 
@@ -417,6 +447,7 @@ def build_record(
         uidvalidity=uidvalidity,
         gmail_thread_id=gmail_thread_id,
         labels=labels,
+        invitation=invitation,
     )
     return sanitise_record(record)
 
@@ -450,10 +481,19 @@ def parse_message(
         headers = _headers_from_fields(fields, body[:SYNTHETIC_ID_FETCH_BYTES])
         excerpt = ""
         attachments: list[str] = []
+        invitation = None
         if max_excerpt > 0 or "multipart" in headers.content_type:
             # Bound the work: a huge body is only looked at as far as its text part needs.
             parts = choose_text_part(fields, body)
             attachments = parts.attachments
+            if parts.calendar is not None:
+                invitation = invitation_of(
+                    parts.calendar.body,
+                    transfer_encoding=parts.calendar.transfer_encoding,
+                    method=parts.calendar.params.get("method", ""),
+                    source=source,
+                    sent_at=plausible_date(headers.date) or fallback_date,
+                )
             if parts.text is not None and max_excerpt > 0:
                 p = parts.text
                 limit = max(max_excerpt * (16 if p.content_type == "text/html" else 4), 16384)
@@ -477,6 +517,7 @@ def parse_message(
             excerpt=excerpt,
             attachments=attachments,
             size=len(raw),
+            invitation=invitation,
         )
     except Exception as e:  # the contract: one bad message never stops a sync
         logger.warning("Could not parse message %s/%s: %s", folder, uid, e, exc_info=True)

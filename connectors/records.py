@@ -51,6 +51,8 @@ class MailRecord:
     # Where the user opens the thread in the provider's web client, when the source
     # knows (Gmail's thread id over IMAP, a Gmail API thread); None for files.
     web_link: str | None = None
+    # A meeting invitation or response the message carries (a text/calendar part).
+    invitation: Invitation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +149,28 @@ class EventBatch:
     window: tuple[datetime, datetime] | None = None
     # Events the source could not use, by reason (absurd recurrences, unreadable events).
     skipped: tuple[tuple[str, int], ...] = ()
+
+
+InvitationMethod = Literal["request", "reply", "cancel"]
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A meeting invitation, response or cancellation carried by a message (iTIP,
+    RFC 5546: a ``text/calendar`` part with METHOD REQUEST, REPLY or CANCEL).
+
+    ``events`` are the occurrences it speaks of (recurring ones expanded), with
+    ``calendar`` "invitations" and the mail source as ``source``: for a request the
+    meeting as it now stands; for a reply the occurrences answered, whose attendees are
+    the ones who answered, with their answer; for a cancel the occurrences cancelled.
+    ``whole_series``: about every occurrence of ``uid`` (no RECURRENCE-ID), so a
+    cancel or a reply also applies to occurrences stored earlier and not listed.
+    """
+
+    method: InvitationMethod
+    uid: str
+    events: tuple[EventRecord, ...] = ()
+    sequence: int = 0
+    whole_series: bool = True
+    # A reply's answers (accepted, declined, tentative), by the attendees who gave them.
+    responses: tuple[Attendee, ...] = ()

@@ -27,13 +27,15 @@ from followup.store.calendar_sync import (
     screened_out,
     write_event_batch,
 )
+from followup.store.load import HISTORY
 from followup.store.privacy import load_screen
 from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
 
-# Calendar events are mirrored for this window around now.
-CALENDAR_PAST = timedelta(days=60)
+# Calendar events are mirrored for this window around now: as far back as relationship
+# history is read (mail's), so meetings count in strength and rhythm for all of it.
+CALENDAR_PAST = HISTORY
 CALENDAR_FUTURE = timedelta(days=14)
 
 # How much of the first quoted line (the attribution) own_text keeps.

@@ -466,3 +466,139 @@ def dovecot_server_fixture() -> Iterator[Dovecot]:
 def mail_user_fixture(dovecot_server: Dovecot) -> MailUser:
     """A fresh mailbox on the session's Dovecot."""
     return dovecot_server.add_user()
+
+
+# ------------------------------------------------------------------------------ Radicale
+
+RADICALE_PACKAGE = "radicale"
+RADICALE_PREFIX = "followup-radicale-"
+
+
+@dataclass
+class CalUser:
+    """A Radicale account: credentials and the URL of its principal."""
+
+    name: str
+    password: str
+    url: str
+
+
+@dataclass
+class Radicale:
+    """A Radicale CalDAV server on 127.0.0.1 (the PyPI package, run with this Python):
+    htpasswd users in plain text, filesystem storage under ``root``, owner-only rights."""
+
+    root: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    _process: subprocess.Popen[bytes] | None = None
+    _counter: Iterator[int] = field(default_factory=itertools.count)
+
+    @classmethod
+    def create(cls) -> Radicale:
+        try:
+            import radicale  # noqa: F401  (only to see that it is installed)
+        except ImportError:
+            reason = f"radicale not installed: pip install {RADICALE_PACKAGE} (in .[dev])"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"{reason}; CI must run the server tests, not skip them", pytrace=False)
+            pytest.skip(reason)
+        root = Path(tempfile.mkdtemp(prefix=RADICALE_PREFIX))
+        (root / "users").write_text("")
+        server = cls(root=root)
+        server.start()
+        return server
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def start(self, *, same_port: bool = False) -> None:
+        """Start (or restart after ``stop``), on a fresh free port unless ``same_port``."""
+        import sys
+
+        if not same_port or not self.port:
+            self.port = free_port()
+        with (self.root / "stderr.log").open("ab") as stderr:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "radicale",
+                    "--config",
+                    "",
+                    "--server-hosts",
+                    f"{self.host}:{self.port}",
+                    "--storage-filesystem-folder",
+                    str(self.root / "collections"),
+                    "--auth-type",
+                    "htpasswd",
+                    "--auth-htpasswd-filename",
+                    str(self.root / "users"),
+                    "--auth-htpasswd-encryption",
+                    "plain",
+                    "--auth-delay",
+                    "0",
+                    "--rights-type",
+                    "owner_only",
+                    "--logging-level",
+                    "warning",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                log = (self.root / "stderr.log").read_text(errors="replace")[-4000:]
+                raise RuntimeError(f"radicale exited at start:\n{log}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("radicale did not listen within 20 s")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def add_user(self) -> CalUser:
+        """A new account (Radicale rereads the htpasswd file on each login)."""
+        name = f"user{next(self._counter)}-{uuid.uuid4().hex[:6]}"
+        password = uuid.uuid4().hex
+        with (self.root / "users").open("a") as f:
+            f.write(f"{name}:{password}\n")
+        return CalUser(name, password, f"{self.url}{name}/")
+
+    def client(self, user: CalUser):  # -> caldav.DAVClient
+        """A caldav client for setting up a test (make calendars, save events)."""
+        import caldav
+
+        return caldav.DAVClient(url=self.url, username=user.name, password=user.password)
+
+
+@pytest.fixture(scope="session", name="radicale_server")
+def radicale_server_fixture() -> Iterator[Radicale]:
+    """One Radicale for the session; tests isolate themselves with their own user."""
+    server = Radicale.create()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(name="cal_user")
+def cal_user_fixture(radicale_server: Radicale) -> CalUser:
+    return radicale_server.add_user()

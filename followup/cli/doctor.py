@@ -137,4 +137,7 @@ def _detail_lines(d: dict[str, Any]) -> list[str]:
         lines.append(f"{f['folder']} ({f['role']}): {f['messages']} messages")
     for name in d.get("missing", []):
         lines.append(f"missing folder: {name}")
+    for c in d.get("calendars", []):
+        how = "sync token" if c.get("sync_token") else "no sync token: the window is listed"
+        lines.append(f"calendar {c.get('name') or c.get('calendar')}: {how}")
     return lines

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
+from connectors.invitations import CALENDAR as INVITATIONS
 from connectors.records import EventBatch, EventRecord
 from followup.store.chunks import chunks
 from followup.store.handles import AT, CCP, EV, A
@@ -86,6 +87,8 @@ def drop_orphans(store: Store, source: str, start: datetime, end: datetime) -> i
                 EV.c.start >= start,
                 EV.c.start < end,
                 EV.c.calendar.not_in(known),
+                # A mail source of the same name keeps the invitations it brought.
+                EV.c.calendar != INVITATIONS,
             )
         ).scalars()
         return _delete(conn, list(pks))
@@ -97,7 +100,12 @@ def count_events(store: Store, source: str, start: datetime, end: datetime) -> i
         n = conn.execute(
             select(func.count())
             .select_from(EV)
-            .where(EV.c.source == source, EV.c.start >= start, EV.c.start < end)
+            .where(
+                EV.c.source == source,
+                EV.c.calendar != INVITATIONS,
+                EV.c.start >= start,
+                EV.c.start < end,
+            )
         ).scalar_one()
     return int(n)
 

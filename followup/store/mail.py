@@ -18,6 +18,7 @@ from followup.store.base import StoreBase, _now
 from followup.store.chunks import chunks
 from followup.store.db_errors import _DB_FAILURES, _is_data_error, _store_error
 from followup.store.handles import CP, SRC, A, F, M, P
+from followup.store.invitations import write_invitations
 from followup.threads import normalise_subject
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ class MailStore(StoreBase):
                 where=(A.c.name == "") & (upsert.excluded.name != ""),
             )
             conn.execute(upsert, [{"email": e, "name": n} for e, n in sorted(names.items())])
+        write_invitations(self, conn, source, records)  # meetings that came by mail
         return new
 
     def _finish_batch(self, conn: Connection, source: str, batch: MailBatch) -> int:

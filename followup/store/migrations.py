@@ -123,6 +123,8 @@ def _0005_nudge_facts(conn: Connection) -> None:
             text("UPDATE nudge SET facts = :facts WHERE key = :key"),
             {"facts": json.dumps(facts, sort_keys=True), "key": key},
         )
+
+
 def _0007_calendar_checkpoints_and_web_links(conn: Connection) -> None:
     """Calendars sync incrementally with a checkpoint each; a message keeps the web link
     its source gave (the Gmail links the rules built before, for mail already stored)."""

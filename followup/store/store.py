@@ -19,7 +19,6 @@ from followup.store.base import _now
 from followup.store.chunks import chunks as _chunks
 from followup.store.db_errors import _DB_FAILURES, _is_data_error, _store_error, db_error_text
 from followup.store.digests import DigestStore
-from followup.store.events import CalendarStore
 from followup.store.handles import AT, CP, EV, PE, SRC, A, F, M, P
 from followup.store.mail import BatchResult, MailStore, delete_messages
 from followup.store.people import PeopleStore
@@ -52,7 +51,7 @@ __all__ = [
 ]
 
 
-class Store(MailStore, ThreadStore, AnalysisStore, CalendarStore, PeopleStore, DigestStore):
+class Store(MailStore, ThreadStore, AnalysisStore, PeopleStore, DigestStore):
     """The database. ``Store.open(url)`` creates and migrates it as needed.
 
     One class over the aggregates, each in its module (mail and checkpoints, threads,
