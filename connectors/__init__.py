@@ -10,15 +10,16 @@ import importlib
 from typing import Any
 
 # Only kinds that exist are listed: a config naming another gets a clear error listing
-# these. (Gmail API, Google Calendar and CalDAV sources are not written yet; Gmail works
-# over IMAP.)
+# these. "gmail" and "google" need the google extra (the class import says so).
 MAIL_KINDS: dict[str, str] = {
     "imap": "connectors.imap.ImapMailSource",
     "maildir": "connectors.maildir.MaildirSource",
     "mbox": "connectors.mbox.MboxSource",
+    "gmail": "connectors.gmail.GmailSource",
 }
 CALENDAR_KINDS: dict[str, str] = {
     "ics": "connectors.ics.IcsCalendarSource",
+    "google": "connectors.google_calendar.GoogleCalendarSource",
 }
 
 
