@@ -483,7 +483,7 @@ class GmailSource:
         for mid, change in changes.items():
             if change.deleted:
                 gone_from |= (change.labels & wanted) if change.labels else wanted
-            elif not change.labels or change.labels & watched:
+            elif not change.labels or change.touched & watched:
                 fetch.append(mid)
         messages, _none = self._get(run, None, fetch)
         found = {str(m.get("id")): m for m in messages}
@@ -533,14 +533,15 @@ class GmailSource:
         """The history id is too old: mark ``folders`` for a full resync, or trip the
         breaker when that happened too often lately."""
         now = self._clock()
-        recent = sorted(
-            {
-                t
+        # The folders share one history: their resync lists are the same (take the longest).
+        recent = max(
+            (
+                [t for t in cp.resyncs if now - t < RESYNC_WINDOW_SECONDS]
                 for f in folders
                 if (cp := run.checkpoints[f.name]) is not None
-                for t in cp.resyncs
-                if now - t < RESYNC_WINDOW_SECONDS
-            }
+            ),
+            key=len,
+            default=[],
         )
         if len(recent) >= self.settings.max_full_resyncs:
             raise ConnectorError(

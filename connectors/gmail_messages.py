@@ -180,6 +180,7 @@ class Change:
     born: bool = False  # its first event here is messageAdded
     deleted: bool = False  # its last event is messageDeleted
     labels: set[str] = field(default_factory=set)  # every label id seen on it
+    touched: set[str] = field(default_factory=set)  # labels it arrived with, got or lost
     seen: bool = False
 
 
@@ -188,25 +189,28 @@ def collapse(history: Sequence[Mapping[str, Any]]) -> dict[str, Change]:
     added and then deleted inside the window cancels out (it is dropped here)."""
     changes: dict[str, Change] = {}
 
-    def note(entry: Any, *, extra: Iterable[str] = ()) -> Change | None:
+    def note(entry: Any, *, touched: Iterable[str] = ()) -> Change | None:
         message = entry.get("message") if isinstance(entry, Mapping) else None
         if not isinstance(message, Mapping) or not message.get("id"):
             return None
         change = changes.setdefault(str(message["id"]), Change())
         change.labels.update(str(x) for x in message.get("labelIds") or ())
-        change.labels.update(str(x) for x in extra)
+        change.touched.update(str(x) for x in touched)
+        change.labels.update(change.touched)
         return change
 
     for record in history:
         for entry in record.get("messagesAdded") or ():
-            change = note(entry)
+            message = entry.get("message") if isinstance(entry, Mapping) else None
+            arrived = message.get("labelIds") or () if isinstance(message, Mapping) else ()
+            change = note(entry, touched=arrived)
             if change is not None:
                 change.born = change.born or not change.seen
                 change.deleted = False
                 change.seen = True
         for key in ("labelsAdded", "labelsRemoved"):
             for entry in record.get(key) or ():
-                change = note(entry, extra=entry.get("labelIds") or ())
+                change = note(entry, touched=entry.get("labelIds") or ())
                 if change is not None:
                     change.seen = True
         for entry in record.get("messagesDeleted") or ():

@@ -38,6 +38,20 @@ logger = logging.getLogger(__name__)
 GMAIL_METADATA = "https://www.googleapis.com/auth/gmail.metadata"
 GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
+# A wider scope covers a narrower one: a token for gmail.readonly reads headers too.
+IMPLIED_BY: dict[str, frozenset[str]] = {
+    GMAIL_METADATA: frozenset(
+        {
+            GMAIL_READONLY,
+            "https://www.googleapis.com/auth/gmail.modify",
+            "https://mail.google.com/",
+        }
+    ),
+    GMAIL_READONLY: frozenset(
+        {"https://www.googleapis.com/auth/gmail.modify", "https://mail.google.com/"}
+    ),
+    CALENDAR_READONLY: frozenset({"https://www.googleapis.com/auth/calendar"}),
+}
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 HTTP_TIMEOUT = 60.0
@@ -138,7 +152,7 @@ class GoogleToken:
     def require(self, scope: str, *, what: str) -> None:
         """``AuthError`` (needs reconnect) when the token lacks ``scope``."""
         scopes = self.scopes
-        if scopes and scope not in scopes:
+        if scopes and scope not in scopes and not IMPLIED_BY.get(scope, frozenset()) & set(scopes):
             short = ", ".join(s.rsplit("/", 1)[-1] for s in scopes)
             raise AuthError(
                 self.source,
