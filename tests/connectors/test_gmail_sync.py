@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from contract import run
-from gmail_fake import METADATA, RATE_LIMITED, READONLY, Fault, FakeGmail, write_token
+from gmail_fake import METADATA, RATE_LIMITED, READONLY, FakeGmail, Fault, write_token
 from mailgen import ME, PEOPLE, make_message
 
 from connectors.errors import AuthError, ConnectorError
