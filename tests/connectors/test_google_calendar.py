@@ -279,7 +279,7 @@ def test_a_token_without_the_calendar_scope_needs_reconnect(tmp_path: Path) -> N
     write_token(tmp_path / "token.json", scopes=(GMAIL_METADATA,))
     src, http = source(tmp_path, [])
     with pytest.raises(
-        AuthError, match="needs reconnect: run followup auth cal to grant calendar.readonly"
+        AuthError, match=r"needs reconnect: run followup auth cal to grant calendar\.readonly"
     ):
         list(src.sync({}, START, END))
     assert http.request_sequence == []
