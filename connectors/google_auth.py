@@ -450,3 +450,36 @@ def run_installed_app_flow(
         token["expires_at"] = int(clock() + 3600)
     write_token_file(token_file, token)
     return token
+
+
+def authorize_google_source(
+    source: str,
+    options: Mapping[str, Any],
+    scopes: Sequence[str],
+    *,
+    show: Callable[[str], None],
+    open_browser: bool = True,
+    port: int = 0,
+    timeout: float = 300.0,
+) -> tuple[Path, dict[str, Any]]:
+    """``followup auth NAME`` for a gmail or google source: the consent flow for
+    ``scopes``, the token written to the source's ``oauth_token_file``. Returns the path
+    and the token (the caller shows the granted scopes, never the token)."""
+    raw = options.get("oauth_token_file")
+    if not isinstance(raw, str) or not raw.strip():
+        raise SourceConfigError(source, "oauth_token_file is required: where to keep the token")
+    client = client_from_options(source, options)
+    path = Path(raw).expanduser()
+    username = options.get("username")
+    token = run_installed_app_flow(
+        source,
+        client,
+        scopes,
+        path,
+        show=show,
+        open_browser=open_browser,
+        port=port,
+        timeout=timeout,
+        login_hint=username if isinstance(username, str) else None,
+    )
+    return path, token

@@ -39,7 +39,8 @@ def auth(
 ) -> None:
     """Authorise followup to read an OAuth2 (Gmail, Microsoft 365) mail account.
 
-    NAME is a [[mail]] account with auth = "xoauth2". Opens the provider's consent page,
+    NAME is a [[mail]] account with auth = "xoauth2", or a Gmail API / Google Calendar
+    source (kind = "gmail" / "google"). Opens the provider's consent page,
     receives the answer on 127.0.0.1, saves the token to oauth_token_file (mode 0600)
     and logs in once to check it.
 
@@ -55,6 +56,11 @@ def auth(
     from connectors.oauth_client import oauth_client_from_options
     from connectors.oauth_flow import FlowTimeout, authorize
 
+    if _google_sources(app, name):  # kind = "gmail" / "google": see _auth_google
+        _auth_google(
+            app, name, no_browser=no_browser, timeout=timeout, port=port, no_verify=no_verify
+        )
+        return
     options = _xoauth2_options(app, name)
     try:
         settings = settings_from_options(name, options)
@@ -120,6 +126,68 @@ def _xoauth2_options(app: AppContext, name: str) -> dict[str, Any]:
             f'auth = "{mail.options.get("auth", "password")}")'
         )
     return dict(mail.options)
+
+
+# ---- Google sources (kind = "gmail" under [[mail]], "google" under [[calendar]]) ----
+# The flow itself lives in connectors.google_auth (google-auth-oauthlib, PKCE); this
+# only picks the scopes, shows the text and checks the token once.
+
+
+def _google_sources(app: AppContext, name: str) -> list[tuple[Any, bool]]:
+    """The Google sources named ``name`` with whether each is a calendar."""
+    found = [(m, False) for m in app.config.mail if m.name == name and m.kind == "gmail"]
+    found += [(c, True) for c in app.config.calendars if c.name == name and c.kind == "google"]
+    return found
+
+
+def _auth_google(
+    app: AppContext, name: str, *, no_browser: bool, timeout: float, port: int, no_verify: bool
+) -> None:
+    from connectors.errors import ConnectorError
+    from connectors.gmail_settings import SCOPES
+    from connectors.google_auth import CALENDAR_READONLY, authorize_google_source
+    from followup.sync import build_source
+
+    sources = _google_sources(app, name)
+    settings, calendar = sources[0]
+    options = dict(settings.options)
+    token_file = options.get("oauth_token_file")
+    # One consent for every Google source sharing this token file (Gmail + Calendar).
+    scopes: set[str] = set()
+    for s in (*app.config.mail, *app.config.calendars):
+        if s.kind in ("gmail", "google") and s.options.get("oauth_token_file") == token_file:
+            if s.kind == "google":
+                scopes.add(CALENDAR_READONLY)
+            else:
+                scopes.add(SCOPES.get(str(s.options.get("scope", "metadata")), SCOPES["metadata"]))
+    try:
+        path, token = authorize_google_source(
+            name,
+            options,
+            sorted(scopes),
+            show=lambda line: click.echo(line, err=True),
+            open_browser=not no_browser,
+            port=port,
+            timeout=timeout,
+        )
+    except ConnectorError as e:
+        _fail(str(e))
+    granted = ", ".join(s.rsplit("/", 1)[-1] for s in token.get("scopes", ()))
+    if not token.get("refresh_token"):
+        click.echo(
+            f"Warning: {name}: Google gave no refresh token; run followup auth again", err=True
+        )
+    if no_verify:
+        click.echo(f"Token saved to {path} (granted: {granted})")
+        return
+    source = build_source(settings, calendar=calendar)
+    try:
+        source.probe()
+    except ConnectorError as e:
+        _fail(f"Token saved to {path}, but the check failed: {e}")
+    finally:
+        source.close()
+    click.echo(f"Token saved to {path} (granted: {granted}); {name} answered")
 
 
 def _open_browser(url: str) -> None:
