@@ -55,6 +55,8 @@ def header_section(headers: Iterable[Mapping[str, Any]]) -> bytes:
     """
     lines = []
     for h in headers:
+        if not isinstance(h, Mapping):
+            continue
         name = str(h.get("name") or "").strip()
         if not name or ":" in name or any(c.isspace() for c in name):
             continue
@@ -145,6 +147,8 @@ def to_record(
     uid = str(message.get("id") or "")
     try:
         payload = message.get("payload") or {}
+        if not isinstance(payload, Mapping):
+            return Skipped(folder, uid, "no message payload in Gmail's answer")
         headers = parse_headers(header_section(payload.get("headers") or ()))
         excerpt, attachments = "", tuple[str, ...]()
         if with_text:

@@ -17,6 +17,7 @@ from connectors.errors import AuthError, ConnectorError
 from connectors.gmail import GmailCheckpoint, GmailSource
 from connectors.gmail_settings import settings_from_options
 from connectors.google_calls import QuotaExhausted
+from connectors.records import Skipped
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -390,3 +391,66 @@ def test_bad_options_are_named(options: dict[str, object], expected: str) -> Non
 def test_unknown_label_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConnectorError, match="no Gmail label 'Clients'"):
         run(source(filled(1), tmp_path, labels=["INBOX", "Clients"]))
+
+
+def test_hostile_header_values_cannot_forge_fields() -> None:
+    # Terminal escapes stay in the store like every source's; the output layer cleans them.
+    from connectors.gmail_messages import to_record
+
+    message = {
+        "id": "18c1",
+        "threadId": "18c1",
+        "labelIds": ["INBOX"],
+        "internalDate": "1709283600000",
+        "payload": {
+            "headers": [
+                {"name": "From", "value": "Ana <ana@example.com>"},
+                {"name": "Subject", "value": "Hi\r\nBcc: evil@example.net\x00"},
+                {"name": "Bad Name", "value": "ignored"},
+                {"name": "Date", "value": "Fri, 01 Mar 2024 09:00:00 +0000"},
+                "not a header",
+            ]
+        },
+    }
+    record = to_record(
+        message,
+        source="g",
+        folder="INBOX",
+        role="inbox",
+        label_names={},
+        excerpt_chars=100,
+        with_text=True,
+    )
+    assert not isinstance(record, Skipped)
+    assert record.bcc == ()
+    assert "\x00" not in record.subject and "\n" not in record.subject
+    assert record.message_id  # synthesised: the message had none
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"id": "1"},
+        {"id": "2", "payload": "not a dict"},
+        {"id": "3", "payload": {"headers": None, "parts": [None, {"body": {"data": "@@@"}}]}},
+        {
+            "id": "4",
+            "internalDate": "soon",
+            "payload": {"mimeType": "text/plain", "body": {"data": "!!"}},
+        },
+    ],
+)
+def test_malformed_messages_are_skipped_with_a_reason_never_raised(message: dict) -> None:
+    from connectors.gmail_messages import to_record
+
+    result = to_record(
+        message,
+        source="g",
+        folder="INBOX",
+        role="inbox",
+        label_names={},
+        excerpt_chars=100,
+        with_text=True,
+    )
+    assert isinstance(result, Skipped)
+    assert result.reason
