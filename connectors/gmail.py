@@ -506,7 +506,7 @@ class GmailSource:
                         skips[f.name].append(record)
                     else:
                         per_folder[f.name].append(record)
-                elif f.label_id in changes[str(message.get("id"))].labels:
+                elif f.label_id in getattr(changes.get(str(message.get("id"))), "labels", ()):
                     gone_from.add(f.label_id)
         logger.info(
             "%s: %d history record(s), %d message(s) changed, %d fetched",
@@ -567,7 +567,8 @@ class GmailSource:
         """What doctor shows: the account, the granted scopes, the labels, the state.
 
         ``{"account", "email", "scope", "granted_scopes", "reads_text", "text_note",
-        "labels": [{"folder", "label_id", "role", "messages"}], "history_id", "state"}``.
+        "folders": [label names], "configured": [{"folder", "label_id", "role",
+        "messages"}], "messages_total", "history_id", "state"}``.
         Raises ``AuthError`` ("needs reconnect") or ``ConnectorError`` like ``sync``.
         """
         service = self._open()
@@ -577,7 +578,22 @@ class GmailSource:
             self._cost("get_profile"),
             doing="reading the profile",
         )
-        _names, folders = self._labels(service)
+        names, folders = self._labels(service)
+        configured = []
+        for f in folders:
+            label = self.caller.execute(
+                service.users().labels().get(userId="me", id=f.label_id),
+                self._cost("labels_list"),
+                doing=f"reading label {f.name}",
+            )
+            configured.append(
+                {
+                    "folder": f.name,
+                    "label_id": f.label_id,
+                    "role": f.role,
+                    "messages": int(label.get("messagesTotal") or 0),
+                }
+            )
         granted = list(self._token.scopes)
         reads_text = self.settings.with_text
         note = (
@@ -595,7 +611,8 @@ class GmailSource:
             "granted_scopes": granted,
             "reads_text": reads_text,
             "text_note": note,
-            "labels": [{"folder": f.name, "label_id": f.label_id, "role": f.role} for f in folders],
+            "folders": sorted(names.values()),
+            "configured": configured,
             "messages_total": profile.get("messagesTotal"),
             "history_id": profile.get("historyId"),
             "state": "ok",

@@ -147,4 +147,9 @@ def _detail_lines(d: dict[str, Any]) -> list[str]:
         lines.append(f"{f['folder']} ({f['role']}): {f['messages']} messages")
     for name in d.get("missing", []):
         lines.append(f"missing folder: {name}")
+    # Google sources (connectors.gmail / google_calendar probes).
+    if d.get("granted_scopes"):
+        lines.append("granted: " + ", ".join(s.rsplit("/", 1)[-1] for s in d["granted_scopes"]))
+    if d.get("text_note"):
+        lines.append(str(d["text_note"]))
     return lines

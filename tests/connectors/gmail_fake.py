@@ -269,6 +269,24 @@ class FakeGmail:
                 },
                 {},
             )
+        if rest.startswith("/labels/"):
+            label_id = rest.split("/")[2]
+            if label_id not in self.labels:
+                return 404, NOT_FOUND, {}
+            held = [m for m in self.messages.values() if label_id in m.labels]
+            return (
+                200,
+                {
+                    "id": label_id,
+                    "name": self.labels[label_id],
+                    "type": "system" if label_id == self.labels[label_id] else "user",
+                    "messagesTotal": len(held),
+                    "messagesUnread": sum("UNREAD" in m.labels for m in held),
+                    "threadsTotal": len({m.thread_id for m in held}),
+                    "threadsUnread": 0,
+                },
+                {},
+            )
         if rest == "/messages":
             return 200, self._list(q), {}
         if rest.startswith("/messages/"):

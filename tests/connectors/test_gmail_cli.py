@@ -76,6 +76,10 @@ def test_doctor_shows_granted_scopes_and_that_text_is_off(tmp_path: Path, fake: 
     assert gmail["ok"] is True
     assert gmail["details"]["granted_scopes"] == [METADATA]
     assert "no requests or promises" in gmail["details"]["text_note"]
+    human = invoke(config, "doctor").output
+    assert "granted: gmail.metadata" in human
+    assert "INBOX (inbox): 5 messages" in human
+    assert 'message text is not read (scope = "metadata")' in human
 
 
 def test_a_config_asking_for_q_or_spam_is_refused(tmp_path: Path, fake: FakeGmail) -> None:

@@ -364,7 +364,10 @@ def test_probe_reports_scopes_labels_and_the_text_note(tmp_path: Path) -> None:
     assert details["email"] == "penny@example.com"
     assert details["reads_text"] is False
     assert "no requests or promises" in details["text_note"]
-    assert [x["label_id"] for x in details["labels"]] == ["INBOX", "SENT"]
+    assert [(x["label_id"], x["messages"]) for x in details["configured"]] == [
+        ("INBOX", 2),
+        ("SENT", 1),
+    ]
 
 
 @pytest.mark.parametrize(

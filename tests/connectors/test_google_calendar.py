@@ -343,3 +343,39 @@ def test_401_then_refresh_then_success(tmp_path: Path) -> None:
     assert http.request_sequence[2][3]["authorization"] == "Bearer ya29.new"
     saved = json.loads((tmp_path / "token.json").read_text())
     assert saved["access_token"] == "ya29.new"
+
+
+def test_followup_sync_reads_a_google_calendar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the config file and the CLI, the transport replaced at its test seam."""
+    from imap_helpers import invoke, write_config
+
+    from connectors import google_auth
+
+    token = tmp_path / "token.json"
+    write_token(token, scopes=(CALENDAR_READONLY,))
+    from datetime import timedelta
+
+    # `followup sync` mirrors the window around the real clock: an event tomorrow.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT15:00:00Z")
+    near = event(
+        "soon1",
+        "Acme sync",
+        tomorrow,
+        tomorrow.replace("T15:00", "T15:30"),
+        attendees=[
+            {"email": "ana@example.com", "responseStatus": "accepted"},
+            {"email": "penny@example.com", "self": True, "responseStatus": "accepted"},
+        ],
+    )
+    http = HttpMockSequence([page([near], nextSyncToken="t1")])
+    monkeypatch.setattr(google_auth, "http_factory", lambda _t: http)
+    table = f'[[calendar]]\nname = "work"\nkind = "google"\noauth_token_file = "{token}"\n'
+    config = write_config(tmp_path, table)
+    result = invoke(config, "sync", "--json")
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)
+    assert (report["source"], report["kind"], report["ok"]) == ("work", "google", True)
+    assert "singleEvents=true" in http.request_sequence[0][0]
+    assert report["events"] == 1
