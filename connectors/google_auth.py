@@ -399,7 +399,12 @@ def run_installed_app_flow(
     )
     prompt = "Open this URL in a browser and allow access:\n\n    {url}\n"
     if not open_browser:
-        prompt += f"\n{ssh_hint(port)}\n" if port else ""
+        prompt += (
+            f"\n{ssh_hint(port)}\n"
+            if port
+            else "\nFrom another machine: run again with a fixed --port and forward it with "
+            "ssh -L PORT:127.0.0.1:PORT.\n"
+        )
     extra: dict[str, str] = {"access_type": "offline", "prompt": "consent"}
     if login_hint:
         extra["login_hint"] = login_hint

@@ -160,3 +160,18 @@ def test_followup_auth_for_a_gmail_source(
     saved = json.loads(token.read_text())
     assert token.stat().st_mode & 0o777 == 0o600
     assert "https://www.googleapis.com/auth/gmail.readonly" in saved["scopes"]
+
+
+def test_without_the_google_extra_the_config_error_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "googleapiclient.discovery", None)  # import fails
+    config = write_config(
+        tmp_path,
+        f'[[mail]]\nname = "gmail"\nkind = "gmail"\noauth_token_file = "{tmp_path}/t.json"\n',
+    )
+    result = invoke(config, "sync")
+    assert result.exit_code == 2
+    assert 'need the "google" extra: pip install "followup[google]"' in result.output
