@@ -249,6 +249,7 @@ class GmailSource:
     def sync(self, checkpoints: Mapping[str, str]) -> Iterator[MailBatch]:
         """Yield each label's batches; see the module docstring for the protocol use."""
         service = self._open()
+        self.budget.spent = 0  # the budget is per run
         names, folders = self._labels(service)
         run = _Run(service, names, folders)
         for f in folders:
