@@ -288,6 +288,9 @@ class FakeGmail:
                 {},
             )
         if rest == "/messages":
+            if not q.get("pageToken", ["0"])[0].isdigit():  # not one this fake handed out
+                bad = error_body(400, "Invalid pageToken", "invalidArgument", "INVALID_ARGUMENT")
+                return 400, bad, {}
             return 200, self._list(q), {}
         if rest.startswith("/messages/"):
             return self._get(rest.split("/")[2], q)

@@ -457,3 +457,12 @@ def test_malformed_messages_are_skipped_with_a_reason_never_raised(message: dict
     )
     assert isinstance(result, Skipped)
     assert result.reason
+
+
+def test_an_expired_page_token_restarts_the_listing(tmp_path: Path) -> None:
+    fake = filled(7)
+    stale = GmailCheckpoint(fake.history_id - 3, page_token="expired-token").dumps()
+    result = run(source(fake, tmp_path, labels=["INBOX"]), {"INBOX": stale})
+    assert len(result.records) == 7
+    cp = GmailCheckpoint.loads(result.checkpoints["INBOX"])
+    assert cp == GmailCheckpoint(fake.history_id)  # a fresh start: today's history id
