@@ -15,15 +15,17 @@ if TYPE_CHECKING:
     from connectors.base import CalendarSourceClass, MailSourceClass
 
 # Only kinds that exist are listed: a config naming another gets a clear error listing
-# these. (Gmail works over IMAP.)
+# these. "gmail" and "google" need the google extra (the class import says so).
 MAIL_KINDS: dict[str, str] = {
     "imap": "connectors.imap.ImapMailSource",
     "maildir": "connectors.maildir.MaildirSource",
     "mbox": "connectors.mbox.MboxSource",
+    "gmail": "connectors.gmail.GmailSource",
 }
 CALENDAR_KINDS: dict[str, str] = {
     "ics": "connectors.ics.IcsCalendarSource",
     "caldav": "connectors.caldav_source.CaldavCalendarSource",
+    "google": "connectors.google_calendar.GoogleCalendarSource",
 }
 
 

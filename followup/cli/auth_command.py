@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -50,7 +50,8 @@ def auth(
     """Authorise followup to read an OAuth2 source (Gmail, Microsoft 365, Google...).
 
     NAME is a [[mail]] or [[calendar]] source that logs in with OAuth2 (for IMAP:
-    auth = "xoauth2"). Opens the provider's consent page, receives the answer on
+    auth = "xoauth2"; the Gmail API and Google Calendar sources, kind = "gmail" /
+    "google", always). Opens the provider's consent page, receives the answer on
     127.0.0.1, saves the token to the source's token file (mode 0600) and logs in once
     to check it.
 
@@ -65,6 +66,11 @@ def auth(
     from connectors.oauth_flow import FlowTimeout, authorize
     from connectors.oauth_token import write_token_file
 
+    if _google_sources(app, name):  # kind = "gmail" / "google": see _auth_google
+        _auth_google(
+            app, name, no_browser=no_browser, timeout=timeout, port=port, no_verify=no_verify
+        )
+        return
     source, oauth = _oauth_source(app, name)
     try:
         try:
@@ -158,6 +164,72 @@ def _oauth_source(app: AppContext, name: str) -> tuple[Source, OAuthSettings]:
             f'"{settings.kind}", auth = "{settings.options.get("auth", "password")}")'
         )
     return found[0]
+
+
+# ---- Google sources (kind = "gmail" under [[mail]], "google" under [[calendar]]) ----
+# The flow itself lives in connectors.google_auth (google-auth-oauthlib, PKCE); this
+# only picks the scopes, shows the text and checks the token once.
+
+
+def _google_sources(app: AppContext, name: str) -> list[tuple[Any, bool]]:
+    """The Google sources named ``name`` with whether each is a calendar."""
+    found = [(m, False) for m in app.config.mail if m.name == name and m.kind == "gmail"]
+    found += [(c, True) for c in app.config.calendars if c.name == name and c.kind == "google"]
+    return found
+
+
+def _auth_google(
+    app: AppContext, name: str, *, no_browser: bool, timeout: float, port: int, no_verify: bool
+) -> None:
+    from connectors.base import Probing
+    from connectors.errors import ConnectorError
+    from connectors.gmail_settings import SCOPES
+    from connectors.google_auth import CALENDAR_READONLY, authorize_google_source
+    from followup.sync import open_calendar_source, open_mail_source
+
+    sources = _google_sources(app, name)
+    settings, calendar = sources[0]
+    options = dict(settings.options)
+    token_file = options.get("oauth_token_file")
+    # One consent for every Google source sharing this token file (Gmail + Calendar).
+    scopes: set[str] = set()
+    for s in (*app.config.mail, *app.config.calendars):
+        if s.kind in ("gmail", "google") and s.options.get("oauth_token_file") == token_file:
+            if s.kind == "google":
+                scopes.add(CALENDAR_READONLY)
+            else:
+                scopes.add(SCOPES.get(str(s.options.get("scope", "metadata")), SCOPES["metadata"]))
+    try:
+        path, token = authorize_google_source(
+            name,
+            options,
+            sorted(scopes),
+            show=lambda line: click.echo(line, err=True),
+            open_browser=not no_browser,
+            port=port,
+            timeout=timeout,
+        )
+    except ConnectorError as e:
+        _fail(str(e))
+    granted = ", ".join(s.rsplit("/", 1)[-1] for s in token.get("scopes", ()))
+    if not token.get("refresh_token"):
+        click.echo(
+            f"Warning: {name}: Google gave no refresh token; run followup auth again", err=True
+        )
+    if no_verify:
+        click.echo(f"Token saved to {path} (granted: {granted})")
+        return
+    source: MailSource | CalendarSource = (
+        open_calendar_source(settings) if calendar else open_mail_source(settings)
+    )
+    try:
+        if isinstance(source, Probing):
+            source.probe()
+    except ConnectorError as e:
+        _fail(f"Token saved to {path}, but the check failed: {e}")
+    finally:
+        source.close()
+    click.echo(f"Token saved to {path} (granted: {granted}); {name} answered")
 
 
 def _open_browser(url: str) -> None:

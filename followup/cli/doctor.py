@@ -140,4 +140,9 @@ def _detail_lines(d: dict[str, Any]) -> list[str]:
     for c in d.get("calendars", []):
         how = "sync token" if c.get("sync_token") else "no sync token: the window is listed"
         lines.append(f"calendar {c.get('name') or c.get('calendar')}: {how}")
+    # Google sources (connectors.gmail / google_calendar probes).
+    if d.get("granted_scopes"):
+        lines.append("granted: " + ", ".join(s.rsplit("/", 1)[-1] for s in d["granted_scopes"]))
+    if d.get("text_note"):
+        lines.append(str(d["text_note"]))
     return lines
