@@ -162,6 +162,7 @@ def main() -> int:
     ap.add_argument("--days", help="comma-separated YYYY-MM-DD (default: 4 days)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--show", action="store_true", help="list the shown items (local use)")
+    ap.add_argument("--reuse", help="a directory to keep the synced store in and reuse (local use)")
     args = ap.parse_args()
     data = find_data(args.data)
     if data is None or not (data / "judgements" / "keiser-k.jsonl").exists():
@@ -185,7 +186,8 @@ def main() -> int:
 
     figures: dict[str, Any] = {"days": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
+        home = Path(args.reuse or tmp)
+        home.mkdir(parents=True, exist_ok=True)
         config = load_config(write_config(home, mbox, args.pipeline))
         store = Store.open(config.database_url())
         t0 = time.perf_counter()
@@ -194,6 +196,10 @@ def main() -> int:
         from followup.extract import extract_pending
 
         extract_pending(store, config)
+        if args.reuse:
+            # Nudges of an earlier run of this script would carry their old states.
+            with store.begin() as conn:
+                conn.exec_driver_sql("DELETE FROM nudge")
         figures["sync_extract_s"] = round(time.perf_counter() - t0, 1)
         shown_judged: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for day in sorted(days):
@@ -221,7 +227,24 @@ def main() -> int:
                         label = j["label"]
                         shown_judged[day].append(j)
                         break
-                listing.append((n.kind, n.person.email if n.person else "", label, n.title))
+                listing.append(
+                    (n.kind, n.person.email if n.person else "", label, f"{n.score:5.1f} {n.title}")
+                )
+            if args.show:
+                by_key = {o.nudge.key: o for o in shown}
+                for j in judged:
+                    if j["day"] != day or j["label"] == "NOISE":
+                        continue
+                    if any(matches(j, o.nudge, same) for o in shown):
+                        continue
+                    cand = [o for o in open_nudges if matches(j, o.nudge, same)]
+                    why = (
+                        f"score {cand[0].nudge.score} {cand[0].nudge.extra.get('score_parts')}"
+                        if cand
+                        else "not planned"
+                    )
+                    listing.append(("  missed " + j["label"], j["person"], None, why))
+                del by_key
             figures["days"][day] = {
                 "planned": len(planned),
                 "shown": len(shown),

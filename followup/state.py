@@ -36,6 +36,11 @@ class Msg:
     findings: tuple[Finding, ...] = ()
     gmail_thread_id: str | None = None
     names_me: bool = False  # the text's opening addresses me by first name ("Hi Penny,")
+    # My own message asks or offers something (a finding, a tentative one, or wording
+    # such as "I look forward to hearing from you"): an answer is expected.
+    expects_answer: bool = False
+    # My message asks to be taken off a list: the sender is a bulk mailer, never chased.
+    asks_removal: bool = False
 
     @property
     def recipients(self) -> tuple[str, ...]:

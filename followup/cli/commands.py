@@ -24,6 +24,7 @@ from followup.errors import UserError
 from followup.safe_text import clean_line, dump_json
 
 if TYPE_CHECKING:
+    from followup.config import Config
     from followup.nudges import OpenNudge
 
 EXIT_SOURCE_FAILED = 1
@@ -170,9 +171,15 @@ def digest(
     from followup.store.nudges import list_nudges
 
     items = list_nudges(app.store, now, states=states)
+    from followup.store.counts import has_synced
+
+    if not items and not show_all and not has_synced(app.store):
+        click.echo("Nothing synced yet: run 'followup sync' (or 'followup run') first.")
+        return
     if limit:
         items = items[:limit]
-    emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt)
+    # The top items by score, as the email shows them; --all (and --json) show every one.
+    emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt, config=None if show_all else cfg)
 
 
 def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) -> None:
@@ -196,19 +203,34 @@ def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) ->
         )
 
 
-def emit_digest(items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str) -> None:
+def emit_digest(
+    items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str, *, config: Config | None = None
+) -> None:
+    """Show ``items``; with ``config``, only the digest's selection of them (its
+    max_items, caps and min_score) and how many more there are. JSON lists them all."""
     from followup.digest import render
 
     if fmt == "json":
         click.echo(dump_json(render.render_json(items, now, tz)))
-    elif fmt == "markdown":
-        click.echo(render.render_markdown(items, now, tz), nl=False)
+        return
+    d = config.digest if config is not None else None
+    limits = {"max_items": d.max_items, "caps": d.caps, "min_score": d.min_score} if d else {}
+    if fmt == "markdown":
+        click.echo(render.render_markdown(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     elif fmt == "html":
-        click.echo(render.render_html(items, now, tz), nl=False)
+        click.echo(render.render_html(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     elif fmt == "plain":
-        click.echo(render.render_plain(items, now, tz), nl=False)
+        click.echo(render.render_plain(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     else:
-        print_digest(items, now, tz, out=console())
+        hidden = 0
+        if config is not None:
+            from followup.digest.items import sort_key
+            from followup.ranking import select_shown
+
+            selection = select_shown(items, now, config)
+            hidden = selection.hidden
+            items = sorted(selection.shown, key=sort_key)
+        print_digest(items, now, tz, out=console(), more=hidden)
 
 
 @click.command()

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from followup.config import MeSettings, RuleSettings
 from followup.nudges import KIND_ORDER, Nudge
+from followup.ranking import rank
 from followup.rules.follow_up import plan_follow_up
 from followup.rules.guard import PlanFailures
 from followup.rules.meetings import plan_after_meeting, plan_before_meeting
@@ -45,7 +46,7 @@ def plan(
     unique: dict[str, Nudge] = {}
     for n in items:
         unique.setdefault(n.key, n)
-    return sort_nudges(list(unique.values()))
+    return sort_nudges(rank(state, list(unique.values()), now))
 
 
 def sort_nudges(nudges: list[Nudge]) -> list[Nudge]:

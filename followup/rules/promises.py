@@ -10,6 +10,7 @@ from followup.durations import ago
 from followup.nudges import Nudge
 from followup.rules.common import evidence, first_other, later_from, later_from_me, person, quote
 from followup.rules.guard import PlanFailures
+from followup.rules.restraint import direct_to_me, may_nudge, put_away
 from followup.state import PlanningState
 from nlp.findings import Finding
 
@@ -45,7 +46,7 @@ def plan_promises(
     for th in state.threads:
         for m in th.messages:
             with guard.candidate("promise", f"message {m.pk}"):
-                if not m.from_me:
+                if not m.from_me or put_away(m.folder):
                     continue
                 commits = [f for f in m.findings if f.kind == "commitment"]
                 if not commits or later_from_me(th, m):
@@ -99,6 +100,8 @@ def plan_waiting_on(
             with guard.candidate("waiting_on", f"message {m.pk}"):
                 if m.from_me or m.automated or not m.sender or state.muted(m.sender):
                     continue
+                if not direct_to_me(state, m) or not may_nudge(m):
+                    continue  # a memo's "we will..." is owed to everyone, so to no one
                 for f in m.findings:
                     if f.kind != "commitment" or f.due is None:
                         continue

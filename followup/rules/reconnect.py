@@ -10,6 +10,7 @@ from followup.nudges import Evidence, Nudge, PersonRef
 from followup.people import name_from_address, strength, usual_gap
 from followup.rules.common import quote
 from followup.rules.guard import PlanFailures
+from followup.rules.restraint import steady_relationship
 from followup.state import PlanningState
 
 MAX_SILENCE = timedelta(days=365)
@@ -34,6 +35,8 @@ def plan_reconnect(
             st = strength(c, now)
             if not c.important and (not st.two_way or st.exchanges < rules.reconnect_min_exchanges):
                 continue
+            if not steady_relationship(state, c):
+                continue  # a burst, a one-way feed, or an address they no longer use
             gap = usual_gap(c)
             if gap is None and not c.important:
                 continue  # too few conversations to know the relationship's rhythm
