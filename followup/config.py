@@ -115,6 +115,7 @@ class DigestSettings:
     caps: Mapping[str, int] = field(default_factory=lambda: {"reconnect": 3})
     # Items scoring below this (0..100, followup.ranking) are left out of the digest.
     min_score: float = 20.0
+    to_given: bool = False  # [digest] to written in the config (not the default)
 
 
 @dataclass(frozen=True)
@@ -431,7 +432,7 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
     for key in t:
         if key not in _DIGEST_KEYS:
             problem(f"unknown key digest.{key}; known: {', '.join(sorted(_DIGEST_KEYS))}")
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"to_given": bool(t.get("to"))}
     default_to = me.addresses[0] if me.addresses else ""
     for key, field_name, default in (("to", "to", default_to), ("from", "sender", None)):
         value = t.get(key, kwargs.get("to", "") if default is None else default)

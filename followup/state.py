@@ -101,6 +101,8 @@ class PlanningState:
     contacts: dict[str, Contact] = field(default_factory=dict)
     meetings: tuple[Meeting, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
+    # (kind, address) pairs the user stopped by dismissing them twice (followup.learning).
+    stopped: frozenset[tuple[str, str]] = frozenset()
 
     def is_me(self, email: str) -> bool:
         return email in self.me

@@ -307,6 +307,11 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
     else:
         for s in report.failed:
             click.echo(f"Error: {clean_line(s.error, 500)}", err=True)
+    from followup.digest.undeliverable import delivery_problem
+
+    undeliverable = delivery_problem(cfg)
+    if undeliverable and not no_send:
+        click.echo(undeliverable, err=True)
     # Problems with replies to the digest quote the reply's text: clean lines.
     problems = list(report.replies.problems) if report.replies else []
     for p in problems:

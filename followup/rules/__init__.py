@@ -42,6 +42,7 @@ def plan(
     items.extend(plan_reconnect(state, now, rules, me, guard))
     items.extend(plan_before_meeting(state, now, rules, me, items, guard))
     items = [n for n in items if not (n.person and state.muted(n.person.email))]
+    items = [n for n in items if not (n.person and (n.kind, n.person.email) in state.stopped)]
     # One nudge per key (a message in two folders, say), first wins.
     unique: dict[str, Nudge] = {}
     for n in items:

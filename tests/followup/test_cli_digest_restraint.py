@@ -152,3 +152,69 @@ def test_digest_limits_are_validated(tmp_path: Path, digest: str, problem: str) 
     r = CliRunner().invoke(cli, ["--config", str(config), "digest"])
     assert r.exit_code == 2
     assert problem in r.output
+
+
+def test_dismissing_a_kind_twice_for_a_person_stops_it_until_allowed(tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    root.mkdir()
+    inbox = mailbox.mbox(root / "inbox.mbox")
+    for i in range(3):
+        inbox.add(
+            mail(
+                "Omar Diaz <omar@acme.example>",
+                ME,
+                NOW - timedelta(days=4, hours=i),
+                f"Topic {i}",
+                f"Hi Penny,\n\nCould you send me the topic {i} figures?\n\nOmar\n",
+                f"omar-{i}@acme.example",
+            )
+        )
+    inbox.flush()
+    config = write_config(tmp_path)
+    at = ("--now", NOW.isoformat())
+    invoke(config, "sync")
+
+    def omar() -> list[dict]:
+        out = json.loads(invoke(config, "digest", "--json", *at).output)
+        return [n for n in out if n["person"] and n["person"]["email"] == "omar@acme.example"]
+
+    first = omar()
+    assert len(first) == 3
+    assert invoke(config, "dismiss", str(first[0]["number"])).exit_code == 0
+    assert len(omar()) == 2  # one dismissal is about that one item only
+    assert invoke(config, "dismiss", str(first[1]["number"])).exit_code == 0
+    assert omar() == []  # twice: no more reply nudges about Omar
+
+    shown = invoke(config, "person", "Omar Diaz", *at)  # by name
+    assert shown.exit_code == 0
+    assert "stopped: reply nudges (you dismissed 2)" in shown.output
+    assert "followup person omar@acme.example --allow reply" in shown.output
+
+    allowed = invoke(config, "person", "omar@acme.example", "--allow", "reply", *at)
+    assert "Nudging again about omar@acme.example (2 dismissals withdrawn)." in allowed.output
+    assert "stopped:" not in allowed.output
+    assert len(omar()) == 3
+
+
+def test_person_by_an_unknown_or_ambiguous_name_is_a_clear_error(config: Path) -> None:
+    invoke(config, "sync")
+    r = CliRunner().invoke(cli, ["--config", str(config), "person", "Nobody Here"])
+    assert r.exit_code == 2 and "No one called 'Nobody Here'" in r.output
+    r = CliRunner().invoke(cli, ["--config", str(config), "person", "Person"])
+    assert r.exit_code == 2 and "matches several people" in r.output
+
+
+def test_a_digest_with_no_way_to_go_out_is_said_once_by_run_and_doctor(tmp_path: Path) -> None:
+    write_archive(tmp_path / "Mail")
+    warning = "Warning: [digest] to is set but the digest has no way to go out"
+    config = write_config(tmp_path, f'[digest]\nto = "{ME}"\n')
+    run = invoke(config, "run", "--now", NOW.isoformat())
+    assert run.exit_code == 0
+    assert run.stderr.count(warning) == 1 and "[digest.smtp]" in run.stderr
+    assert "imap_account" in run.stderr
+    doctor = invoke(config, "doctor")
+    assert doctor.output.count(warning) == 1
+    # Not said where nothing was asked for: no [digest] to.
+    quiet = write_config(tmp_path)
+    assert warning not in invoke(quiet, "run", "--now", NOW.isoformat()).stderr
+    assert warning not in invoke(quiet, "doctor").output

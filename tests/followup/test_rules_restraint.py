@@ -105,3 +105,18 @@ def test_an_old_address_of_someone_writing_from_a_new_one_is_not_quiet():
     new = rhythm("lee@new.example", NOW - timedelta(days=2), timedelta(weeks=1), 8, "Lee Park")
     s = state(contacts={c.email: c for c in (old, new)})
     assert kinds(plan(s, NOW, RULES, MY), "reconnect") == []
+
+
+def test_a_name_is_never_a_fragment_of_an_address():
+    from followup.people import name_from_address
+
+    def title(sender: str) -> str:
+        m = msg(sender, ME, NOW - timedelta(days=4), findings=(ask("Can you send the file?"),))
+        return kinds(plan(state(thread(m)), NOW, RULES, MY), "reply")[0].title
+
+    assert title("stp@acme.example") == "Reply to stp@acme.example"
+    assert title("info@acme.example") == "Reply to info@acme.example"
+    assert title("dana.lee@acme.example") == "Reply to Dana Lee"
+    assert title("raj@acme.example") == "Reply to Raj"
+    assert name_from_address("b11354@kimo.example") == "b11354@kimo.example"
+    assert name_from_address("c..gossett@acme.example") == "c..gossett@acme.example"
