@@ -197,6 +197,7 @@ def main() -> int:
 
         extract_pending(store, config)
         if args.reuse:
+            store.assign_threads(full=True)  # threading may have changed since
             # Nudges of an earlier run of this script would carry their old states.
             with store.begin() as conn:
                 conn.exec_driver_sql("DELETE FROM nudge")

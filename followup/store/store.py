@@ -34,7 +34,14 @@ from followup.errors import StoreError
 from followup.private_files import create_private_file, make_private_dir, sqlite_path
 from followup.store import migrations
 from followup.store import tables as t
-from followup.threads import ThreadInput, assign_threads, looks_like_reply, normalise_subject
+from followup.threads import (
+    BLANK_WINDOW,
+    ThreadInput,
+    assign_threads,
+    looks_like_reply,
+    normalise_subject,
+    quoted_header,
+)
 from nlp.findings import Finding
 
 logger = logging.getLogger(__name__)
@@ -463,6 +470,14 @@ class Store:
             collect(M.c.norm_subject.in_(chunk))
         for chunk in _chunks(sorted(gmail)):
             collect(M.c.gmail_thread_id.in_(chunk))
+        blank = [r.date for r in rows if not r.norm_subject]
+        if blank:
+            # A reply with no subject joins blank-subject mail of the days before it.
+            collect(
+                (M.c.norm_subject == "")
+                & (M.c.date >= min(blank) - BLANK_WINDOW)
+                & (M.c.date <= max(blank) + BLANK_WINDOW)
+            )
         # Mail synced before its parent: children are never older than the parent.
         since = min(r.date for r in rows)
         for mid in sorted(ids):
@@ -489,6 +504,8 @@ class Store:
             M.c.date,
             M.c.gmail_thread_id,
             M.c.thread_id,
+            M.c.from_email,
+            M.c.from_name,
         )
         if scope is None:
             msgs = conn.execute(select(*cols)).all()
@@ -528,6 +545,9 @@ class Store:
                     date=row.date,
                     people=frozenset(people.get(row.id, ())),
                     gmail_thread_id=row.gmail_thread_id,
+                    sender=row.from_email,
+                    sender_name=row.from_name,
+                    quoted=quoted_header(heads.get(row.id, "")) if not refs else None,
                 )
             )
             current[row.id] = row.thread_id

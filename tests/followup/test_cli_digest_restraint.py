@@ -218,3 +218,38 @@ def test_a_digest_with_no_way_to_go_out_is_said_once_by_run_and_doctor(tmp_path:
     quiet = write_config(tmp_path)
     assert warning not in invoke(quiet, "run", "--now", NOW.isoformat()).stderr
     assert warning not in invoke(quiet, "doctor").output
+
+
+def test_an_ask_answered_by_a_blank_subject_reply_is_not_a_reply_nudge(tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    root.mkdir()
+    inbox, sent = mailbox.mbox(root / "inbox.mbox"), mailbox.mbox(root / "sent_items.mbox")
+    asked = NOW - timedelta(days=5)
+    for i, who in enumerate(("dana", "raj")):
+        inbox.add(
+            mail(
+                f"{who.title()} Lee <{who}@acme.example>",
+                ME,
+                asked + timedelta(minutes=i),
+                "",
+                "Penny -\n\nCan you get me the list of curves for November?\n\nThanks\n",
+                f"{who}-ask@acme.example",
+            )
+        )
+    # Answered next morning under "RE:" with the Outlook separator (no header kept).
+    sent.add(
+        mail(
+            ME,
+            "dana@acme.example",
+            asked + timedelta(hours=15),
+            "RE:",
+            "Here are the curves.\n\n-----Original Message-----\n",
+            "answer@example.com",
+        )
+    )
+    for box in (inbox, sent):
+        box.flush()
+    config = write_config(tmp_path)
+    invoke(config, "sync")
+    out = json.loads(invoke(config, "digest", "--json", "--now", NOW.isoformat()).output)
+    assert [n["person"]["email"] for n in out if n["kind"] == "reply"] == ["raj@acme.example"]
