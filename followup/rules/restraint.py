@@ -11,6 +11,7 @@ Predicates shared by the rules, kept apart from what the rules say (their wordin
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 
@@ -41,6 +42,7 @@ def put_away(folder: str) -> bool:
     return bool(_PUT_AWAY.search(folder.strip()))
 
 
+@functools.lru_cache(maxsize=65536)
 def list_address(email: str) -> bool:
     """A distribution list or role address: never one person's side of a conversation."""
     local = email.partition("@")[0]
