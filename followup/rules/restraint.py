@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from connectors.automated import role_address_reason
 from followup.people import contact_days
@@ -130,28 +130,45 @@ def burst(c: Contact) -> bool:
     days = contact_days(c)
     if not days or days[-1] - days[0] < MIN_SPAN:
         return True
-    most = max(
-        sum(1 for d in days[i:] if d - start <= BURST_WINDOW) for i, start in enumerate(days)
-    )
+    most, lo = 0, 0
+    for hi, d in enumerate(days):  # the busiest BURST_WINDOW, one pass
+        while d - days[lo] > BURST_WINDOW:
+            lo += 1
+        most = max(most, hi - lo + 1)
     return most / len(days) >= BURST_SHARE
 
 
-def replaced_address(state: PlanningState, c: Contact) -> bool:
+def _name_key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def latest_by_name(state: PlanningState) -> dict[str, tuple[datetime, str]]:
+    """Full name -> (latest contact, address) over every contact with a full name."""
+    out: dict[str, tuple[datetime, str]] = {}
+    for c in state.contacts.values():
+        key, last = _name_key(c.name), c.last_contact
+        if len(key.split()) >= 2 and last is not None and (key not in out or out[key][0] < last):
+            out[key] = (last, c.email)
+    return out
+
+
+def replaced_address(
+    state: PlanningState, c: Contact, latest: dict[str, tuple[datetime, str]] | None = None
+) -> bool:
     """Someone of the same full name wrote or was written to later from another address:
     this one is their old address, and they are not quiet at all."""
-    name = " ".join(c.name.lower().split())
-    if len(name.split()) < 2 or c.last_contact is None:
+    key = _name_key(c.name)
+    if len(key.split()) < 2 or c.last_contact is None:
         return False
-    for other in state.contacts.values():
-        if other.email == c.email or " ".join(other.name.lower().split()) != name:
-            continue
-        if other.last_contact is not None and other.last_contact > c.last_contact:
-            return True
-    return False
+    found = (latest if latest is not None else latest_by_name(state)).get(key)
+    return found is not None and found[1] != c.email and found[0] > c.last_contact
 
 
-def steady_relationship(state: PlanningState, c: Contact) -> bool:
-    """Worth a reconnect: two-way, spread over time, at the address they still use."""
+def steady_relationship(
+    state: PlanningState, c: Contact, latest: dict[str, tuple[datetime, str]] | None = None
+) -> bool:
+    """Worth a reconnect: two-way, spread over time, at the address they still use.
+    ``latest``: latest_by_name(state), computed once for many contacts."""
     if c.important:
-        return not replaced_address(state, c)
-    return not (one_sided(c) or burst(c) or replaced_address(state, c))
+        return not replaced_address(state, c, latest)
+    return not (one_sided(c) or burst(c) or replaced_address(state, c, latest))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from followup.people import clean_name
 from followup.rules.restraint import (
@@ -173,36 +172,51 @@ def load_state(
         received: dict[str, set[datetime]] = defaultdict(set)
         sent: dict[str, set[datetime]] = defaultdict(set)
         last_subject: dict[str, tuple[datetime, str]] = {}
-        seen_ids: set[str] = set()
+        seen_ids: set[tuple[str, str, str]] = set()
+        in_range = (M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
+        # The work is done by the database where it can be (this reads every message of
+        # two years): recipient counts, "I am in To", and lists among the addresses.
+        counts = (
+            select(P.c.message_pk, func.count().label("n"))
+            .where(P.c.role.in_(["to", "cc"]))
+            .group_by(P.c.message_pk)
+            .subquery()
+        )
+        to_me = select(P.c.message_pk).where(P.c.role == "to", P.c.email.in_(sorted(me)))
+        lists = sorted(e for (e,) in conn.execute(select(P.c.email).distinct()) if list_address(e))
+        to_list: set[int] = set()
+        for i in range(0, len(lists), 900):
+            to_list.update(
+                pk
+                for (pk,) in conn.execute(
+                    select(P.c.message_pk).where(
+                        P.c.role == "to", P.c.email.in_(lists[i : i + 900])
+                    )
+                )
+            )
         hist = conn.execute(
             select(M.c.id, M.c.message_id, M.c.date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
             .join(P, P.c.message_pk == M.c.id)
-            .where(M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
-            .order_by(M.c.id)
+            .outerjoin(counts, counts.c.message_pk == M.c.id)
+            .where(
+                *in_range,
+                func.coalesce(counts.c.n, 0) <= BROADCAST_RECIPIENTS,
+                or_(
+                    and_(M.c.from_me.is_(True), P.c.role.in_(["to", "cc"])),
+                    and_(M.c.from_me.is_(False), P.c.role == "from", M.c.id.in_(to_me)),
+                ),
+            )
         )
-        for _, group in itertools.groupby(hist, key=lambda row: row.id):
-            parts = list(group)
-            mid, date, from_me, subject = parts[0][1:5]
-            if mid in seen_ids:
+        listed = frozenset(lists)
+        for pk, mid, date, from_me, subject, email, role in hist:
+            if email in me or pk in to_list or email in listed:
                 continue
-            seen_ids.add(mid)
-            to = [p.email for p in parts if p.role == "to"]
-            others = [p.email for p in parts if p.role in ("to", "cc")]
-            senders = [p.email for p in parts if p.role == "from"]
-            if len(others) > BROADCAST_RECIPIENTS or any(list_address(e) for e in to):
+            if (mid, email, role) in seen_ids:
                 continue
-            if from_me:
-                people = [e for e in others if e not in me]
-                target = sent
-            else:
-                if not any(e in me for e in to) or any(list_address(e) for e in senders):
-                    continue
-                people = [e for e in senders if e not in me]
-                target = received
-            for email in people:
-                target[email].add(date)
-                if email not in last_subject or last_subject[email][0] < date:
-                    last_subject[email] = (date, subject)
+            seen_ids.add((mid, email, role))
+            (sent if from_me else received)[email].add(date)
+            if email not in last_subject or last_subject[email][0] < date:
+                last_subject[email] = (date, subject)
 
         meetings: list[Meeting] = []
         met: dict[str, set[datetime]] = defaultdict(set)
