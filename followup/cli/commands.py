@@ -139,7 +139,12 @@ def _extras(gone: int, skipped: int) -> str:
 @click.command()
 @format_option
 @json_option
-@click.option("--all", "show_all", is_flag=True, help="Also list done, snoozed and dismissed.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every nudge, not only the top ones by score; done, snoozed and dismissed too.",
+)
 @click.option("--limit", type=int, help="Show at most this many items.")
 @click.option("--no-plan", is_flag=True, help="Show stored nudges without re-planning.")
 @now_option
@@ -153,7 +158,10 @@ def digest(
     no_plan: bool,
     now_: str | None,
 ) -> None:
-    """Show the nudges due now, most urgent first.
+    """Show the nudges due now: the top ones by score, grouped by section.
+
+    As many as the email shows ([digest] max_items, caps, min_score); --all shows
+    every one, --json lists every open nudge with its score.
 
     \b
     Example usage:
