@@ -181,7 +181,7 @@ def digest(
     items = list_nudges(app.store, now, states=states)
     from followup.store.counts import has_synced
 
-    if not items and not show_all and not has_synced(app.store):
+    if not items and not show_all and not json_ and fmt == "text" and not has_synced(app.store):
         click.echo("Nothing synced yet: run 'followup sync' (or 'followup run') first.")
         return
     if limit:
