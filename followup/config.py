@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -113,6 +114,11 @@ class DigestSettings:
     # Save the digest to this IMAP account's folder instead of sending it by SMTP.
     imap_account: str | None = None
     imap_folder: str = "INBOX"
+    # The most of one kind a digest shows (reconnects rotate through their candidates).
+    caps: Mapping[str, int] = field(default_factory=lambda: {"reconnect": 3})
+    # Items scoring below this (0..100, followup.ranking) are left out of the digest.
+    min_score: float = 20.0
+    to_given: bool = False  # [digest] to written in the config (not the default)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,8 @@ _DIGEST_KEYS = {
     "smtp",
     "imap_account",
     "imap_folder",
+    "caps",
+    "min_score",
 }
 _SMTP_KEYS = {
     "host",
@@ -422,7 +430,7 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
     for key in t:
         if key not in _DIGEST_KEYS:
             problem(f"unknown key digest.{key}; known: {', '.join(sorted(_DIGEST_KEYS))}")
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"to_given": bool(t.get("to"))}
     default_to = me.addresses[0] if me.addresses else ""
     for key, field_name, default in (("to", "to", default_to), ("from", "sender", None)):
         value = t.get(key, kwargs.get("to", "") if default is None else default)
@@ -467,6 +475,19 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
                 "digest.subject: use only {count}, {date} and {summary} as placeholders "
                 "(write {{ and }} for braces)"
             )
+    if "caps" in t:
+        kwargs["caps"] = _parse_caps(t["caps"], problem)
+    if "min_score" in t:
+        value = t["min_score"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not 0 <= value <= 100
+        ):
+            problem(f"digest.min_score must be a number from 0 to 100, not {value!r}")
+        else:
+            kwargs["min_score"] = float(value)
     smtp = t.get("smtp")
     if smtp is not None:
         if not isinstance(smtp, dict):
@@ -474,6 +495,24 @@ def _parse_digest(t: dict[str, Any], problem: Any, me: MeSettings) -> DigestSett
         else:
             kwargs["smtp"] = _parse_smtp(smtp, problem)
     return DigestSettings(**kwargs)
+
+
+def _parse_caps(value: Any, problem: Any) -> dict[str, int]:
+    """[digest] caps = { reconnect = 3, follow_up = 4 }: the most of a kind shown a day."""
+    from followup.nudges import KIND_ORDER
+
+    caps = {"reconnect": 3}
+    if not isinstance(value, dict):
+        problem("digest.caps must be a table, e.g. caps = { reconnect = 3 }")
+        return caps
+    for kind, n in value.items():
+        if kind not in KIND_ORDER:
+            problem(f"digest.caps.{kind}: not a kind of nudge; known: {', '.join(KIND_ORDER)}")
+        elif isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 1000:
+            problem(f"digest.caps.{kind} must be a whole number from 0 to 1000, not {n!r}")
+        else:
+            caps[kind] = n
+    return caps
 
 
 def _is_mailbox(value: str) -> bool:

@@ -8,9 +8,19 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from connectors.automated import role_address_reason
 from followup.state import Contact
 
 _QUOTES = re.compile(r"^['\"]+|['\"]+$")
+_VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
+# Words senders use as local parts that role_address_reason does not know as roles.
+_NOT_NAMES = frozenset(
+    {
+        "thanks", "delivers", "orders", "order", "auto", "confirm", "hello", "hi", "me", "mail",
+        "info", "news", "newsletter", "support", "sales", "contact", "admin", "office", "team",
+        "service", "update", "updates", "alerts", "notify", "webmaster", "help", "billing",
+    }
+)  # fmt: skip
 
 
 def clean_name(raw: str, email: str = "") -> str:
@@ -27,10 +37,22 @@ def clean_name(raw: str, email: str = "") -> str:
 
 
 def name_from_address(email: str) -> str:
-    """ "dana.lee@x" -> "Dana Lee" as a last resort for display."""
+    """ "dana.lee@x" -> "Dana Lee", "raj@x" -> "Raj", as a last resort for display. A
+    role or list address ("info@", "thanks@") or a local part no name is spelt like
+    ("stp@", "b11354@") is shown as it is: a fragment of it would pass for a name."""
     local = email.partition("@")[0]
     parts = [p for p in re.split(r"[._-]+", local) if p.isalpha() and len(p) > 1]
-    return " ".join(p.capitalize() for p in parts) if parts else email
+    if len(parts) >= 2:
+        return " ".join(p.capitalize() for p in parts)
+    if (
+        len(parts) == 1
+        and parts[0] == local
+        and _VOWEL.search(local)
+        and role_address_reason(email) is None
+        and local.lower() not in _NOT_NAMES
+    ):
+        return local.capitalize()
+    return email
 
 
 def contact_days(c: Contact) -> list[datetime]:

@@ -60,6 +60,11 @@ def plan_now(
         important=frozenset(config.rules.important),
         my_name=config.me.name,
     )
+    from dataclasses import replace
+
+    from followup.learning import stopped_pairs
+
+    state = replace(state, stopped=frozenset(stopped_pairs(store)))
     nudges = plan(state, now, config.rules, config.me, failures)
     result = apply_plan(store, nudges, now)
     logger.info(

@@ -37,6 +37,11 @@ class Msg:
     gmail_thread_id: str | None = None
     web_link: str | None = None  # the thread in the provider's web client, from the source
     names_me: bool = False  # the text's opening addresses me by first name ("Hi Penny,")
+    # My own message asks or offers something (a finding, a tentative one, or wording
+    # such as "I look forward to hearing from you"): an answer is expected.
+    expects_answer: bool = False
+    # My message asks to be taken off a list: the sender is a bulk mailer, never chased.
+    asks_removal: bool = False
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -97,6 +102,8 @@ class PlanningState:
     contacts: dict[str, Contact] = field(default_factory=dict)
     meetings: tuple[Meeting, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
+    # (kind, address) pairs the user stopped by dismissing them twice (followup.learning).
+    stopped: frozenset[tuple[str, str]] = frozenset()
 
     def is_me(self, email: str) -> bool:
         return email in self.me

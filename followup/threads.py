@@ -20,6 +20,38 @@ _PREFIX = re.compile(
 _ORIGINAL = re.compile(r"-{3,}\s*Original Message\s*-{3,}|^\s*On .{5,200} wrote:\s*$", re.I | re.M)
 
 SUBJECT_WINDOW = timedelta(days=60)
+# A reply with no subject of its own ("", "RE:") joins the latest blank-subject mail of
+# the person it answers within this long: participants and time are all there is.
+BLANK_WINDOW = timedelta(days=4)
+
+# The header block Outlook (and others) put above the quoted original.
+_QUOTED_HEADER = re.compile(
+    r"-{3,}\s*Original Message\s*-{3,}\s*\n(?P<block>(?:[ \t]*[A-Za-z-]{2,12}:[^\n]*\n?){1,8})",
+    re.IGNORECASE,
+)
+_HEADER_LINE = re.compile(r"^[ \t]*(From|Sent|Date|To|Subject):[ \t]*(.*)$", re.I | re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedHeader:
+    """The first quoted original's From and Subject ("" when not given)."""
+
+    sender: str = ""
+    subject: str = ""
+
+
+def quoted_header(excerpt: str) -> QuotedHeader | None:
+    """The From/Subject of the first "-----Original Message-----" block, if any."""
+    m = _QUOTED_HEADER.search(excerpt or "")
+    if m is None:
+        return None
+    fields = {k.lower(): v.strip() for k, v in _HEADER_LINE.findall(m.group("block"))}
+    return QuotedHeader(sender=fields.get("from", ""), subject=fields.get("subject", ""))
+
+
+def _names(text: str) -> set[str]:
+    """Name-like words of a display name or address, for matching one to the other."""
+    return {w for w in re.split(r"[^a-z]+", text.lower()) if len(w) >= 3}
 
 
 def normalise_subject(subject: str) -> str:
@@ -42,6 +74,26 @@ class ThreadInput:
     date: datetime
     people: frozenset[str]
     gmail_thread_id: str | None = None
+    sender: str = ""
+    sender_name: str = ""
+    quoted: QuotedHeader | None = None  # the quoted original's header, where it shows
+
+
+def _wrote_quote(m: ThreadInput, prev: ThreadInput) -> bool:
+    """The quoted original's sender (where named) is ``prev``'s sender."""
+    if m.quoted is None or not m.quoted.sender or not prev.sender:
+        return True
+    quoted = _names(m.quoted.sender)
+    return not quoted or bool(quoted & (_names(prev.sender_name) | _names(prev.sender)))
+
+
+def _in_quote(m: ThreadInput, prev: ThreadInput) -> bool:
+    """The quoted original's sender took part in ``prev`` (wrote it, or was sent it)."""
+    if m.quoted is None or not m.quoted.sender:
+        return True
+    quoted = _names(m.quoted.sender)
+    party = _names(prev.sender_name).union(*(_names(p.partition("@")[0]) for p in prev.people))
+    return not quoted or bool(quoted & party)
 
 
 def assign_threads(messages: Iterable[ThreadInput]) -> dict[int, int]:
@@ -76,16 +128,32 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[int, int]:
             if ref:
                 union(mid, "m:" + ref)
                 linked = True
-        if not linked and m.is_reply and m.norm_subject:
-            # Newest earlier message with this subject and someone in common.
-            for prev in reversed(by_subject.get(m.norm_subject, [])):
+        quoted = normalise_subject(m.quoted.subject) if m.quoted else ""
+        subjects = [x for x in dict.fromkeys((m.norm_subject, quoted)) if x]
+        joined = False
+        # Newest earlier message with its subject, or the quoted original's (an answer
+        # seen only as a quote in a later mail), and someone in common: the quoted
+        # original's sender, where the quote names one.
+        for subject in subjects if not linked and m.is_reply else ():
+            for prev in reversed(by_subject.get(subject, [])):
                 if m.date - prev.date > SUBJECT_WINDOW:
                     break
-                if prev.people & m.people:
+                if prev.people & m.people and (subject == m.norm_subject or _in_quote(m, prev)):
+                    union(mid, "m:" + prev.message_id)
+                    joined = True
+                    break
+            if joined:
+                break
+        if not linked and m.is_reply and not subjects:
+            # "RE:" or nothing: the latest blank-subject mail from someone it goes to.
+            for prev in reversed(by_subject.get("", [])):
+                if m.date - prev.date > BLANK_WINDOW:
+                    break
+                answers = prev.sender and prev.sender != m.sender and prev.sender in m.people
+                if answers and _wrote_quote(m, prev):
                     union(mid, "m:" + prev.message_id)
                     break
-        if m.norm_subject:
-            by_subject.setdefault(m.norm_subject, []).append(m)
+        by_subject.setdefault(m.norm_subject, []).append(m)
 
     roots: dict[str, int] = {}
     result: dict[int, int] = {}

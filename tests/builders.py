@@ -31,6 +31,8 @@ def msg(
     cc: tuple[str, ...] = (),
     message_id: str | None = None,
     names_me: bool = False,
+    expects_answer: bool = False,
+    folder: str = "",
 ) -> Msg:
     pk = next(_pk)
     return Msg(
@@ -47,6 +49,8 @@ def msg(
         automated=automated,
         findings=findings,
         names_me=names_me,
+        expects_answer=expects_answer,
+        folder=folder,
     )
 
 

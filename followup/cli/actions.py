@@ -259,26 +259,68 @@ def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_:
     console().print(table)
 
 
+def _find_person(state: PlanningState, who: str) -> str:
+    """An address as given, or the one person whose name matches ``who``."""
+    if "@" in who:
+        return _check_email(who)
+    wanted = " ".join(who.lower().split())
+    named = {e: c.name or name_from_address(e) for e, c in state.contacts.items()}
+    exact = sorted(e for e, n in named.items() if " ".join(n.lower().split()) == wanted)
+    found = exact or sorted(e for e, n in named.items() if wanted and wanted in n.lower())
+    if not found:
+        raise UserError(
+            f"No one called {clean_line(who, 80)!r}: 'followup people --all' lists known people"
+        )
+    if len(found) > 1:
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise UserError(
+            f"{clean_line(who, 80)!r} matches several people ({shown}): give the address"
+        )
+    return found[0]
+
+
 @click.command()
-@click.argument("email")
+@click.argument("who", metavar="EMAIL|NAME")
+@click.option(
+    "--allow",
+    "allow_kind",
+    metavar="KIND",
+    help="Nudge again about a kind you stopped by dismissing it twice (or 'all').",
+)
 @now_option
 @json_option
 @pass_app
-def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
+def person(
+    app: AppContext, who: str, allow_kind: str | None, now_: str | None, json_: bool
+) -> None:
     """Show one person: history, rhythm, and the open nudges about them.
 
     \b
     Example usage:
         followup person dana@example.com
+        followup person "Dana Lee"
+        followup person dana@example.com --allow reply
     """
+    from followup.learning import allow, stopped_pairs
+    from followup.nudges import KIND_ORDER
     from followup.store.nudges import list_nudges
 
-    email = _check_email(email)
     now = parse_now(now_, app.config.me.tz)
     state = _contacts(app, now)
+    email = _find_person(state, who)
     c = state.contacts.get(email)
     if c is None:
         raise UserError(f"No history with {email}: 'followup people --all' lists known people")
+    if allow_kind is not None:
+        if allow_kind != "all" and allow_kind not in KIND_ORDER:
+            raise UserError(f"--allow {allow_kind!r}: use one of {', '.join(KIND_ORDER)} or all")
+        n = allow(app.store, email, None if allow_kind == "all" else allow_kind, now)
+        click.echo(
+            f"Nudging again about {email} ({_count(n, 'dismissal')} withdrawn)."
+            if n
+            else f"Nothing was stopped for {email}."
+        )
+    stopped = stopped_pairs(app.store, email)
     d = _person_dict(c, now)
     items = [
         o for o in list_nudges(app.store, now) if o.nudge.person and o.nudge.person.email == email
@@ -287,6 +329,7 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
         from followup.digest.render import render_json
 
         d["nudges"] = render_json(items, now, app.config.me.tz)
+        d["stopped"] = sorted(kind for kind, _ in stopped)
         click.echo(dump_json(d))
         return
     tz = app.config.me.tz
@@ -307,3 +350,8 @@ def person(app: AppContext, email: str, now_: str | None, json_: bool) -> None:
 
     for item in (i for s in build_view(items, now, tz).sections for i in s.items):
         click.echo(f"  [{item.number}] {item.title} — {item.reason}")
+    for (kind, _), n in sorted(stopped.items()):
+        click.echo(
+            f"  stopped: {kind} nudges (you dismissed {n}); "
+            f"undo: followup person {email} --allow {kind}"
+        )

@@ -24,6 +24,7 @@ from followup.errors import UserError
 from followup.safe_text import clean_line, dump_json
 
 if TYPE_CHECKING:
+    from followup.config import Config
     from followup.nudges import OpenNudge
 
 EXIT_SOURCE_FAILED = 1
@@ -138,7 +139,12 @@ def _extras(gone: int, skipped: int) -> str:
 @click.command()
 @format_option
 @json_option
-@click.option("--all", "show_all", is_flag=True, help="Also list done, snoozed and dismissed.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every nudge, not only the top ones by score; done, snoozed and dismissed too.",
+)
 @click.option("--limit", type=int, help="Show at most this many items.")
 @click.option("--no-plan", is_flag=True, help="Show stored nudges without re-planning.")
 @now_option
@@ -152,7 +158,10 @@ def digest(
     no_plan: bool,
     now_: str | None,
 ) -> None:
-    """Show the nudges due now, most urgent first.
+    """Show the nudges due now: the top ones by score, grouped by section.
+
+    As many as the email shows ([digest] max_items, caps, min_score); --all shows
+    every one, --json lists every open nudge with its score.
 
     \b
     Example usage:
@@ -170,9 +179,15 @@ def digest(
     from followup.store.nudges import list_nudges
 
     items = list_nudges(app.store, now, states=states)
+    from followup.store.counts import has_synced
+
+    if not items and not show_all and not json_ and fmt == "text" and not has_synced(app.store):
+        click.echo("Nothing synced yet: run 'followup sync' (or 'followup run') first.")
+        return
     if limit:
         items = items[:limit]
-    emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt)
+    # The top items by score, as the email shows them; --all (and --json) show every one.
+    emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt, config=None if show_all else cfg)
 
 
 def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) -> None:
@@ -196,19 +211,34 @@ def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) ->
         )
 
 
-def emit_digest(items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str) -> None:
+def emit_digest(
+    items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str, *, config: Config | None = None
+) -> None:
+    """Show ``items``; with ``config``, only the digest's selection of them (its
+    max_items, caps and min_score) and how many more there are. JSON lists them all."""
     from followup.digest import render
 
     if fmt == "json":
         click.echo(dump_json(render.render_json(items, now, tz)))
-    elif fmt == "markdown":
-        click.echo(render.render_markdown(items, now, tz), nl=False)
+        return
+    d = config.digest if config is not None else None
+    limits = {"max_items": d.max_items, "caps": d.caps, "min_score": d.min_score} if d else {}
+    if fmt == "markdown":
+        click.echo(render.render_markdown(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     elif fmt == "html":
-        click.echo(render.render_html(items, now, tz), nl=False)
+        click.echo(render.render_html(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     elif fmt == "plain":
-        click.echo(render.render_plain(items, now, tz), nl=False)
+        click.echo(render.render_plain(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     else:
-        print_digest(items, now, tz, out=console())
+        hidden = 0
+        if config is not None:
+            from followup.digest.items import sort_key
+            from followup.ranking import select_shown
+
+            selection = select_shown(items, now, config)
+            hidden = selection.hidden
+            items = sorted(selection.shown, key=sort_key)
+        print_digest(items, now, tz, out=console(), more=hidden)
 
 
 @click.command()
@@ -285,6 +315,11 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
     else:
         for s in report.failed:
             click.echo(f"Error: {clean_line(s.error, 500)}", err=True)
+    from followup.digest.undeliverable import delivery_problem
+
+    undeliverable = delivery_problem(cfg)
+    if undeliverable and not no_send:
+        click.echo(undeliverable, err=True)
     # Problems with replies to the digest quote the reply's text: clean lines.
     problems = list(report.replies.problems) if report.replies else []
     for p in problems:

@@ -62,7 +62,9 @@ def doctor(app: AppContext, json_: bool) -> None:
     from followup.private_files import exposure_warning
 
     exposure = exposure_warning(cfg.home, cfg.database_url())
-    report["warnings"] = [exposure] if exposure else []
+    from followup.digest.undeliverable import delivery_problem
+
+    report["warnings"] = [w for w in (exposure, delivery_problem(cfg)) if w]
     pipe = nlp.load_pipeline(cfg.nlp.pipeline)
     report["nlp_pipeline"] = pipe.name
     report["sources"] = [_check_source(s, False) for s in cfg.mail] + [

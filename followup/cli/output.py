@@ -34,11 +34,22 @@ def console(err: bool = False) -> Console:
 
 
 def print_digest(
-    items: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, *, out: Console | None = None
+    items: Sequence[OpenNudge],
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    out: Console | None = None,
+    more: int = 0,
 ) -> None:
-    """The digest in a terminal, from the same sanitised view as the email."""
+    """The digest in a terminal, from the same sanitised view as the email; ``more``: open
+    nudges not shown ("+K more")."""
     out = out or console()
     local = now.astimezone(tz)
+    if not items and more:
+        out.print(
+            f"Nothing urgent today ({local:%a %d %b %Y}); +{more} more: followup digest --all"
+        )
+        return
     if not items:
         out.print(f"Nothing needs you today ({local:%a %d %b %Y}).")
         return
@@ -62,6 +73,9 @@ def print_digest(
                 bits.append(f"<{item.message_id}>")
             if bits:
                 out.print(Text("      " + " · ".join(bits), style="dim"))
+    if more:
+        out.print()
+        out.print(Text(f"+{more} more: followup digest --all", style="dim"))
 
 
 @contextmanager

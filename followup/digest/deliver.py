@@ -32,6 +32,7 @@ from followup.digest.replies import reply_problems_since_last_digest
 from followup.digest.send import DeliveryError, build_message, send_smtp
 from followup.errors import UserError
 from followup.nudges import OpenNudge
+from followup.ranking import select_shown
 from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -144,9 +145,11 @@ def deliver_digest(
         max_items=settings.max_items,
         message_id=row.message_id if row is not None else None,
         notes=reply_problems_since_last_digest(store, day, tz),
+        caps=settings.caps,
+        min_score=settings.min_score,
     )
     message_id = str(message["Message-ID"]).strip()
-    keys = [n.nudge.key for n in open_[: settings.max_items]]
+    keys = [n.nudge.key for n in select_shown(open_, now, config).shown]
     replacing = row.status if row is not None and row.status != "failed" else None
     if settings.smtp is None:
         return _save_to_imap(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from followup.addresses import is_address
 from followup.nudges import KIND_ORDER, KIND_TITLES, Nudge, OpenNudge, PersonRef
+from followup.ranking import choose
 from followup.safe_text import clean_line as clean_line  # re-exported: the email uses it
 from followup.wording import describe_due as describe_due
 from followup.wording import describe_when as describe_when
@@ -231,10 +232,18 @@ def build_view(
     tz: ZoneInfo,
     *,
     max_items: int | None = None,
+    caps: Mapping[str, int] | None = None,
+    min_score: float = 0.0,
 ) -> DigestView:
-    """Group ``nudges`` into sections in order of urgency, keeping at most ``max_items``."""
+    """With ``max_items``: the top items across kinds by score (followup.ranking, with
+    its per-kind ``caps``), grouped by section only within what is shown; without:
+    every nudge."""
     ordered = sorted(nudges, key=sort_key)
-    shown = ordered if max_items is None else ordered[:max_items]
+    if max_items is not None:
+        chosen = choose(ordered, now, max_items=max_items, caps=caps, min_score=min_score)
+        shown = sorted(chosen.shown, key=sort_key)
+    else:
+        shown = ordered
     sections: list[Section] = []
     counts: dict[str, int] = {}
     for on in ordered:

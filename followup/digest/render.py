@@ -8,7 +8,7 @@ and say how many more there are. The terminal view (rich) lives in the CLI.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -47,19 +47,37 @@ def render_view(view: DigestView, template: str) -> str:
 
 
 def render_plain(
-    nudges: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, *, max_items: int | None = None
+    nudges: Sequence[OpenNudge],
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    max_items: int | None = None,
+    caps: Mapping[str, int] | None = None,
+    min_score: float = 0.0,
 ) -> str:
     """The plain-text digest (the email's text/plain part)."""
-    text = render_view(build_view(nudges, now, tz, max_items=max_items), "digest.txt")
+    text = render_view(
+        build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score),
+        "digest.txt",
+    )
     # Collapse the blank-line runs the template's loops leave behind.
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def render_html(
-    nudges: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, *, max_items: int | None = None
+    nudges: Sequence[OpenNudge],
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    max_items: int | None = None,
+    caps: Mapping[str, int] | None = None,
+    min_score: float = 0.0,
 ) -> str:
     """The HTML digest (the email's text/html part): inline styles, no remote resources."""
-    return render_view(build_view(nudges, now, tz, max_items=max_items), "digest.html")
+    return render_view(
+        build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score),
+        "digest.html",
+    )
 
 
 def md_escape(text: str) -> str:
@@ -74,14 +92,20 @@ def _md_url(url: str) -> str:
 
 
 def render_markdown(
-    nudges: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, *, max_items: int | None = None
+    nudges: Sequence[OpenNudge],
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    max_items: int | None = None,
+    caps: Mapping[str, int] | None = None,
+    min_score: float = 0.0,
 ) -> str:
     """The digest as Markdown; everything taken from mail is escaped.
 
     Items are bullets led by their number in brackets, not an ordered list: Markdown
     renumbers ordered lists, and the number is what the user types back ("done 3").
     """
-    view = build_view(nudges, now, tz, max_items=max_items)
+    view = build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score)
     lines = [f"# followup · {view.day}", ""]
     if not view.count:
         lines.append(f"{view.headline}.")

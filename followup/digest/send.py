@@ -17,7 +17,7 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -100,6 +100,8 @@ def build_message(
     max_items: int | None = None,
     message_id: str | None = None,
     notes: Sequence[str] = (),
+    caps: Mapping[str, int] | None = None,
+    min_score: float = 0.0,
 ) -> EmailMessage:
     """The digest as a multipart/alternative message (plain text + HTML).
 
@@ -111,7 +113,14 @@ def build_message(
     ``message_id`` (bare or in angle brackets) is given when the day's digest is sent
     again: the same Message-ID lets mail clients fold the copies.
     """
-    view = build_view(nudges, now, tz, max_items=max_items)  # type: ignore[arg-type]
+    view = build_view(
+        nudges,  # type: ignore[arg-type]
+        now,
+        tz,
+        max_items=max_items,
+        caps=caps,
+        min_score=min_score,
+    )
     view = dataclasses.replace(view, notes=tuple(clean_line(n, 300) for n in notes))
     from_addr = parse_address(sender, "digest.from")
     to_addr = parse_address(to, "digest.to")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from followup.config import MeSettings, RuleSettings
 from followup.nudges import KIND_ORDER, Nudge
+from followup.ranking import rank
 from followup.rules.follow_up import plan_follow_up
 from followup.rules.guard import PlanFailures
 from followup.rules.meetings import plan_after_meeting, plan_before_meeting
@@ -41,11 +42,12 @@ def plan(
     items.extend(plan_reconnect(state, now, rules, me, guard))
     items.extend(plan_before_meeting(state, now, rules, me, items, guard))
     items = [n for n in items if not (n.person and state.muted(n.person.email))]
+    items = [n for n in items if not (n.person and (n.kind, n.person.email) in state.stopped)]
     # One nudge per key (a message in two folders, say), first wins.
     unique: dict[str, Nudge] = {}
     for n in items:
         unique.setdefault(n.key, n)
-    return sort_nudges(list(unique.values()))
+    return sort_nudges(rank(state, list(unique.values()), now))
 
 
 def sort_nudges(nudges: list[Nudge]) -> list[Nudge]:

@@ -11,6 +11,7 @@ from followup.durations import Duration
 from followup.nudges import FollowUpFacts, Nudge
 from followup.rules.common import evidence, first_other, person, reply_times, within
 from followup.rules.guard import PlanFailures
+from followup.rules.restraint import asks_or_commits, broadcast, put_away
 from followup.state import PlanningState
 
 
@@ -32,8 +33,12 @@ def plan_follow_up(
             last = msgs[-1]
             if not within(last.date, now, rules.lookback.delta):
                 continue
+            if broadcast(last) or put_away(last.folder) or last.asks_removal:
+                continue  # a memo to many, mail I deleted, "take me off your list"
             asks = [f for f in last.findings if f.kind == "request"]
-            outreach = all(m.from_me for m in msgs)
+            # Outreach nobody answered is chased only when it asked or offered something:
+            # a thank-you, a greeting or an FYI forward expects no answer.
+            outreach = all(m.from_me for m in msgs) and asks_or_commits(last)
             if not asks and not outreach:
                 continue
             target = first_other(state, last, outside=True)

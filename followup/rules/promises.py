@@ -9,6 +9,7 @@ from followup.config import MeSettings, RuleSettings
 from followup.nudges import Nudge, PromiseFacts, WaitingOnFacts
 from followup.rules.common import evidence, first_other, later_from, later_from_me, person
 from followup.rules.guard import PlanFailures
+from followup.rules.restraint import direct_to_me, may_nudge, put_away
 from followup.state import PlanningState
 from nlp.findings import Finding
 
@@ -31,7 +32,7 @@ def plan_promises(
     for th in state.threads:
         for m in th.messages:
             with guard.candidate("promise", f"message {m.pk}"):
-                if not m.from_me:
+                if not m.from_me or put_away(m.folder):
                     continue
                 commits = [f for f in m.findings if f.kind == "commitment"]
                 if not commits or later_from_me(th, m):
@@ -85,6 +86,8 @@ def plan_waiting_on(
             with guard.candidate("waiting_on", f"message {m.pk}"):
                 if m.from_me or m.automated or not m.sender or state.muted(m.sender):
                     continue
+                if not direct_to_me(state, m) or not may_nudge(m):
+                    continue  # a memo's "we will..." is owed to everyone, so to no one
                 for f in m.findings:
                     if f.kind != "commitment" or f.due is None:
                         continue

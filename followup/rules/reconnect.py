@@ -8,6 +8,7 @@ from followup.config import MeSettings, RuleSettings
 from followup.nudges import Evidence, Nudge, PersonRef, ReconnectFacts
 from followup.people import name_from_address, strength, usual_gap
 from followup.rules.guard import PlanFailures
+from followup.rules.restraint import latest_by_name, steady_relationship
 from followup.state import PlanningState
 
 MAX_SILENCE = timedelta(days=365)
@@ -22,6 +23,7 @@ def plan_reconnect(
 ) -> list[Nudge]:
     guard = failures or PlanFailures()
     out: list[Nudge] = []
+    latest = latest_by_name(state)
     for c in state.contacts.values():
         with guard.candidate("reconnect", f"contact {c.email}"):
             if c.muted or state.is_me(c.email):
@@ -32,6 +34,8 @@ def plan_reconnect(
             st = strength(c, now)
             if not c.important and (not st.two_way or st.exchanges < rules.reconnect_min_exchanges):
                 continue
+            if not steady_relationship(state, c, latest):
+                continue  # a burst, a one-way feed, or an address they no longer use
             gap = usual_gap(c)
             if gap is None and not c.important:
                 continue  # too few conversations to know the relationship's rhythm

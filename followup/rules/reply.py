@@ -9,6 +9,7 @@ from followup.nudges import Nudge, ReplyFacts
 from followup.people import strength
 from followup.rules.common import evidence, later_from_me, person, within
 from followup.rules.guard import PlanFailures
+from followup.rules.restraint import broadcast, may_nudge
 from followup.state import Msg, PlanningState
 from nlp.findings import Finding
 
@@ -41,8 +42,8 @@ def plan_reply(
             for m in th.messages:
                 if m.from_me or m.automated or not m.sender or state.is_me(m.sender):
                     continue
-                if not _direct(state, m):
-                    continue  # Cc, a list, Bcc or a broadcast
+                if not _direct(state, m) or broadcast(m) or not may_nudge(m):
+                    continue  # Cc, a list, Bcc, a broadcast, or mail I deleted
                 asks = [f for f in m.findings if f.kind == "request"]
                 if not asks or not within(m.date, now, rules.lookback.delta):
                     continue

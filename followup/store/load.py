@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from followup.people import clean_name
+from followup.rules.restraint import (
+    BROADCAST_RECIPIENTS,
+    asks_removal,
+    expects_answer,
+    list_address,
+    put_away,
+)
 from followup.state import Contact, Meeting, MeetingAttendee, Msg, PlanningState, Thread
 from followup.store.chunks import chunks
 from followup.store.handles import AT, EV, F, M, P
@@ -21,6 +29,8 @@ HISTORY = timedelta(days=730)
 
 # Where a message says whom it addresses: "Hi Penny," or "Penny - can you...".
 OPENING_CHARS = 160
+OWN_CHARS = 1000
+TENTATIVE_SCORE = 0.5
 
 
 def load_state(
@@ -57,11 +67,15 @@ def load_state(
                 M.c.from_name,
                 M.c.from_me,
                 M.c.subject,
+                M.c.norm_subject,
                 M.c.folder,
                 M.c.automated,
                 M.c.gmail_thread_id,
                 M.c.web_link,
-                func.substr(M.c.excerpt, 1, OPENING_CHARS).label("opening"),
+                # My own mail: enough of its text to tell an ask from a thank-you.
+                func.substr(
+                    M.c.excerpt, 1, case((M.c.from_me.is_(True), OWN_CHARS), else_=OPENING_CHARS)
+                ).label("opening"),
             )
             .where(M.c.thread_id.in_(active), M.c.date <= now)
             .order_by(M.c.date, M.c.id)
@@ -69,6 +83,7 @@ def load_state(
         pks = [r.id for r in rows]
         recips: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"to": [], "cc": []})
         findings: dict[int, list[Finding]] = defaultdict(list)
+        tentative: set[int] = set()
         for chunk in chunks(pks):
             for pk, email, role in conn.execute(
                 select(P.c.message_pk, P.c.email, P.c.role)
@@ -76,6 +91,18 @@ def load_state(
                 .order_by(P.c.message_pk, P.c.role, P.c.email)
             ):
                 recips[pk][role].append(email)
+            # A tentative ask in my own mail still says I wait for an answer.
+            tentative.update(
+                pk
+                for (pk,) in conn.execute(
+                    select(F.c.message_pk).where(
+                        F.c.message_pk.in_(chunk),
+                        F.c.firm.is_(False),
+                        F.c.kind.in_(["request", "commitment"]),
+                        F.c.score >= TENTATIVE_SCORE,
+                    )
+                )
+            )
             # Firm findings only: the others are kept for judging again, not for nudges.
             firm = select(F).where(F.c.message_pk.in_(chunk), F.c.firm.is_(True))
             for f in conn.execute(firm.order_by(F.c.id)):
@@ -94,6 +121,7 @@ def load_state(
         first = my_name.split()[0] if my_name.split() else ""
         greeting = re.compile(rf"\b{re.escape(first)}\b", re.IGNORECASE) if first else None
         by_thread: dict[int, dict[str, Msg]] = defaultdict(dict)
+        by_content: dict[tuple[str, datetime, str, str], tuple[int, str]] = {}
         for r in rows:
             msg = Msg(
                 pk=r.id,
@@ -111,37 +139,78 @@ def load_state(
                 findings=tuple(findings.get(r.id, ())),
                 gmail_thread_id=r.gmail_thread_id,
                 web_link=r.web_link,
-                names_me=bool(greeting and greeting.search(r.opening or "")),
+                names_me=bool(greeting and greeting.search((r.opening or "")[:OPENING_CHARS])),
+                expects_answer=bool(r.from_me)
+                and (r.id in tentative or expects_answer(r.opening or "")),
+                asks_removal=bool(r.from_me) and asks_removal(r.opening or ""),
             )
-            seen = by_thread[r.thread_id]
-            # The same message in two folders counts once; keep the copy with findings.
-            if msg.message_id not in seen or (msg.findings and not seen[msg.message_id].findings):
-                seen[msg.message_id] = msg
+            # The same message in two folders counts once, under different Message-IDs
+            # too (sender, date, subject, opening); it counts as put away only when
+            # every copy is, and the copy with findings speaks for it.
+            content = (r.from_email, r.date, r.norm_subject, (r.opening or "")[:OPENING_CHARS])
+            canonical = by_content.setdefault(content, (r.thread_id, msg.message_id))
+            seen = by_thread[canonical[0]]
+            prev = seen.get(canonical[1])
+            if prev is None:
+                seen[canonical[1]] = msg
+                continue
+            best = prev if prev.findings or not msg.findings else msg
+            folder = prev.folder if not put_away(prev.folder) else msg.folder
+            seen[canonical[1]] = replace(best, message_id=prev.message_id, folder=folder)
         threads = tuple(
             Thread(id=tid, messages=tuple(sorted(ms.values(), key=lambda m: (m.date, m.pk))))
             for tid, ms in sorted(by_thread.items())
         )
 
-        # Contact history: every non-automated message, by distinct Message-ID.
+        # Contact history: the non-automated mail where I was a direct party (I wrote
+        # it, or I am in its To), by distinct Message-ID. Broadcasts (many recipients,
+        # lists, role addresses) build no relationship: someone else answers them.
         received: dict[str, set[datetime]] = defaultdict(set)
         sent: dict[str, set[datetime]] = defaultdict(set)
         last_subject: dict[str, tuple[datetime, str]] = {}
         seen_ids: set[tuple[str, str, str]] = set()
-        hist = conn.execute(
-            select(M.c.message_id, M.c.date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
-            .join(P, P.c.message_pk == M.c.id)
-            .where(M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
+        in_range = (M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
+        # The work is done by the database where it can be (this reads every message of
+        # two years): recipient counts, "I am in To", and lists among the addresses.
+        counts = (
+            select(P.c.message_pk, func.count().label("n"))
+            .where(P.c.role.in_(["to", "cc"]))
+            .group_by(P.c.message_pk)
+            .subquery()
         )
-        for mid, date, from_me, subject, email, role in hist:
-            if email in me or (mid, email, role) in seen_ids:
+        to_me = select(P.c.message_pk).where(P.c.role == "to", P.c.email.in_(sorted(me)))
+        lists = sorted(e for (e,) in conn.execute(select(P.c.email).distinct()) if list_address(e))
+        to_list: set[int] = set()
+        for i in range(0, len(lists), 900):
+            to_list.update(
+                pk
+                for (pk,) in conn.execute(
+                    select(P.c.message_pk).where(
+                        P.c.role == "to", P.c.email.in_(lists[i : i + 900])
+                    )
+                )
+            )
+        hist = conn.execute(
+            select(M.c.id, M.c.message_id, M.c.date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
+            .join(P, P.c.message_pk == M.c.id)
+            .outerjoin(counts, counts.c.message_pk == M.c.id)
+            .where(
+                *in_range,
+                func.coalesce(counts.c.n, 0) <= BROADCAST_RECIPIENTS,
+                or_(
+                    and_(M.c.from_me.is_(True), P.c.role.in_(["to", "cc"])),
+                    and_(M.c.from_me.is_(False), P.c.role == "from", M.c.id.in_(to_me)),
+                ),
+            )
+        )
+        listed = frozenset(lists)
+        for pk, mid, date, from_me, subject, email, role in hist:
+            if email in me or pk in to_list or email in listed:
+                continue
+            if (mid, email, role) in seen_ids:
                 continue
             seen_ids.add((mid, email, role))
-            if from_me and role in ("to", "cc"):
-                sent[email].add(date)
-            elif not from_me and role == "from":
-                received[email].add(date)
-            else:
-                continue
+            (sent if from_me else received)[email].add(date)
             if email not in last_subject or last_subject[email][0] < date:
                 last_subject[email] = (date, subject)
 

@@ -10,7 +10,13 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from followup.store.base import StoreBase
 from followup.store.chunks import chunks
 from followup.store.handles import M, P
-from followup.threads import ThreadInput, assign_threads, looks_like_reply
+from followup.threads import (
+    BLANK_WINDOW,
+    ThreadInput,
+    assign_threads,
+    looks_like_reply,
+    quoted_header,
+)
 
 
 class ThreadStore(StoreBase):
@@ -73,6 +79,14 @@ class ThreadStore(StoreBase):
             collect(M.c.norm_subject.in_(chunk))
         for chunk in chunks(sorted(gmail)):
             collect(M.c.gmail_thread_id.in_(chunk))
+        blank = [r.date for r in rows if not r.norm_subject]
+        if blank:
+            # A reply with no subject joins blank-subject mail of the days before it.
+            collect(
+                (M.c.norm_subject == "")
+                & (M.c.date >= min(blank) - BLANK_WINDOW)
+                & (M.c.date <= max(blank) + BLANK_WINDOW)
+            )
         # Mail synced before its parent: children are never older than the parent.
         since = min(r.date for r in rows)
         for mid in sorted(ids):
@@ -99,6 +113,8 @@ class ThreadStore(StoreBase):
             M.c.date,
             M.c.gmail_thread_id,
             M.c.thread_id,
+            M.c.from_email,
+            M.c.from_name,
         )
         if scope is None:
             msgs = conn.execute(select(*cols)).all()
@@ -138,6 +154,9 @@ class ThreadStore(StoreBase):
                     date=row.date,
                     people=frozenset(people.get(row.id, ())),
                     gmail_thread_id=row.gmail_thread_id,
+                    sender=row.from_email,
+                    sender_name=row.from_name,
+                    quoted=quoted_header(heads.get(row.id, "")) if not refs else None,
                 )
             )
             current[row.id] = row.thread_id

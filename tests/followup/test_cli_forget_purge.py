@@ -59,7 +59,8 @@ def fill(root: Path) -> None:
     sent.add(mail(ME, RAJ, NOW - 4 * day, "Budget", "Thanks for the budget.\n", "r2@x"))
     # Older history, for purge: an ask from Raj still open (a nudge) and Penny's note.
     inbox.add(mail(f"Raj Patel <{RAJ}>", ME, NOW - 14 * day, "Old", ASK.format("old"), "o1@x"))
-    sent.add(mail(ME, RAJ, NOW - 13 * day, "Lunch", "Lunch was nice.\n", "o2@x"))
+    # A question: an outreach that waits for an answer (a chase), not a thank-you.
+    sent.add(mail(ME, RAJ, NOW - 13 * day, "Lunch", "Lunch again next week?\n", "o2@x"))
 
 
 def write_config(tmp_path: Path, url: str | None = None, extra: str = "") -> Path:
@@ -239,7 +240,7 @@ def test_purge_removes_old_history_keeps_checkpoints_and_it_stays_gone(
 
     r = invoke(config, "purge", "--before", "2026-03-06", "--yes", "--now", NOW.isoformat())
     assert r.exit_code == 0, r.output
-    assert r.stdout == "Purged 2 messages, 1 finding, 2 nudges from before 2026-03-06.\n"
+    assert r.stdout == "Purged 2 messages, 2 findings, 2 nudges from before 2026-03-06.\n"
     assert db_rows(config, "SELECT message_id FROM message WHERE message_id LIKE 'o%'") == []
     assert db_rows(config, "SELECT count(*) FROM nudge WHERE payload LIKE '%o1@x%'") == [(0,)]
     assert db_rows(config, "SELECT count(*) FROM message") == [(5,)]
@@ -315,7 +316,7 @@ def test_forget_and_purge_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     r = invoke(config, "forget", DANA, "--yes", "--now", NOW.isoformat())
     assert r.stdout == f"Forgot {DANA}: 3 messages, 3 findings, 2 nudges.\n", r.output
     r = invoke(config, "purge", "--before", "2026-03-06", "--yes", "--now", NOW.isoformat())
-    assert r.stdout == "Purged 2 messages, 1 finding, 2 nudges from before 2026-03-06.\n", r.output
+    assert r.stdout == "Purged 2 messages, 2 findings, 2 nudges from before 2026-03-06.\n", r.output
     touch_every_message(tmp_path / "Mail")
     assert invoke(config, "sync").exit_code == 0
     engine = create_engine(pg_url)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from followup.cli import cli
 from followup.config import followup_home
+from followup.demo import DEMO_NOW as NOW_DEMO
 from followup.demo import load_plan
 from followup.threads import normalise_subject
 
@@ -149,3 +150,24 @@ def test_nothing_beyond_the_plan(demo_nudges):
     nudges, plan = demo_nudges
     extra = [n["title"] for n in nudges if not any(_matches(n, w) for w in plan["expected"])]
     assert extra == []
+
+
+def test_the_demo_email_shows_the_top_scores_across_kinds(demo_nudges):
+    """The digest's selection over the demo's plan (followup.ranking): the ten best
+    scores whatever their kind, reconnects within their cap, the rest counted."""
+    from followup.nudges import OpenNudge, nudge_from_dict
+    from followup.ranking import choose
+
+    nudges, _ = demo_nudges
+    opened = [
+        OpenNudge(number=n["number"], nudge=nudge_from_dict(n), state="open", first_seen=NOW_DEMO)
+        for n in nudges
+    ]
+    chosen = choose(opened, NOW_DEMO, max_items=10, min_score=20.0)
+    assert len(chosen.shown) == 10 and chosen.hidden == len(opened) - 10
+    low = min(o.nudge.score for o in chosen.shown)
+    assert all(o.nudge.score <= low for o in opened if o not in chosen.shown)
+    kinds = {o.nudge.kind for o in chosen.shown}
+    assert {"reply", "promise", "before_meeting"} <= kinds  # not one section's ten
+    assert sum(o.nudge.kind == "reconnect" for o in chosen.shown) <= 3
+    assert all(0 < n["score"] <= 100 for n in nudges)  # every nudge is scored

@@ -41,7 +41,17 @@ def config(port: int, **digest: object) -> Config:
 
 
 def plan_samples(store: Store, now: datetime) -> None:
-    apply_plan(store, [n.nudge for n in every_kind()], now)
+    """Every kind once, scored (followup.ranking) in the sections' order: the email
+    shows the top scores, so its first items are the first sections'."""
+    from dataclasses import replace
+
+    from followup.nudges import KIND_ORDER
+
+    apply_plan(
+        store,
+        [replace(o.nudge, score=90.0 - 10 * KIND_ORDER.index(o.nudge.kind)) for o in every_kind()],
+        now,
+    )
 
 
 def test_sent_once_a_day_at_the_configured_time(store: Store, tmp_path: Path) -> None:

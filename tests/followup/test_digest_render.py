@@ -148,16 +148,48 @@ def test_markdown_escapes_markup_and_keeps_numbers_literal() -> None:
     assert "[Open thread](<https://mail.google.com/mail/u/0/#all/18e3f0a1b2c3d4e5>)" in md
 
 
-def test_max_items_keeps_most_urgent_and_says_how_many_more() -> None:
-    nudges = every_kind()
+def test_max_items_keeps_the_top_scores_across_kinds_grouped_by_section() -> None:
+    from dataclasses import replace
+
+    scores = {7: 90.0, 1: 10.0, 3: 80.0, 2: 5.0}  # reconnect, reply, follow-up, promise
+    nudges = [
+        replace(o, nudge=replace(o.nudge, score=scores.get(o.number, 1.0))) for o in every_kind()
+    ]
     text = render_plain(nudges, NOW, TZ, max_items=3)
-    assert "[1] Dana Lee" in text and "[2] Sam Diaz" in text and "[3] Raj Patel" in text
-    assert "[7] Lee Park" not in text
-    assert 'And 4 more: run "followup digest" to see them all.' in text
+    # The three best scores, whatever their kind: the follow-up, the reconnect, the reply.
+    assert "[3] Raj Patel" in text and "[7] Lee Park" in text and "[1] Dana Lee" in text
+    assert "[2] Sam Diaz" not in text
+    # Grouped by section within what is shown: Reply, then Follow up, then Reconnect.
+    assert text.index("[1] Dana Lee") < text.index("[3] Raj Patel") < text.index("[7] Lee Park")
+    assert 'And 4 more: run "followup digest --all" to see them all.' in text
     assert "7 things need you" in text  # the headline counts all of them
     html = render_html(nudges, NOW, TZ, max_items=3)
     assert html.count('class="fu-card"') == 3
     assert "And 4 more" in html
+
+
+def test_reconnects_are_capped_and_rotate_through_every_candidate() -> None:
+    from followup.ranking import choose
+
+    candidates = [open_nudge(10 + i, "reconnect", name=f"P{i}", score=50.0 + i) for i in range(7)]
+    seen: set[int] = set()
+    for day in range(3):
+        chosen = choose(candidates, NOW + timedelta(days=day), max_items=10)
+        assert len(chosen.shown) == 3 and chosen.hidden == 4
+        seen |= {o.number for o in chosen.shown}
+    assert seen == {o.number for o in candidates}  # each one had its day within 3 days
+    # Other kinds are not capped by default, and a cap of 0 hides a kind entirely.
+    assert len(choose(candidates, NOW, max_items=10, caps={}).shown) == 7
+    assert choose(candidates, NOW, max_items=10, caps={"reconnect": 0}).shown == ()
+
+
+def test_min_score_leaves_weak_items_out_but_counts_them() -> None:
+    from followup.ranking import choose
+
+    strong = open_nudge(1, "reply", score=60.0)
+    weak = open_nudge(2, "reply", name="Weak", score=5.0)
+    chosen = choose([strong, weak], NOW, max_items=10, min_score=20.0)
+    assert [o.number for o in chosen.shown] == [1] and chosen.hidden == 1
 
 
 def test_score_orders_items_within_a_section() -> None:

@@ -10,7 +10,13 @@ from followup.rules import plan
 
 
 def test_first_outreach_unanswered_for_three_business_days():
-    m = msg(ME, "raj@beta.example", NOW - timedelta(days=7), subject="Intro: Acme x Beta")
+    m = msg(
+        ME,
+        "raj@beta.example",
+        NOW - timedelta(days=7),
+        subject="Intro: Acme x Beta",
+        expects_answer=True,  # "I look forward to hearing from you"
+    )
     nudges = kinds(plan(state(thread(m)), NOW, RULES, MY), "follow_up")
     assert [n.key for n in nudges] == [f"follow_up:{m.message_id}"]
     assert title(nudges[0]) == "Chase Raj"

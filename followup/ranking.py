@@ -1,0 +1,260 @@
+"""One score for every nudge, then restraint: the few items worth today.
+
+The score (0..100) is the product of what a busy reader weighs, each part 0..1:
+
+- **relationship**: strength of the history with the person, from mail where the owner
+  was a direct party (broadcasts build none; see store.load);
+- **directness**: the one recipient of the evidence mail, one of a few in To, in Cc;
+- **confidence**: how sure the finding is (the NLP score of the ask or commitment);
+- **urgency**: due today, just overdue, or fresh; an item weeks old is history;
+- **freshness**: a time-bound ask ("call me when you get in", "is 10 tomorrow OK?")
+  decays once its moment has passed, and any item decays as the two keep writing to
+  each other (they have moved on, or sorted it out in another thread).
+
+``score = 100 * (0.25 relationship + 0.2 directness + 0.3 confidence + 0.25 urgency)
+* freshness * kind weight``. The digest then shows the top items across kinds
+(``choose``), with per-kind caps; reconnects rotate so each candidate gets its day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from followup.nudges import Nudge, OpenNudge
+from followup.people import strength
+from followup.state import Msg, PlanningState
+
+if TYPE_CHECKING:
+    from followup.config import Config
+
+WEIGHTS = {"relationship": 0.25, "directness": 0.2, "confidence": 0.3, "urgency": 0.25}
+KIND_WEIGHT = {
+    "reply": 1.0,
+    "promise": 1.0,
+    "before_meeting": 1.0,
+    "after_meeting": 0.9,
+    "waiting_on": 0.9,
+    "follow_up": 0.9,
+    "reconnect": 0.7,
+}
+# What a kind's finding counts as when the nudge has none (outreach, reconnect).
+DEFAULT_CONFIDENCE = {"before_meeting": 0.9, "after_meeting": 0.8}
+DEFAULT_CAPS: Mapping[str, int] = {"reconnect": 3}
+
+# Asks and promises whose moment is a particular day or hour.
+_TIME_BOUND = re.compile(
+    r"\b(?:today|tonight|tomorrow|this (?:morning|afternoon|evening|week)|in the morning"
+    r"|when you get (?:in|back)|right away|asap|as soon as possible|later today|quickly"
+    r"|before I (?:send|leave|go)|in (?:a few|\d+) minutes"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tue|wed|thu|thur|fri|sat|sun)\b"
+    r"|\d{1,2}:\d\d|\d{1,2}\s*(?:am|pm|o'?clock)\b)",
+    re.IGNORECASE,
+)
+# A time-bound item this long past its moment keeps this share of its score.
+MOMENT_GRACE = timedelta(days=1)
+DUE_GRACE = timedelta(days=5)
+STALE_FACTOR = 0.3
+# Mails exchanged with the person since the evidence: each this many halve the score.
+EXCHANGES_HALVING = 4
+EXCHANGES_HALVING_ANY = 12
+EXCHANGES_FLOOR = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParts:
+    relationship: float
+    directness: float
+    confidence: float
+    urgency: float
+    freshness: float
+    kind_weight: float
+
+    @property
+    def total(self) -> float:
+        base = (
+            WEIGHTS["relationship"] * self.relationship
+            + WEIGHTS["directness"] * self.directness
+            + WEIGHTS["confidence"] * self.confidence
+            + WEIGHTS["urgency"] * self.urgency
+        )
+        return round(100 * base * self.freshness * self.kind_weight, 1)
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "relationship": round(self.relationship, 2),
+            "directness": round(self.directness, 2),
+            "confidence": round(self.confidence, 2),
+            "urgency": round(self.urgency, 2),
+            "freshness": round(self.freshness, 2),
+        }
+
+
+def _index(state: PlanningState) -> dict[str, Msg]:
+    return {m.message_id: m for th in state.threads for m in th.messages}
+
+
+def _directness(state: PlanningState, n: Nudge, m: Msg | None) -> float:
+    if m is None:
+        return 1.0 if n.kind in ("before_meeting", "after_meeting") else 0.8
+    recipients = len(m.to) + len(m.cc)
+    if m.from_me:
+        them = n.person.email if n.person else ""
+        in_to = them in m.to
+    else:
+        in_to = any(state.is_me(e) for e in m.to)
+    if recipients > 5:
+        return 0.1
+    if in_to and recipients == 1:
+        return 1.0
+    if in_to and recipients <= 3:
+        return 0.8
+    return 0.6 if in_to else 0.3
+
+
+def _confidence(n: Nudge, m: Msg | None) -> float:
+    sentence = n.evidence.sentence
+    if m is not None and sentence:
+        scores = [f.score for f in m.findings if f.text == sentence]
+        if scores:
+            return max(0.0, min(1.0, max(scores)))
+    if n.kind in DEFAULT_CONFIDENCE:
+        return DEFAULT_CONFIDENCE[n.kind]
+    return 0.5
+
+
+def _urgency(n: Nudge, now: datetime) -> float:
+    if n.kind == "before_meeting":
+        return 1.0
+    if n.due is not None:
+        days = (n.due - now).total_seconds() / 86400
+        if -7 <= days < 0:
+            return 1.0  # late by up to a week: the most pressing
+        if days <= 1.5:
+            return 0.9  # due today or tomorrow
+        return 0.6 if days > 0 else 0.3
+    if n.kind == "reconnect":
+        return 0.5
+    when = n.evidence.date
+    if when is None:
+        return 0.5
+    age = (now - when).total_seconds() / 86400
+    if age <= 4:
+        return 1.0
+    if age <= 8:
+        return 0.7
+    if age <= 15:
+        return 0.4
+    return 0.2
+
+
+def time_bound(sentence: str | None) -> bool:
+    return bool(sentence and _TIME_BOUND.search(sentence))
+
+
+def _freshness(state: PlanningState, n: Nudge, now: datetime) -> float:
+    factor = 1.0
+    when = n.evidence.date
+    bound = time_bound(n.evidence.sentence)
+    if when is not None and bound:
+        # A dated promise stays pressing for the working week after its date; a time
+        # word with no resolved date ("call me when you get in") for a day.
+        moment, grace = (n.due, DUE_GRACE) if n.due is not None else (when, MOMENT_GRACE)
+        if now - moment > grace:
+            factor *= STALE_FACTOR
+    if when is not None and n.person is not None and n.kind != "reconnect":
+        c = state.contacts.get(n.person.email)
+        if c is not None:
+            since = sum(1 for d in (*c.received, *c.sent) if when < d <= now)
+            # A time-bound ask is overtaken by a few mails; any item by many.
+            halving = EXCHANGES_HALVING if bound else EXCHANGES_HALVING_ANY
+            factor *= max(EXCHANGES_FLOOR, 0.5 ** (since / halving))
+    return factor
+
+
+def score_parts(
+    state: PlanningState, n: Nudge, now: datetime, index: Mapping[str, Msg]
+) -> ScoreParts:
+    m = index.get(n.evidence.message_id or "")
+    contact = state.contacts.get(n.person.email) if n.person else None
+    if contact is not None:
+        relationship = min(1.0, strength(contact, now).score / 80)
+    elif n.people:
+        relationship = 0.5
+    else:
+        relationship = 0.0
+    return ScoreParts(
+        relationship=relationship,
+        directness=_directness(state, n, m),
+        confidence=_confidence(n, m),
+        urgency=_urgency(n, now),
+        freshness=_freshness(state, n, now),
+        kind_weight=KIND_WEIGHT.get(n.kind, 0.8),
+    )
+
+
+def rank(state: PlanningState, nudges: Sequence[Nudge], now: datetime) -> list[Nudge]:
+    """The nudges with their one score (and its parts in ``extra["score_parts"]``)."""
+    index = _index(state)
+    out = []
+    for n in nudges:
+        parts = score_parts(state, n, now, index)
+        extra = {**n.extra, "score_parts": parts.to_dict()}
+        out.append(replace(n, score=parts.total, extra=extra))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    shown: tuple[OpenNudge, ...]  # highest score first
+    hidden: int  # open nudges left out (caps, max_items, min_score)
+
+
+def _rotate(group: list[OpenNudge], cap: int, now: datetime) -> list[OpenNudge]:
+    """``cap`` of ``group`` for today: a window moving each day over a stable order,
+    so every candidate is shown within ceil(len / cap) days."""
+    if len(group) <= cap:
+        return group
+    stable = sorted(group, key=lambda o: o.nudge.key)
+    start = (now.date().toordinal() * cap) % len(stable)
+    return [stable[(start + i) % len(stable)] for i in range(cap)]
+
+
+def choose(
+    nudges: Sequence[OpenNudge],
+    now: datetime,
+    *,
+    max_items: int | None,
+    caps: Mapping[str, int] | None = None,
+    min_score: float = 0.0,
+) -> Selection:
+    """The open nudges to show today, highest score first; ``max_items`` None: no limit
+    (caps and ``min_score`` still apply)."""
+    caps = DEFAULT_CAPS if caps is None else caps
+    by_kind: dict[str, list[OpenNudge]] = {}
+    for o in nudges:
+        by_kind.setdefault(o.nudge.kind, []).append(o)
+    kept: list[OpenNudge] = []
+    for kind, group in by_kind.items():
+        group.sort(key=lambda o: (-o.nudge.score, o.nudge.key))
+        cap = caps.get(kind)
+        if cap is None:
+            kept.extend(group)
+        elif kind == "reconnect":
+            kept.extend(_rotate(group, cap, now))
+        else:
+            kept.extend(group[:cap])
+    kept = [o for o in kept if o.nudge.score >= min_score or o.nudge.kind == "before_meeting"]
+    kept.sort(key=lambda o: (-o.nudge.score, o.nudge.key))
+    if max_items is not None:
+        kept = kept[:max_items]
+    return Selection(shown=tuple(kept), hidden=len(nudges) - len(kept))
+
+
+def select_shown(nudges: Sequence[OpenNudge], now: datetime, config: Config) -> Selection:
+    """What the email and ``followup digest`` show under ``config``'s [digest]."""
+    d = config.digest
+    return choose(nudges, now, max_items=d.max_items, caps=d.caps, min_score=d.min_score)
