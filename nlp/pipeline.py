@@ -38,7 +38,7 @@ _NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", 
 
 # The version of the rules (patterns.py, rules.py, the component's decisions): bump it
 # when a change there finds different things, so stored mail is analysed again.
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 _default: Pipeline | None = None
 _default_lock = threading.Lock()
