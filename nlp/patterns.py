@@ -405,6 +405,10 @@ STATUS_CHASES = [
     ["how", "are", "you", "coming"], ["how", "is", "it", "coming"], ["how", "'s", "it", "coming"],
     ["have", "you", "had", "a", "chance"], ["did", "you", "get", "a", "chance"],
     ["did", "you", "have", "a", "chance"], ["what", "happened", "with"],
+    # indirect questions put to the one who knows: "I am wondering if this is correct"
+    ["i", "am", "wondering", "if"], ["i", "'m", "wondering", "if"], ["i", "was", "wondering", "if"],
+    ["i", "am", "wondering", "whether"], ["i", "was", "wondering", "whether"],
+    ["i", "wonder", "if"], ["i", "wonder", "whether"],
 ]  # fmt: skip
 # Chatty questions about something seen or heard ("Did you see it?"): no ask to act on.
 CHAT_QUESTION_VERBS = ["see", "notice", "catch", "watch", "enjoy", "like", "hear", "read"]
@@ -889,7 +893,17 @@ def build_patterns() -> dict[str, list[Pattern]]:
         ],
         "NEG_COURTESY_Q": [_seq(words) for words in COURTESY_QUESTIONS],
         "NEG_FYI": [_seq(words) for words in FYI],
-        "NEG_NOT_REQ": [_seq(words) for words in NOT_REQUEST],
+        "NEG_NOT_REQ": [_seq(words) for words in NOT_REQUEST]
+        + [
+            # "For seminar dates and hotel information, call ... or visit ...": a notice.
+            [
+                {"IS_SENT_START": True, "LOWER": "for"},
+                {"OP": "?"},
+                {"OP": "?"},
+                {"OP": "?"},
+                {"LOWER": {"IN": ["information", "info", "details", "dates", "registration"]}},
+            ],
+        ],
         "NEG_MARKETING": [[{"LOWER": {"IN": MARKETING}}]],
         "NEG_PAST": [
             [

@@ -60,9 +60,9 @@ class Judgement:
     block_commitment: bool = False
     # "How are you?", "Thanks, ok?": never an ask, whatever the classifier says.
     courtesy_question: bool = False
-    # "Where are we on this?", "Any update on the contract?": an ask, whatever the
-    # classifier says.
-    status_chase: bool = False
+    # "Where are we on this?", "Any update on the contract?", "I am wondering if this is
+    # right": an ask, whatever the classifier says.
+    sure_ask: bool = False
     # A promise that waits on something first ("Once the database is set up we will
     # ...", "Tell me which deals and we'll take care of it"): a finding, never firm.
     contingent: bool = False
@@ -127,7 +127,7 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     j.veto_request = (
         courtesy_q or courtesy_lmk or fyi or marketing or presence or remark
     ) and not strong
-    j.status_chase = any(m[0] == "REQ_STATUS" for m in strong) and not courtesy_q
+    j.sure_ask = any(m[0] == "REQ_STATUS" for m in strong) and not courtesy_q
     if question and not courtesy_q and not marketing:
         j.request = True
         j.action_start = _first_match_end(strong) if strong else 0

@@ -25,7 +25,7 @@ CUES = (
     "block_request",
     "block_commitment",
     "courtesy_question",
-    "status_chase",
+    "sure_ask",
     "addressed_other",
     "contingent",
 )
@@ -66,7 +66,7 @@ class Thresholds:
         always a finding."""
         firm_req, firm_cmt = self.decide(j, p_req, p_cmt, p_task)
         is_req = firm_req or (
-            (p_req >= self.broad_request or j.status_chase) and not j.courtesy_question
+            (p_req >= self.broad_request or j.sure_ask) and not j.courtesy_question
         )
         is_cmt = firm_cmt or (
             (p_cmt >= self.broad_commitment or (j.contingent and j.commitment))
@@ -87,7 +87,7 @@ class Thresholds:
             not j.block_request
             and not j.addressed_other
             and (
-                (j.request and (p_req >= self.request_rule_floor or j.status_chase))
+                (j.request and (p_req >= self.request_rule_floor or j.sure_ask))
                 or (
                     p_req >= self.request_alone
                     and not j.veto_request

@@ -54,8 +54,9 @@ NOT_ASKS = [
     "Thursday would be great.",
     "If the print shop made them, we may have to go to an outside printer.",
     "Did you see it?",
-    # leaving a mailing list is no ask of a person
+    # leaving a mailing list is no ask of a person; a seminar notice
     "Please take me off your list.",
+    "For seminar dates and hotel information, call 555-0100 or visit www.example.com.",
 ]
 STATUS_CHASES = [
     "Where are we on this?",
@@ -63,6 +64,7 @@ STATUS_CHASES = [
     "Any news on the lease?",
     "What is the status of the audit?",
     "Did you get a chance to look at the model?",
+    "I am wondering if this charge is right, since the contract ended in December.",
 ]
 NOT_PROMISES = [
     # agenda and itinerary lines
@@ -146,11 +148,11 @@ def test_three_agenda_lines_are_not_three_promises(pipeline) -> None:  # type: i
     assert [f.text for f in promises] == ["I'll send you the notes after."]
 
 
-def test_status_chase_is_firm_without_a_classifier_score() -> None:
+def test_a_sure_ask_is_firm_without_a_classifier_score() -> None:
     from nlp.rules import Judgement
     from nlp.thresholds import Thresholds
 
     th = Thresholds(request_rule_floor=0.9)
-    chase = Judgement(request=True, status_chase=True)
+    chase = Judgement(request=True, sure_ask=True)
     assert th.decide(chase, 0.05, 0.0, 0.0) == (True, False)
     assert th.decide(Judgement(request=True), 0.05, 0.0, 0.0) == (False, False)
