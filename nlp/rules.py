@@ -93,6 +93,11 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     marketing = _marketing(words)
     conditional_offer = _conditional_offer(words)
 
+    # A status phrase asks only as a question or at the start: "Any word on the lease?",
+    # "I am wondering if it is right." ("... that is what happened with them." tells).
+    matches = [
+        m for m in matches if m[0] != "REQ_STATUS" or question or m[1] <= 1
+    ]  # fmt: skip
     strong = [m for m in matches if m[0] in _STRONG_REQ]
     if courtesy_lmk:
         # "let me know if you have any questions": drop the cues inside the courtesy
