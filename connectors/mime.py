@@ -428,7 +428,7 @@ def build_record(
 
 # The most of a text part read for bulk wording: list footers sit at the end of the
 # text, far past the excerpt, but a pasted log must not cost a sync its speed.
-MAX_SCAN_BYTES = 512 * 1024
+MAX_SCAN_BYTES = 256 * 1024
 _TAG = re.compile(r"<[^>]{0,2000}>")
 
 
