@@ -386,8 +386,6 @@ NOT_REQUEST = [
     ["forward", "this", "on"], ["pass", "this", "on"], ["pass", "it", "on"],
     ["help", "distribute"], ["help", "spread"], ["to", "your", "own", "hard", "drive"],
     ["pray"], ["prayers"],
-    # leaving a list: an ask of a mailing list, not of a person
-    ["take", "me", "off"], ["remove", "me", "from"], ["unsubscribe", "me"],
     # "Shona and I will address any requests you might have": an offer
     ["any", "requests", "you", "might"], ["any", "requests", "you", "may"],
     ["any", "questions", "you", "might"], ["any", "questions", "you", "may"],

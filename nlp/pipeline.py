@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -232,7 +233,12 @@ def _addressed_other(names: tuple[str, ...], item: TextItem) -> bool:
         return False
     if not item.correspondents:
         return True
+    # Header names, and the words of the addresses ("john.valdes@" is John's).
     known = {w.lower() for c in item.correspondents for w in c.name.replace(",", " ").split()}
+    known |= {
+        w for c in item.correspondents if c.email
+        for w in re.split(r"[._\-+]+", c.email.split("@", 1)[0].lower()) if len(w) > 1
+    }  # fmt: skip
     return any(w.lower() in known for n in names for w in n.split())
 
 

@@ -97,3 +97,7 @@ def test_a_name_no_correspondent_has_is_not_an_addressee(rules_pipeline) -> None
         rules_pipeline, "John - can you check the curve?", reader_names=ME, correspondents=people
     )
     assert not other.firm
+    # Headers often give a bare address: its words count as names too.
+    bare = (PersonMention("", "john.doe@example.com"), PersonMention("", "kim.ito@example.com"))
+    (ask,) = _asks(rules_pipeline, "John - can you check it?", reader_names=ME, correspondents=bare)
+    assert not ask.firm

@@ -55,8 +55,7 @@ NOT_ASKS = [
     "If the print shop made them, we may have to go to an outside printer.",
     "Did you see it?",
     "I think that is what happened with them.",
-    # leaving a mailing list is no ask of a person; a seminar notice
-    "Please take me off your list.",
+    # a seminar notice ("take me off your list" is bulk mail's, judged at sync)
     "For seminar dates and hotel information, call 555-0100 or visit www.example.com.",
 ]
 STATUS_CHASES = [
