@@ -16,8 +16,15 @@ _NOREPLY_LOCAL = re.compile(
 # Role accounts that send bulk or service mail rather than a person's message.
 _BULK_LOCAL = re.compile(
     r"^(?:news(?:letters?)?|marketing|promo(?:tions?)?|offers|deals|updates|digest|mailer"
-    r"|customer[-_.]?(?:svc|service|care)|support\d*|greetings|e?mail[-_.]?(?:list|alerts?))$"
+    r"|customer[-_.]?(?:svc|service|care)|support\d*|greetings|e?mail[-_.]?(?:list|alerts?)"
+    r"|info|update|thanks|announce(?:ments?)?)$"
 )
+# Robots: "clearbot@", "news-bot@", "bot@" (four letters or more before "bot", so
+# surnames such as Talbot or Cabot are not taken).
+_BOT_LOCAL = re.compile(r"^(?:bot|[a-z0-9]{4,}bot|[\w.]+[-_.]bot)\d*$")
+# VERP: the bounce address encodes the list, the message and the recipient
+# ("r-3-12345-abcd@", "bounce-dana=example.com@").
+_VERP_LOCAL = re.compile(r"^[a-z]{1,12}-\d+-[\w.=-]+$|^[\w.-]*[-+][\w.-]+=[\w-]+(?:\.[\w-]+)+$")
 # The same, as one word of a longer local part ("book-news", "sap_security").
 _ROLE_WORDS = {
     "news",
@@ -70,6 +77,11 @@ def role_address_reason(email: str) -> str | None:
         return "no-reply sender"
     if _BULK_LOCAL.match(local) or _ROLE_WORDS.intersection(re.split(r"[-_.+]", local)):
         return "role-account sender"
+    if _BOT_LOCAL.match(local):
+        return "robot sender"
+    chunks = re.split(r"[-_.+=]", local)
+    if _VERP_LOCAL.match(local) or (len(chunks) >= 3 and sum(c.isdigit() for c in chunks) >= 2):
+        return "VERP sender"
     labels = domain.split(".")
     if len(labels) >= 3 and labels[0] in _BULK_HOST:
         return "list-server sender"
@@ -84,9 +96,28 @@ _BULK_TEXT = re.compile(
     r"(?:automated|automatically generated|auto-generated)\b"
     r"|\b(?:please )?do not (?:reply|respond) to this (?:e-?mail|message)"
     r"|\bview (?:this (?:e-?mail|message)|it) (?:in|on) (?:your|a) (?:web )?browser"
-    r"|\bmanage your (?:e-?mail |subscription )?(?:preferences|subscriptions?)",
+    r"|\bmanage your (?:e-?mail |subscription )?(?:preferences|subscriptions?)"
+    # "remove" wording: list mail tells its reader how to leave the list
+    r"|\b(?:to be|wish to be|want to be|like to be|be) removed from (?:this|our|the|future)\b"
+    r"|\bto remove (?:yourself|your (?:e-?mail|name|address))\b"
+    r"|\b(?:reply|respond|write back)(?: to this (?:e-?mail|message))? with [\"']?remove\b"
+    r"|[\"']remove[\"'] in the subject"
+    r"|\b(?:remove me from|take me off) (?:your|this|the|my) (?:\w+ )?(?:mailing |e-?mail )?list"
+    r"|\bto stop receiving\b"
+    r"|\b(?:rather not|no longer wish to|not wish to|do not want to|don't want to) receive "
+    r"(?:future|these|this|such|further|our|more)\b"
+    r"|\b(?:update|change) your (?:communication|e-?mail|subscription) preferences\b"
+    r"|\bthis (?:message|e-?mail|newsletter) (?:was|is being|has been) sent to\b"
+    # "sent automatically" wording
+    r"|\b(?:sent|generated|created|delivered) automatically\b"
+    r"|\bautomatically (?:sent|generated|created)\b"
+    r"|\bautomated (?:message|e-?mail|notification|response|reminder)\b",
     re.IGNORECASE,
 )
+# A legal footer ("If you have received this e-mail in error, ...") is person-to-person
+# mail's, not a sign of bulk: matches it explains away.
+_LEGAL_AFTER = re.compile(r"[^.\n]{0,40}\b(?:in error|by mistake|by error|in mistake)\b", re.I)
+_LEGAL_BEFORE = re.compile(r"\bif\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 # Where a reply or forward starts: bulk phrases below it belong to someone else's mail.
 _QUOTE_START = re.compile(
     r"^(?:>|-{3,}\s*(?:original message|forwarded message)|on .{5,200} wrote:\s*$"
@@ -107,18 +138,35 @@ _BULK_HINTS = (
     "do not re",
     "browser",
     "manage your",
+    "remov",
+    "take me off",
+    "preferences",
+    "was sent to",
+    "being sent to",
+    "been sent to",
 )
 
 
 def bulk_text_reason(text: str) -> str | None:
-    """Why the message's own text (quoted parts excluded) reads as bulk/automated mail."""
+    """Why the message's own text (quoted parts excluded) reads as bulk/automated mail.
+
+    Give it the whole text part where there is one: list footers sit at the end. A
+    legal footer ("if you have received this e-mail in error") is not a bulk sign.
+    """
     lower = text.lower()
     if not any(h in lower for h in _BULK_HINTS):
         return None
     m = _QUOTE_START.search(text)
-    own = text[: m.start()] if m else text
-    hit = _BULK_TEXT.search(own)
-    return f"bulk text: {hit.group(0).lower()!r}" if hit else None
+    # Wrapped lines and HTML leave runs of spaces and line breaks between the words.
+    own = " ".join((text[: m.start()] if m else text).split())
+    for hit in _BULK_TEXT.finditer(own):
+        if _LEGAL_AFTER.match(own, hit.end()) or (
+            hit.group(0).lower().startswith(("you have received", "you received"))
+            and _LEGAL_BEFORE.search(own, max(0, hit.start() - 30), hit.start())
+        ):
+            continue
+        return f"bulk text: {' '.join(hit.group(0).lower().split())!r}"
+    return None
 
 
 _DAEMON_LOCAL = re.compile(r"^(?:mailer[-_.]?daemon|postmaster)(?:[-+_.].*)?$")
@@ -130,6 +178,24 @@ _AUTO_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _AUTO_SUBJECT_EXACT = re.compile(r"^\s*out of office autoreply\b", re.IGNORECASE)
+# Subjects a machine writes: a feed's tag and a report word ("(ClearStation) : Portfolio
+# Update, Tue Jan 8 2002"), a newsletter, a confirmation or receipt.
+_MACHINE_SUBJECT = re.compile(
+    r"^\s*[\[(][^\])]{2,40}[\])]\s*:?.{0,60}\b(?:update|alert|report|digest|newsletter"
+    r"|notification|statement|summary|bulletin)s?\b"
+    r"|\bnews[- ]?letter\b|\be-?(?:newsletter|bulletin)\b"
+    r"|\b(?:order|shipping|shipment|payment|subscription|registration|account) "
+    r"(?:confirmation|notification|update|status)\b"
+    r"|\byour (?:order|receipt|statement|subscription|password|account)\b.{0,40}"
+    r"\b(?:has|is|was|are|confirmed|shipped|ready|expir\w*|reset|update\w*)\b"
+    r"|\b(?:daily|weekly|monthly) (?:digest|newsletter|alert|bulletin)s?\b"
+    r"|\b(?:update|alert|report|digest|summary)s?\b[,:]?\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"[,.]?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+\d{1,2},?\s+\d{4}",
+    re.IGNORECASE,
+)
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|fw|fwd|aw|wg|tr|sv)\s*(?:\[\d+\])?\s*:", re.I)
+# Display names that say the sender is a publication, not a person.
+_BULK_NAME = re.compile(r"\bnews[- ]?letters?\b|\bmailing list\b|\bbulletin\b", re.I)
 
 
 def automated_reason(
@@ -181,8 +247,13 @@ def automated_reason(
         reason = role_address_reason(sender.email)
         if reason:
             return reason
+        if _BULK_NAME.search(sender.name or ""):
+            return "newsletter sender name"
     if subject is None:
         subject = decode_header_value(fields.get("subject", b""))
     if _AUTO_SUBJECT.match(subject) or _AUTO_SUBJECT_EXACT.match(subject):
         return "auto-reply subject"
+    # "RE: Energy Newsletter" is a person answering one, "FW:" a person passing it on.
+    if not _REPLY_PREFIX.match(subject) and _MACHINE_SUBJECT.search(subject):
+        return "machine subject"
     return None

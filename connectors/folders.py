@@ -19,6 +19,13 @@ DEFAULT_SENT: tuple[str, ...] = (
     "sent messages",
     "sent mail",
     "sent-mail",
+    "sent_mail",
+    "sent email",
+    "sent e-mail",
+    "sentmail",
+    "sentitems",
+    "sent-items",
+    "outgoing mail",
     "[gmail]/sent mail",
     "[google mail]/sent mail",
     "gesendet",
@@ -28,7 +35,8 @@ DEFAULT_SENT: tuple[str, ...] = (
     "enviados",
     "inviata",
 )
-"""Folder names (case-insensitive) that hold sent mail when the config does not say."""
+"""Folder names that hold sent mail when the config does not say. Names match
+case-insensitively and with "_", "-" and spaces alike ("_sent_mail" is "Sent Mail")."""
 
 DEFAULT_ARCHIVE: tuple[str, ...] = (
     "archive",
@@ -41,7 +49,7 @@ DEFAULT_ARCHIVE: tuple[str, ...] = (
 """Folder names (case-insensitive) that hold filed mail when the config does not say."""
 
 # Named so that "Sent/Trash" or "Archive/Spam" is not taken for sent or archived mail.
-_OTHER = frozenset(
+_OTHER_NAMES = frozenset(
     {
         "trash",
         "deleted",
@@ -71,10 +79,18 @@ _OTHER = frozenset(
     }
 )
 _SEPARATORS = re.compile(r"[/.\\]")
+# Exports spell one folder many ways: "Sent Items", "sent_items", "_sent_mail", "Sent-Mail".
+_WORD_JOINERS = re.compile(r"[\s_]+|(?<!\be)-")
 
 
 def _norm(name: str) -> str:
-    return " ".join(name.strip().lstrip(".").split()).casefold()
+    """A folder name as compared: case, leading dots and underscores, and the
+    "_"/"-"/space that join its words do not count ("e-mail" keeps its hyphen)."""
+    words = _WORD_JOINERS.sub(" ", name.casefold().strip().lstrip("._")).split()
+    return " ".join(words)
+
+
+_OTHER = frozenset(_norm(n) for n in _OTHER_NAMES)
 
 
 def guess_role(

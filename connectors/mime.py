@@ -73,6 +73,7 @@ __all__ = [
     "parse_date",
     "parse_headers",
     "parse_message",
+    "scan_text",
     "split_fields",
     "split_header_section",
     "synthetic_message_id",
@@ -402,6 +403,7 @@ def build_record(
     gmail_thread_id: str | None = None,
     labels: tuple[str, ...] = (),
     invitation: Invitation | None = None,
+    bulk_text: str | None = None,
 ) -> MailRecord | Skipped:
     """A MailRecord from parsed headers, or Skipped when the message has no usable date.
 
@@ -409,6 +411,8 @@ def build_record(
     ``fallback_date`` (IMAP INTERNALDATE, mbox ``From `` line, file mtime) is used; naive
     fallbacks count as UTC. Every text field is cleaned and capped
     (:func:`connectors.sanitise.sanitise_record`): the record is always storable.
+    ``bulk_text`` is the whole text part where the source has it (:func:`scan_text`):
+    bulk wording is looked for there, else in the excerpt.
     """
     date = plausible_date(headers.date)
     if date is None:
@@ -442,7 +446,8 @@ def build_record(
         references=headers.references,
         excerpt=excerpt,
         attachments=tuple(attachments),
-        automated=headers.automated or bulk_text_reason(excerpt),
+        automated=headers.automated
+        or bulk_text_reason(excerpt if bulk_text is None else bulk_text),
         size=size,
         uidvalidity=uidvalidity,
         gmail_thread_id=gmail_thread_id,
@@ -450,6 +455,27 @@ def build_record(
         invitation=invitation,
     )
     return sanitise_record(record)
+
+
+# The most of a text part read for bulk wording: list footers sit at the end of the
+# text, far past the excerpt, but a pasted log must not cost a sync its speed.
+MAX_SCAN_BYTES = 256 * 1024
+_TAG = re.compile(r"<[^>]{0,2000}>")
+
+
+def scan_text(part: _Part) -> str:
+    """The whole text part, decoded, for the bulk-wording check (HTML tags dropped, not
+    rendered: only the words matter). Never raises."""
+    try:
+        body = part.body[:MAX_SCAN_BYTES]
+        text = decode_bytes(decode_transfer(body, part.transfer_encoding),
+                            part.params.get("charset"), partial=True)  # fmt: skip
+        if "html" in part.content_type:
+            text = _TAG.sub(" ", text).replace("&nbsp;", " ")
+        return text
+    except Exception:  # the contract is "never raises": no bulk signal from this part
+        logger.debug("Could not decode a %s part for scanning", part.content_type, exc_info=True)
+        return ""
 
 
 _KNOWN_FIELDS = ("from", "to", "cc", "subject", "date", "message-id", "sender", "received")
@@ -480,6 +506,7 @@ def parse_message(
             return Skipped(folder, uid, "not an email message (no headers)")
         headers = _headers_from_fields(fields, body[:SYNTHETIC_ID_FETCH_BYTES])
         excerpt = ""
+        whole: str | None = None
         attachments: list[str] = []
         invitation = None
         if max_excerpt > 0 or "multipart" in headers.content_type:
@@ -506,6 +533,8 @@ def parse_message(
                     transfer_encoding=p.transfer_encoding,
                     cap=max_excerpt,
                 )
+            if parts.text is not None and headers.automated is None:
+                whole = scan_text(parts.text)
         return build_record(
             headers,
             source=source,
@@ -518,6 +547,7 @@ def parse_message(
             attachments=attachments,
             size=len(raw),
             invitation=invitation,
+            bulk_text=whole,
         )
     except Exception as e:  # the contract: one bad message never stops a sync
         logger.warning("Could not parse message %s/%s: %s", folder, uid, e, exc_info=True)

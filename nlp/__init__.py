@@ -12,6 +12,9 @@ Public API (stable, used by the application):
 - ``Finding.firm``: False for findings the corpora count but the digest should not act
   on (courtesy closers, notices); the application stores every finding with its scores
   and nudges on the firm ones.
+- ``Finding.addressees``: the names a request is put to ("Dana, can you ...", "Hi
+  Dana,"), () when it singles nobody out; with ``TextItem.reader_names`` given, a request
+  put by name to someone else only is not firm (cue "addressed_other").
 - ``pipeline.installed(prefer) -> Installed``: the identity of the rules + model and the
   thresholds in use, from their files (no model loaded); ``thresholds.rejudge`` decides
   firm again from stored scores under other thresholds.

@@ -23,7 +23,9 @@ class Finding:
     call): reported, not nudged about. ``p_request``, ``p_commitment``, ``p_task`` (the
     classifier's scores) and ``cues`` (the rules' flags, ``thresholds.CUES``) are what it
     takes to decide ``firm`` again under other thresholds (``thresholds.rejudge``); None
-    where unknown (findings stored by followup 0.1).
+    where unknown (findings stored by followup 0.1). ``addressees`` are the names a
+    request is put to (its own "Dana, ..." or the mail's greeting); () when it singles
+    nobody out, so it is asked of everyone the mail went to.
     """
 
     kind: FindingKind
@@ -38,6 +40,7 @@ class Finding:
     p_commitment: float | None = None
     p_task: float | None = None
     cues: tuple[str, ...] | None = None
+    addressees: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Extraction:
     findings: tuple[Finding, ...] = ()
     people: tuple[PersonMention, ...] = ()
     clean_text: str = field(default="", repr=False)
+    # The names the opening greeting addresses ("Hi Dana,"); () for none or "Hi all,".
+    greeted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +76,6 @@ class TextItem:
     # The thread's people from the headers (sender, recipients): first-name mentions
     # are linked to them.
     correspondents: tuple[PersonMention, ...] = ()
+    # The reader's own names ("Dana Lee"): a request put by name to someone else only
+    # ("Robin, has anyone ...?") is then not firm (cue "addressed_other").
+    reader_names: tuple[str, ...] = ()

@@ -1,7 +1,8 @@
 """Matcher patterns as data: the cues of requests and commitments, and their traps.
 
 Each key is a Matcher label; ``rules.py`` combines the labels found in a sentence. The
-patterns use only ``LOWER``/``IS_SENT_START``/``IS_PUNCT``, so they work on
+patterns use only ``LOWER``/``IS_SENT_START``/``IS_PUNCT`` (and a ``TEXT`` regex for
+clock times), so they work on
 ``spacy.blank("en")`` (no tagger, no parser).
 """
 
@@ -241,6 +242,7 @@ COMMIT_VERBS = sorted(
         "walk",
         "explain",
         "summarize",
+        "place",
     ]
 )
 
@@ -272,6 +274,12 @@ PRESENCE_AFTER_WILL = [
     ["be", "checking", "voice"], ["be", "checking", "messages"], ["be", "reporting"],
     ["be", "working", "from"], ["be", "out"], ["be", "away"], ["be", "on", "vacation"],
     ["be", "back"], ["be", "gone"],
+    # where the writer will be and until when ("I will be at home until 9:20")
+    ["be", "at", "home"], ["be", "home"], ["be", "here"], ["be", "around"],
+    ["be", "on", "the", "road"], ["be", "on", "the", "phone"], ["be", "downtown"],
+    ["be", "staying"], ["be", "flying"], ["be", "driving"], ["be", "arriving"],
+    ["be", "visiting"], ["be", "at", "the", "office"], ["be", "at", "my", "desk"],
+    ["be", "at", "work"], ["be", "up", "in"], ["be", "down", "in"], ["be", "over", "in"],
 ]  # fmt: skip
 COURTESY_AFTER_WILL += PRESENCE_AFTER_WILL
 # Adverbs allowed between "I will" and a courtesy phrase ("I will also be out").
@@ -302,6 +310,33 @@ COURTESY_LMK = [
     ["if", "you", "see", "anything", "else"], ["if", "this", "works"],
     # open offers that wait on the reader's wish: "let me know whenever you need it"
     ["whenever", "you"], ["when", "you", "need"], ["if", "you", "ever"],
+    # offers of more help: "let me know if you still have problems", "... if you
+    # needed more", "... if anything further is required"
+    ["if", "you", "still", "have"], ["if", "you", "still", "need"], ["if", "you", "needed"],
+    ["if", "you", "are", "having"], ["if", "you", "run", "into"], ["if", "you", "have", "trouble"],
+    ["if", "you", "have", "issues"], ["if", "you", "have", "concerns"],
+    ["if", "anything", "further"], ["if", "anything", "more"], ["if", "anything", "comes"],
+    ["if", "something", "comes"], ["if", "further"], ["if", "additional"],
+    ["if", "more", "is"], ["if", "you", "need", "info"], ["if", "you", "need", "information"],
+    ["if", "you", "need", "something"], ["if", "you", "need", "to", "reach"],
+    ["if", "you", "need", "to", "talk"], ["if", "you", "need", "to", "get"],
+    ["should", "you", "need"], ["should", "you", "have"], ["should", "you", "require"],
+    ["in", "case", "you", "need"], ["in", "case", "you", "have"],
+]  # fmt: skip
+# Conditional clauses of those closings that make the sentence an offer wherever they
+# stand ("If you need anything, call my cell", "Call my cell if you need anything").
+OFFER_CONDITIONS = [
+    ["if", "you", "need", "anything"], ["if", "you", "need", "info"],
+    ["if", "you", "need", "information"], ["if", "you", "need", "something"],
+    ["if", "you", "need", "me"], ["if", "you", "need", "to", "reach"],
+    ["if", "you", "still", "have"], ["if", "you", "needed"], ["if", "anything", "further"],
+    ["if", "anything", "else"], ["if", "anything", "comes", "up"],
+    ["if", "you", "have", "any", "questions"], ["if", "you", "have", "questions"],
+    ["if", "you", "have", "any", "problems"], ["if", "you", "have", "problems"],
+    ["if", "you", "run", "into"], ["if", "you", "have", "trouble"],
+    ["should", "you", "need"], ["should", "you", "have", "any"],
+    ["in", "case", "you", "need"], ["if", "there", "is", "anything"],
+    ["if", "i", "can", "help"], ["if", "i", "can", "be", "of"],
 ]  # fmt: skip
 COURTESY_QUESTIONS = [
     ["how", "are", "you"], ["how", "are", "things"], ["how", "is", "it", "going"],
@@ -351,6 +386,54 @@ NOT_REQUEST = [
     ["forward", "this", "on"], ["pass", "this", "on"], ["pass", "it", "on"],
     ["help", "distribute"], ["help", "spread"], ["to", "your", "own", "hard", "drive"],
     ["pray"], ["prayers"],
+    # "Shona and I will address any requests you might have": an offer
+    ["any", "requests", "you", "might"], ["any", "requests", "you", "may"],
+    ["any", "questions", "you", "might"], ["any", "questions", "you", "may"],
+]  # fmt: skip
+# Short status chases put to the owner of the work: asks, whatever the classifier says.
+STATUS_CHASES = [
+    ["where", "are", "we", "on"], ["where", "are", "we", "with"], ["where", "do", "we", "stand"],
+    ["where", "are", "you", "on"], ["where", "are", "you", "with"], ["where", "is", "this", "at"],
+    ["any", "update", "on"], ["any", "updates", "on"], ["any", "update", "about"],
+    ["any", "update", "regarding"], ["any", "news", "on"], ["any", "news", "about"],
+    ["any", "word", "on"], ["any", "word", "from"], ["any", "progress", "on"],
+    ["any", "luck", "with"], ["any", "luck", "on"], ["what", "is", "the", "status"],
+    ["what", "'s", "the", "status"], ["whats", "the", "status"], ["status", "on", "the"],
+    ["how", "are", "we", "doing", "on"], ["how", "are", "we", "coming"],
+    ["how", "are", "you", "coming"], ["how", "is", "it", "coming"], ["how", "'s", "it", "coming"],
+    ["have", "you", "had", "a", "chance"], ["did", "you", "get", "a", "chance"],
+    ["did", "you", "have", "a", "chance"], ["what", "happened", "with"],
+    # indirect questions put to the one who knows: "I am wondering if this is correct"
+    ["i", "am", "wondering", "if"], ["i", "'m", "wondering", "if"], ["i", "was", "wondering", "if"],
+    ["i", "am", "wondering", "whether"], ["i", "was", "wondering", "whether"],
+    ["i", "wonder", "if"], ["i", "wonder", "whether"],
+]  # fmt: skip
+# Chatty questions about something seen or heard ("Did you see it?"): no ask to act on.
+CHAT_QUESTION_VERBS = ["see", "notice", "catch", "watch", "enjoy", "like", "hear", "read"]
+# A promise conditional on something that must happen first, when the condition comes
+# before it: "Once the database is set up we will ...", "When you have decided ... I'll".
+# (After the promise, "I'll forward it once I get it", the condition only times it.)
+LEADING_CONDITIONS = [
+    ["once", "the"], ["once", "they"], ["once", "it"], ["once", "you"], ["once", "he"],
+    ["once", "she"], ["once", "this"], ["once", "that"], ["once", "these"], ["once", "those"],
+    ["once", "everything"], ["once", "all"], ["once", "our"], ["once", "your"],
+    ["when", "you"], ["when", "they"], ["when", "he"], ["when", "she"], ["when", "the"],
+    ["as", "soon", "as", "you"], ["as", "soon", "as", "the"], ["as", "soon", "as", "they"],
+    ["after", "you"], ["after", "they"], ["after", "the"], ["until", "the"], ["until", "you"],
+    ["depending", "on"], ["assuming"], ["provided", "that"], ["pending"],
+]  # fmt: skip
+# Answers that accept a proposal: nothing asked back.
+ACCEPTANCES = [
+    ["would", "be", "great"], ["would", "be", "fine"], ["would", "be", "perfect"],
+    ["would", "be", "good"], ["would", "be", "ideal"], ["would", "work"], ["works", "for", "me"],
+    ["work", "for", "me"], ["works", "best"], ["is", "fine"], ["sounds", "good"],
+    ["sounds", "great"], ["sounds", "fine"], ["is", "perfect"], ["works", "fine"],
+]  # fmt: skip
+# Phrases that deny or doubt what follows: "it is unlikely that we will ...".
+DOUBTS = [
+    ["unlikely"], ["doubt"], ["doubtful"], ["no", "way"], ["do", "n't", "think"],
+    ["do", "not", "think"], ["do", "n't", "expect"], ["do", "not", "expect"],
+    ["not", "likely"], ["not", "expected"], ["not", "planning"], ["no", "plans"],
 ]  # fmt: skip
 TAG_QUESTIONS = ["ok", "okay", "right", "no", "yes", "huh", "eh", "yeah", "agreed"]
 FYI = [
@@ -365,6 +448,8 @@ FYI = [
     ["see", "tab"], ["see", "page"], ["see", "pages"], ["see", "below"], ["see", "above"],
     ["see", "the", "tab"], ["see", "the", "below"], ["see", "section"], ["see", "column"],
     ["see", "sheet"], ["see", "the", "attachment"],
+    # telling, not asking: "Please keep in mind that these deals need their own books"
+    ["keep", "in", "mind", "that"], ["bear", "in", "mind"], ["please", "remember", "that"],
 ]  # fmt: skip
 # Marketing calls to action: an imperative that asks nothing of a correspondent.
 MARKETING = [
@@ -714,12 +799,37 @@ def build_patterns() -> dict[str, list[Pattern]]:
             _seq(["not", "sure"]),
             _seq(["if", "i", "can"]),
         ],
+        "REQ_STATUS": [_seq(words) for words in STATUS_CHASES],
+        "NEG_CHAT_Q": [
+            [
+                {"IS_SENT_START": True, "LOWER": "did"},
+                {"LOWER": {"IN": YOU}},
+                {"LOWER": {"IN": CHAT_QUESTION_VERBS}},
+            ],
+        ],
+        # "9:30 I will meet with the weekend team": an agenda or itinerary line.
+        "NEG_AGENDA": [
+            [{"IS_SENT_START": True, "TEXT": {"REGEX": r"^\d{1,2}:\d{2}(?:[ap]\.?m\.?)?$"}}],
+            [
+                {"IS_SENT_START": True, "TEXT": {"REGEX": r"^\d{1,2}$"}},
+                {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}},
+            ],
+            [
+                {"IS_SENT_START": True, "LOWER": {"IN": ["at", "by", "from", "around", "-", "*"]}},
+                {"TEXT": {"REGEX": r"^\d{1,2}:\d{2}(?:[ap]\.?m\.?)?$"}},
+            ],
+        ],
+        # "Thursday would be great", "Saturday works for me": an answer that accepts.
+        "NEG_ACCEPT": [_seq(words) for words in ACCEPTANCES],
+        "NEG_LEAD_COND": [_seq(words) for words in LEADING_CONDITIONS],
+        "NEG_OFFER_IF": [_seq(words) for words in OFFER_CONDITIONS],
         "NEG_COND": [
             [{"LOWER": {"IN": ["if", "unless", "whether"]}}],
             _seq(["in", "case"]),
             _seq(["as", "long", "as"]),
         ],
         "NEG_NOT": [
+            *[_seq(words) for words in DOUBTS],
             [
                 {"LOWER": {"IN": FIRST}},
                 {"LOWER": {"IN": ["will", "'ll", "wo", "can", "ca"]}},
@@ -781,7 +891,17 @@ def build_patterns() -> dict[str, list[Pattern]]:
         ],
         "NEG_COURTESY_Q": [_seq(words) for words in COURTESY_QUESTIONS],
         "NEG_FYI": [_seq(words) for words in FYI],
-        "NEG_NOT_REQ": [_seq(words) for words in NOT_REQUEST],
+        "NEG_NOT_REQ": [_seq(words) for words in NOT_REQUEST]
+        + [
+            # "For seminar dates and hotel information, call ... or visit ...": a notice.
+            [
+                {"IS_SENT_START": True, "LOWER": "for"},
+                {"OP": "?"},
+                {"OP": "?"},
+                {"OP": "?"},
+                {"LOWER": {"IN": ["information", "info", "details", "dates", "registration"]}},
+            ],
+        ],
         "NEG_MARKETING": [[{"LOWER": {"IN": MARKETING}}]],
         "NEG_PAST": [
             [

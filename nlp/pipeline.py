@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from nlp.addressees import addressed_to_other, addressees, greeting_names
 from nlp.dates import resolve_due
 from nlp.findings import Extraction, Finding, TextItem
 from nlp.people import known_name_spans, merge_spans, ner_spans, rule_spans, to_people
@@ -38,7 +40,7 @@ _NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", 
 
 # The version of the rules (patterns.py, rules.py, the component's decisions): bump it
 # when a change there finds different things, so stored mail is analysed again.
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 _default: Pipeline | None = None
 _default_lock = threading.Lock()
@@ -144,17 +146,25 @@ class Pipeline:
             parts = [split_body(_normalise(item.text)) for item in chunk]
             docs = self.nlp.pipe((p.body for p in parts), batch_size=batch_size)
             for item, part, doc in zip(chunk, parts, docs, strict=True):
-                findings = self._findings(doc, doc.user_data.get(USER_DATA_KEY, []), item)
+                greeted = greeting_names(part.body)
+                verdicts = doc.user_data.get(USER_DATA_KEY, [])
+                findings = self._findings(doc, verdicts, item, greeted)
                 found = self._people(part.body, part.signature, part.quoted, item, ner=people)
-                yield Extraction(findings=findings, people=found, clean_text=part.body)
+                yield Extraction(
+                    findings=findings, people=found, clean_text=part.body, greeted=greeted
+                )
 
-    def _findings(self, doc: Any, verdicts: list[Any], item: TextItem) -> tuple[Finding, ...]:
+    def _findings(
+        self, doc: Any, verdicts: list[Any], item: TextItem, greeted: tuple[str, ...] = ()
+    ) -> tuple[Finding, ...]:
         sent_at = item.sent_at or datetime.now(UTC)
         out: list[Finding] = []
         for v in verdicts:
             sentence = doc[v.start : v.end].text.strip()
             due = resolve_due(sentence, sent_at, item.tz)
             due_at, due_text = due if due else (None, None)
+            to = addressees(sentence, greeted) if v.request else ()
+            other = _addressed_other(to, item)
             for kind, is_kind, firm, span, score in (
                 ("request", v.request, v.firm_request, v.action, v.request_score),
                 ("commitment", v.commitment, v.firm_commitment, v.cmt_action, v.commitment_score),
@@ -162,6 +172,10 @@ class Pipeline:
                 if not is_kind:
                     continue
                 action = _strip_due(doc[span[0] : span[1]].text, due_text)
+                cues = v.cues
+                if kind == "request" and other:
+                    # Asked of someone else by name: kept, not the reader's to answer.
+                    firm, cues = False, (*cues, "addressed_other")
                 out.append(
                     Finding(
                         kind=kind,  # type: ignore[arg-type]
@@ -177,7 +191,8 @@ class Pipeline:
                         p_request=float(v.request_score),
                         p_commitment=float(v.commitment_score),
                         p_task=float(v.task_score),
-                        cues=v.cues,
+                        cues=cues,
+                        addressees=to if kind == "request" else (),
                     )
                 )
         return tuple(out)
@@ -208,6 +223,23 @@ class Pipeline:
         for doc in self.ner.pipe(texts, batch_size=256):
             out.append([(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"])
         return out
+
+
+def _addressed_other(names: tuple[str, ...], item: TextItem) -> bool:
+    """The ask singles out people by name, none of them the reader. Where the thread's
+    correspondents are known, a name counts only when one of them has it (a vocative
+    "Houston - can you ...?" names a place)."""
+    if not item.reader_names or not addressed_to_other(names, item.reader_names):
+        return False
+    if not item.correspondents:
+        return True
+    # Header names, and the words of the addresses ("john.valdes@" is John's).
+    known = {w.lower() for c in item.correspondents for w in c.name.replace(",", " ").split()}
+    known |= {
+        w for c in item.correspondents if c.email
+        for w in re.split(r"[._\-+]+", c.email.split("@", 1)[0].lower()) if len(w) > 1
+    }  # fmt: skip
+    return any(w.lower() in known for n in names for w in n.split())
 
 
 def _normalise(text: str) -> str:

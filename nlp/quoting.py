@@ -36,6 +36,21 @@ _HEADER = re.compile(r"^\s*\*?(From|Sent|To|Cc|Bcc|Subject|Date|Reply-To)\s*\*?\
 _LOTUS_STAMP = re.compile(
     r"^\s*\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*[AP]M\s*$", re.I
 )
+# Lotus Notes reply header on one line: '"Dana Example" <dana@example.com> on 04/26/2001
+# 08:15 PM', "Dana Example/HOU/ACME@ACME on 04/26/2001 08:15:33 AM" (a "From:" may lead).
+# The part before " on " must look like a sender (an address, a quoted name or a Notes
+# hierarchy), so the writer's "we spoke on 04/26/2001 08:15 PM" stays.
+_LOTUS_ONE_LINE = re.compile(
+    r"^\s*(?:From\s*:\s*)?(?P<who>[^\n]{1,160}?)\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}\s+"
+    r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?(?:\s+[A-Z]{2,4})?\s*$",
+    re.IGNORECASE,
+)
+_SENDER_LIKE = re.compile(r"@|<[^>]*>?|^\s*\"[^\"]+\"|\w/\w")
+# A header field at a line start or after a run of spaces: Lotus Notes lays its reply
+# header out in columns ('<dana@ex        To:     Sam Example/ACME').
+_HEADER_ANYWHERE = re.compile(
+    r"(?:^|\s{2,}|\t)\*?(From|Sent|Date|To|cc|Subject)\*?\s*:", re.IGNORECASE
+)
 _QUOTED = re.compile(r"^\s*(?:>|\|)")
 _SIG_DASHES = re.compile(r"^--\s*$")
 _MOBILE = re.compile(
@@ -129,10 +144,32 @@ def _find_quote_start(lines: list[str]) -> int:
             window = lines[i + 1 : i + 6]
             if sum(1 for w in window if _HEADER.match(w)) >= 2:
                 return i
+        lotus = _LOTUS_ONE_LINE.match(line)
+        if lotus and _SENDER_LIKE.search(lotus.group("who")):
+            return i
+        if _header_columns(lines, i):
+            # The name and address lines just above the columns belong to the block.
+            start = i
+            while start > 0 and i - start < 3 and lines[start - 1].strip():
+                start -= 1
+            return start
         if _LOTUS_STAMP.match(line) and i > 0:
             # "Name@Org" on the line before the stamp belongs to the quoted block too.
             return i - 1 if "@" in lines[i - 1] or not lines[i - 1].strip() else i
     return len(lines)
+
+
+def _header_columns(lines: list[str], i: int) -> bool:
+    """Line ``i`` starts a block of reply-header fields (From/Sent/Date/To/cc/Subject),
+    one per line or laid out in columns: three different fields within four lines, the
+    first on line ``i``."""
+    first = _HEADER_ANYWHERE.search(lines[i])
+    if first is None:
+        return False
+    names = {first.group(1).lower()}
+    for line in lines[i + 1 : i + 4]:
+        names.update(m.group(1).lower() for m in _HEADER_ANYWHERE.finditer(line))
+    return len(names) >= 3
 
 
 def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:

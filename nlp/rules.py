@@ -8,15 +8,34 @@ these decisions in ``components.py``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from nlp.patterns import MARKETING, TAG_QUESTIONS
+from nlp.patterns import INTERJECTIONS, MARKETING, TAG_QUESTIONS
 
 # Cues that make a request on their own, and the ones too weak to count in marketing mail.
-_STRONG_REQ = ("REQ_MODAL_YOU", "REQ_LMK", "REQ_LETS", "REQ_NEED_YOU", "REQ_YOU_MUST")
+_STRONG_REQ = (
+    "REQ_MODAL_YOU", "REQ_LMK", "REQ_LETS", "REQ_NEED_YOU", "REQ_YOU_MUST", "REQ_STATUS"
+)  # fmt: skip
 _WEAK_REQ = ("REQ_PLEASE", "REQ_IMPERATIVE")
+# Asks of the reader that a promise after them can wait on ("Send me the list and I'll
+# book the rooms").
+_ASKS_READER = ("REQ_MODAL_YOU", "REQ_LMK", "REQ_PLEASE", "REQ_IMPERATIVE")
 _CMT = ("CMT_WILL", "CMT_LET_ME", "CMT_FIXED")
 _MARKETING = frozenset(MARKETING)
+# The reader named as "you": a sentence with none of these and no ask form in it
+# ("Thursday would be great.", "I shall attend.") is a remark, whatever its tone.
+_SECOND_PERSON = frozenset(["you", "your", "yours", "yourself", "yourselves", "u", "ya", "y'all"])
+# "We can discuss on Tuesday": a proposal, which asks the reader to agree.
+_PROPOSAL = frozenset(["can", "could", "should", "let's", "'s"])
+_WRITER_VERBS = frozenset(["will", "'ll", "shall", "wo"])
+# "Thursday would be great." is an answer; a longer sentence around it may propose.
+_ACCEPT_MAX = 6
+_GUESS = re.compile(r"\b(?:may|might) (?:have|need) to\b")
+_LEADERS = frozenset(INTERJECTIONS) | {"then", "so", "and", "at", "by", "around", "am", "pm"}
+_CLOCK = re.compile(r"^\d{1,2}(?::\d{2})?(?:[ap]\.?m\.?)?$")
+# Chatty questions longer than this are real ones ("Did you see my note on the lease?").
+_CHAT_MAX = 6
 # Words that end an action phrase: a new clause begins.
 _CLAUSE_END = frozenset(
     [".", "?", "!", ";", ":", "if", "because", "since", "so", "when", "as", "but", "unless",
@@ -41,6 +60,15 @@ class Judgement:
     block_commitment: bool = False
     # "How are you?", "Thanks, ok?": never an ask, whatever the classifier says.
     courtesy_question: bool = False
+    # "Where are we on this?", "Any update on the contract?", "I am wondering if this is
+    # right": an ask, whatever the classifier says.
+    sure_ask: bool = False
+    # A promise that waits on something first ("Once the database is set up we will
+    # ...", "Tell me which deals and we'll take care of it"): a finding, never firm.
+    contingent: bool = False
+    # Set by the pipeline, not here: the ask names someone other than the reader
+    # ("John, has anyone ...?"), so it is not the reader's to answer.
+    addressed_other: bool = False
 
 
 def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
@@ -54,18 +82,27 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     if not words:
         return j
     question = _is_question(words)
-    courtesy_q = "NEG_COURTESY_Q" in labels or _is_tag_question(words)
+    core = [w for w in words if w not in ("?", "!", ".", ",")]
+    chat_q = "NEG_CHAT_Q" in labels and len(core) <= _CHAT_MAX
+    courtesy_q = "NEG_COURTESY_Q" in labels or _is_tag_question(words) or chat_q
     j.courtesy_question = courtesy_q
-    courtesy_lmk = "NEG_COURTESY_LMK" in labels
+    # Offers of more help ("let me know if you still have problems", "call my cell if
+    # you need anything"): the asks in and after them are courtesy.
+    courtesy_lmk = bool({"NEG_COURTESY_LMK", "NEG_OFFER_IF"} & labels)
     fyi = "NEG_FYI" in labels
     marketing = _marketing(words)
     conditional_offer = _conditional_offer(words)
 
+    # A status phrase asks only as a question or at the start: "Any word on the lease?",
+    # "I am wondering if it is right." ("... that is what happened with them." tells).
+    matches = [
+        m for m in matches if m[0] != "REQ_STATUS" or question or m[1] <= 1
+    ]  # fmt: skip
     strong = [m for m in matches if m[0] in _STRONG_REQ]
     if courtesy_lmk:
         # "let me know if you have any questions": drop the cues inside the courtesy
         # clause ("let me know", "you need"), keep an ask made before it.
-        start = min(s for label, s, _ in matches if label == "NEG_COURTESY_LMK")
+        start = min(s for label, s, _ in matches if label in ("NEG_COURTESY_LMK", "NEG_OFFER_IF"))
         strong = [m for m in strong if m[1] < start - 3]
     # "Let me check" is the writer's promise, not an order ("Let Dana know" is one).
     weak = [
@@ -79,7 +116,23 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
         strong = [m for m in strong if m[0] != "REQ_YOU_MUST"]
     # "I will also be out Friday": where the writer will be, asked of nobody.
     presence = "NEG_PRESENCE" in labels
-    j.veto_request = (courtesy_q or courtesy_lmk or fyi or marketing or presence) and not strong
+    # No ask form and no "you", and the writer's own plan or RSVP ("I shall attend"), an
+    # acceptance ("Thursday would be great") or a guess ("we may have to go outside"):
+    # a remark, whatever its tone.
+    remark = (
+        not (strong or weak or question)
+        and not _SECOND_PERSON.intersection(words)
+        and (
+            _writer_statement(words)
+            or ("NEG_ACCEPT" in labels and len(core) <= _ACCEPT_MAX)
+            or _guess(" ".join(words))
+        )
+        and not _PROPOSAL.intersection(words)
+    )
+    j.veto_request = (
+        courtesy_q or courtesy_lmk or fyi or marketing or presence or remark
+    ) and not strong
+    j.sure_ask = any(m[0] == "REQ_STATUS" for m in strong) and not courtesy_q
     if question and not courtesy_q and not marketing:
         j.request = True
         j.action_start = _first_match_end(strong) if strong else 0
@@ -99,12 +152,31 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     kept = [m for m in cmt if not any(s < m[1] < e for s, e in purpose)]
     only_purpose = bool(cmt) and not kept
     cmt = kept
-    j.veto_commitment = (question or only_purpose) or bool(
+    # A condition before the promise ("Once the database is set up we will ..."), or an
+    # ask it waits on ("Let me know which deals and we will take care of it"): the
+    # promise is not the writer's to keep yet (the corpora count it; the digest not).
+    first_cmt = min((m[1] for m in cmt), default=len(words))
+    asks = [m for m in strong + weak if m[0] in _ASKS_READER]
+    waits = bool(cmt) and (
+        any(m[1] < first_cmt for m in asks)
+        or any(s < first_cmt for label, s, _ in matches if label == "NEG_LEAD_COND")
+    )
+    # "9:30 I will meet with the weekend team": an agenda or an itinerary line.
+    agenda = "NEG_AGENDA" in labels
+    j.contingent = waits
+    j.veto_commitment = (question or only_purpose or agenda) or bool(
         {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_COURTESY_CMT", "NEG_PLAN"} & labels
     )
-    j.block_commitment = "NEG_PLAN" in labels
+    j.block_commitment = "NEG_PLAN" in labels or agenda
     if cmt and not question:
-        blocked = {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_PLAN"} & labels
+        blocked = {
+            "NEG_HEDGE",
+            "NEG_NOT",
+            "NEG_COND",
+            "NEG_PAST",
+            "NEG_PLAN",
+            "NEG_AGENDA",
+        } & labels
         courtesy_only = "NEG_COURTESY_CMT" in labels and not any(m[0] == "CMT_FIXED" for m in cmt)
         if courtesy_only:
             courtesy_starts = {s for label, s, _ in matches if label == "NEG_COURTESY_CMT"}
@@ -126,6 +198,20 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     if j.block_request:
         j.request = False
     return j
+
+
+def _writer_statement(words: list[str]) -> bool:
+    """ "I shall attend.", "9:30 I will meet with the team": the writer says what they
+    will do or be (a clock time, an interjection may lead)."""
+    core = [w for w in words if w not in (",", "-", ":", "*")]
+    while core and (core[0] in _LEADERS or _CLOCK.match(core[0])):
+        core = core[1:]
+    return len(core) >= 2 and core[0] in ("i", "we") and core[1] in _WRITER_VERBS
+
+
+def _guess(text: str) -> bool:
+    """ "we may have to go to an outside printer": a guess at what is needed."""
+    return _GUESS.search(text) is not None
 
 
 def _broadcast_instruction(words: list[str]) -> bool:
@@ -214,7 +300,10 @@ FEATURE_PREFIX = "xxf"
 # Cues that only block (their sentences are decided by the rules whatever the classifier
 # says); kept out of its input so a classifier trained before they existed reads the
 # same tokens.
-NOT_FEATURES = frozenset(["NEG_PLAN", "NEG_PURPOSE", "NEG_OFFER", "NEG_PRESENCE"])
+NOT_FEATURES = frozenset(
+    ["NEG_PLAN", "NEG_PURPOSE", "NEG_OFFER", "NEG_PRESENCE", "REQ_STATUS", "NEG_CHAT_Q",
+     "NEG_AGENDA", "NEG_LEAD_COND", "NEG_OFFER_IF", "NEG_ACCEPT"]
+)  # fmt: skip
 
 
 def feature_tokens(

@@ -25,6 +25,9 @@ CUES = (
     "block_request",
     "block_commitment",
     "courtesy_question",
+    "sure_ask",
+    "addressed_other",
+    "contingent",
 )
 
 
@@ -62,9 +65,12 @@ class Thresholds:
         """(is request, is commitment, firm request, firm commitment); a firm finding is
         always a finding."""
         firm_req, firm_cmt = self.decide(j, p_req, p_cmt, p_task)
-        is_req = firm_req or (p_req >= self.broad_request and not j.courtesy_question)
+        is_req = firm_req or (
+            (p_req >= self.broad_request or j.sure_ask) and not j.courtesy_question
+        )
         is_cmt = firm_cmt or (
-            p_cmt >= self.broad_commitment and not (j.veto_commitment or j.block_commitment)
+            (p_cmt >= self.broad_commitment or (j.contingent and j.commitment))
+            and not (j.veto_commitment or j.block_commitment)
         )
         if not (is_req or is_cmt) and p_task >= self.broad_task:
             if p_req >= p_cmt and not j.courtesy_question:
@@ -75,24 +81,35 @@ class Thresholds:
 
     def decide(self, j: Any, p_req: float, p_cmt: float, p_task: float) -> tuple[bool, bool]:
         """(is request, is commitment) for one sentence's judgement and scores."""
-        is_req = not j.block_request and (
-            (j.request and p_req >= self.request_rule_floor)
-            or (
-                p_req >= self.request_alone
-                and not j.veto_request
-                and not _vetoed_promise(j, p_req, p_cmt)
+        # A status chase is an ask however low it scores; an ask put by name to someone
+        # else is not the reader's.
+        is_req = (
+            not j.block_request
+            and not j.addressed_other
+            and (
+                (j.request and (p_req >= self.request_rule_floor or j.sure_ask))
+                or (
+                    p_req >= self.request_alone
+                    and not j.veto_request
+                    and not _vetoed_promise(j, p_req, p_cmt)
+                )
             )
         )
-        is_cmt = not j.block_commitment and (
+        # A promise that waits on the reader or on an event is reported, not firm.
+        is_cmt = not (j.block_commitment or j.contingent) and (
             (j.commitment and p_cmt >= self.commitment_rule_floor)
             or (p_cmt >= self.commitment_alone and not j.veto_commitment)
         )
         if not (is_req or is_cmt) and p_task >= self.task_alone:
             # Sure it is a task, unsure which kind: the kind the rules found (a hedge or
             # a report the rules found nothing in stays out).
-            if j.request and not j.block_request and (p_req >= p_cmt or not j.commitment):
+            if (
+                j.request
+                and not (j.block_request or j.addressed_other)
+                and (p_req >= p_cmt or not j.commitment)
+            ):
                 is_req = True
-            elif j.commitment and not j.block_commitment:
+            elif j.commitment and not (j.block_commitment or j.contingent):
                 is_cmt = True
         return is_req, is_cmt
 

@@ -35,7 +35,10 @@ pytestmark = [
 # fine-tuned from en_core_web_sm, 3 epochs, seed 0): all findings, parakweet all 0.896 /
 # heldout 0.810, lin 0.873 / 0.732, commitments request 0.786 / 0.723 (26 positives held
 # out), commitment 0.791; firm findings, parakweet heldout 0.726, commitments commitment
-# 0.809.
+# 0.809 before rules version 2 and 0.759 since: the corpus counts a promise that waits on
+# the reader or an event ("tell me which deals and we'll take care of it", "once the
+# database is set up we will ...") as a commitment; the digest's readers judged them
+# noise, so they are findings, not firm (all commitments' F1 is unchanged, 0.791).
 FLOORS = [
     ("parakweet", "all", "request", 0.87),
     ("parakweet", "heldout", "request", 0.79),
@@ -45,7 +48,7 @@ FLOORS = [
     ("commitments", "all", "commitment", 0.76),
     ("commitments", "heldout", "request", 0.69),
     ("parakweet", "heldout", "firm request", 0.70),
-    ("commitments", "all", "firm commitment", 0.78),
+    ("commitments", "all", "firm commitment", 0.74),
 ]
 # The digest quotes firm requests to the user: precision floors (corpus, part, P floor).
 # Measured: 0.843, 0.907, 0.944.

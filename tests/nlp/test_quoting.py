@@ -63,6 +63,39 @@ CASES = [
         "Send me the list",
     ),
     (
+        "lotus reply header on one line",
+        'Fine by me.\n\n"Dana Example" <dana@example.com> on 04/26/2001 08:15 PM\n'
+        "To: Sam Example/HOU/ACME@ACME\ncc:\nSubject: Re: lease\n\nCan you send the lease?",
+        "Fine by me.",
+        "send the lease",
+    ),
+    (
+        "lotus reply header on one line, notes address, no fields after",
+        "Agreed.\n\nDana Example/HOU/ACME@ACME on 04/26/2001 08:15:33 AM\n\n"
+        "Could you call the bank?",
+        "Agreed.",
+        "call the bank",
+    ),
+    (
+        "lotus reply header in columns",
+        "See you there.\n\n\n"
+        '                    "Example, Dana"\n'
+        "                    <dana.example@e        To:     Sam Example/ACME@ACME\n"
+        "                    xample.com>            cc:\n"
+        "                                           Subject:     RE: Lunch\n"
+        "                    02/06/02\n"
+        "                    03:15 PM\n\n"
+        "Has anyone booked the table yet?",
+        "See you there.",
+        "booked the table",
+    ),
+    (
+        "a date and time in the writer's own sentence stays",
+        "We spoke on 04/26/2001 08:15 PM\nand I will send the notes.",
+        "I will send the notes",
+        "Original",
+    ),
+    (
         "dash signature",
         "I'll call you tomorrow.\n-- \nSam Example\nCall me: +1 555 0100",
         "I'll call you tomorrow.",
