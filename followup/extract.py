@@ -20,7 +20,7 @@ at a time to find the one that did it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,7 +95,7 @@ def _analyse_all(
         pending = store.pending_analysis(BATCH)
         if not pending:
             break
-        results, names, failed = _analyse(pipe, pending, config)
+        results, names, failed = _analyse(pipe, pending, config, store)
         report.findings += store.save_findings(
             results, names, analysed_by=what.identity, judged_by=what.thresholds_id
         )
@@ -131,7 +131,7 @@ def _reanalyse(
         batch = store.stale_analysis(what.identity, since, BATCH)
         if not batch:
             break
-        results, names, bad = _analyse(pipe, batch, config)
+        results, names, bad = _analyse(pipe, batch, config, store)
         store.save_findings(results, names, analysed_by=what.identity, judged_by=what.thresholds_id)
         report.reanalysed += len(batch)
         failed += bad
@@ -176,12 +176,13 @@ def _rejudge(store: Store, what: Any) -> int:
 
 
 def _analyse(
-    pipe: Any, pending: Sequence[PendingText], config: Config
+    pipe: Any, pending: Sequence[PendingText], config: Config, store: Store
 ) -> tuple[list[tuple[int, tuple[Any, ...]]], dict[str, str], int]:
     """Findings per message pk and names read in the mail; a failing batch is retried
     one message at a time. Returns (results, names, messages that failed)."""
+    people = store.participants_of([p.pk for p in pending])
     try:
-        whole, whole_names = _analyse_batch(pipe, pending, config)
+        whole, whole_names = _analyse_batch(pipe, pending, config, people)
         return whole, whole_names, 0
     except Exception:
         logger.debug("a batch of %d failed; retrying one message at a time", len(pending))
@@ -190,7 +191,7 @@ def _analyse(
     failed = 0
     for p in pending:
         try:
-            one, found = _analyse_batch(pipe, [p], config)
+            one, found = _analyse_batch(pipe, [p], config, people)
         except Exception as e:
             # The pk only: the exception's text may quote the mail.
             logger.warning("analysis failed for message %d (%s)", p.pk, e.__class__.__name__)
@@ -203,12 +204,30 @@ def _analyse(
     return results, names, failed
 
 
+def reader_names(config: Config) -> tuple[str, ...]:
+    """The owner's names as mail greets them: the configured name and the words of their
+    addresses ("dana.lee@" is Dana Lee), so an ask put by name to someone else is seen."""
+    import re
+
+    words = [config.me.name] if config.me.name else []
+    for address in config.me.addresses:
+        local = " ".join(w for w in re.split(r"[._\-+]+", address.split("@", 1)[0]) if len(w) > 1)
+        if local:
+            words.append(local)
+    return tuple(words)
+
+
 def _analyse_batch(
-    pipe: Any, pending: Sequence[PendingText], config: Config
+    pipe: Any,
+    pending: Sequence[PendingText],
+    config: Config,
+    people: Mapping[int, Sequence[tuple[str, str]]],
 ) -> tuple[list[tuple[int, tuple[Any, ...]]], dict[str, str]]:
-    from nlp.findings import TextItem
+    from nlp.findings import PersonMention, TextItem
     from nlp.people import name_for_address
 
+    me = set(config.me.addresses)
+    readers = reader_names(config)
     items = [
         TextItem(
             text=p.excerpt,
@@ -216,6 +235,14 @@ def _analyse_batch(
             from_me=p.from_me,
             tz=config.me.timezone,
             sender_name=p.from_name,
+            # Whom the thread is between, and who reads it: an ask put by name to one of
+            # the others is theirs to answer, not the owner's.
+            correspondents=tuple(
+                PersonMention(name, email)
+                for email, name in people.get(p.pk, ())
+                if email not in me
+            ),
+            reader_names=() if p.from_me else readers,
         )
         for p in pending
     ]

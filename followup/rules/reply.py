@@ -18,11 +18,12 @@ MAX_RECIPIENTS = 5
 
 
 def _direct(state: PlanningState, m: Msg) -> bool:
-    """Asked of me: I'm the one recipient, or one of a few and named in the opening."""
+    """Asked of me: I'm in To, one of a few recipients. An ask put by name to one of the
+    others is no firm finding (nlp reads whom an ask addresses), so a few recipients need
+    not open with my name."""
     if not any(state.is_me(e) for e in m.to):
         return False
-    recipients = len(m.to) + len(m.cc)
-    return recipients == 1 or (recipients <= MAX_RECIPIENTS and m.names_me)
+    return len(m.to) + len(m.cc) <= MAX_RECIPIENTS
 
 
 def plan_reply(

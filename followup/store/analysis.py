@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from followup.store.base import StoreBase
 from followup.store.chunks import chunks
-from followup.store.handles import A, F, M
+from followup.store.handles import A, F, M, P
 from nlp.findings import Finding
 
 
@@ -57,6 +57,18 @@ class AnalysisStore(StoreBase):
                 PendingText(r.id, r.excerpt, r.date, r.from_me, r.from_name, r.from_email)
                 for r in rows
             ]
+
+    def participants_of(self, pks: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """``{message pk: [(email, name), ...]}``: everyone on each message's headers."""
+        out: dict[int, list[tuple[str, str]]] = {}
+        with self.begin() as conn:
+            for chunk in chunks(sorted(set(pks))):
+                rows = conn.execute(
+                    select(P.c.message_pk, P.c.email, P.c.name).where(P.c.message_pk.in_(chunk))
+                )
+                for pk, email, name in rows:
+                    out.setdefault(pk, []).append((email, name or ""))
+        return out
 
     def save_findings(
         self,

@@ -108,7 +108,9 @@ def test_people_i_write_to_come_before_strangers():
     assert title(nudges[0]) == "Reply to Dana Lee"
 
 
-def test_ask_to_a_few_people_is_mine_only_when_it_names_me():
+def test_ask_to_a_few_people_is_mine_without_naming_me():
+    """An ask put by name to another of the few is no firm finding (nlp's addressees), so
+    the firm asks left to a few people, named or not, are mine to answer."""
     to = [ME, "bob@example.com"]
     vague = msg("dana@acme.example", to, NOW - timedelta(days=6), findings=(ask("Can you check?"),))
     named = msg(
@@ -118,5 +120,14 @@ def test_ask_to_a_few_people_is_mine_only_when_it_names_me():
         findings=(ask("Can you check?"),),
         names_me=True,
     )
-    nudges = kinds(plan(state(thread(vague), thread(named)), NOW, RULES, MY), "reply")
-    assert [n.person.email for n in nudges] == ["raj@beta.example"]
+    cc_only = msg(
+        "lee@beta.example",
+        "bob@example.com",
+        NOW - timedelta(days=6),
+        findings=(ask("Can you check?"),),
+        cc=(ME,),
+    )
+    nudges = kinds(
+        plan(state(thread(vague), thread(named), thread(cc_only)), NOW, RULES, MY), "reply"
+    )
+    assert sorted(n.person.email for n in nudges) == ["dana@acme.example", "raj@beta.example"]

@@ -116,7 +116,8 @@ def test_a_name_is_never_a_fragment_of_an_address():
         return str(title_of(kinds(plan(state(thread(m)), NOW, RULES, MY), "reply")[0]))
 
     assert title("stp@acme.example") == "Reply to stp@acme.example"
-    assert title("info@acme.example") == "Reply to info@acme.example"
+    info = msg("info@acme.example", ME, NOW - timedelta(days=4), findings=(ask("Can you?"),))
+    assert kinds(plan(state(thread(info)), NOW, RULES, MY), "reply") == []  # a role address
     assert title("dana.lee@acme.example") == "Reply to Dana Lee"
     assert title("raj@acme.example") == "Reply to Raj"
     assert name_from_address("b11354@kimo.example") == "b11354@kimo.example"
