@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from followup import wording
+
 TZ = ZoneInfo("America/Chicago")
 OWNER = "kam.keiser@enron.com"
 JUDGED_DAYS = ("2002-01-22", "2002-02-05")
@@ -229,7 +231,12 @@ def main() -> int:
                         shown_judged[day].append(j)
                         break
                 listing.append(
-                    (n.kind, n.person.email if n.person else "", label, f"{n.score:5.1f} {n.title}")
+                    (
+                        n.kind,
+                        n.person.email if n.person else "",
+                        label,
+                        f"{n.score:5.1f} {wording.title(n, TZ)}",
+                    )
                 )
             if args.show:
                 by_key = {o.nudge.key: o for o in shown}
