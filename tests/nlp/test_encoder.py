@@ -154,3 +154,41 @@ def test_a_truncated_graph_falls_back_to_the_textcat(
     pipe = load_pipeline("auto")
     assert "encoder" not in pipe.name and "textcat" in pipe.name
     assert "sentence encoder not loaded" in caplog.text
+
+
+class RecordingEncoder:
+    """Scores every sentence as a sure ask, and keeps what it was given."""
+
+    def __init__(self) -> None:
+        from nlp.thresholds import Thresholds
+
+        self.seen: list[str] = []
+        self.thresholds = Thresholds(request_alone=0.5, broad_request=0.5)
+
+    def score(self, texts: list[str]) -> list[tuple[float, float, float]]:
+        self.seen.extend(texts)
+        return [(0.99, 0.0, 0.99)] * len(texts)
+
+
+def test_the_cascade_scores_only_the_sentences_that_may_ask_or_promise() -> None:
+    import nlp
+    from nlp.components import plausible
+    from nlp.pipeline import load_pipeline
+    from nlp.rules import Judgement
+
+    assert not plausible(Judgement(), ["the", "report", "is", "attached", "."], [])
+    assert plausible(Judgement(), ["send", "it", "tomorrow", "?"], [])
+    pipe = load_pipeline("rules")
+    component = pipe.nlp.get_pipe("followup_findings")
+    text = "The weather in Boston was lovely all summer.\n\nCould the deck go out today?"
+    for cascade, seen in ((True, 1), (False, 2)):
+        encoder = RecordingEncoder()
+        component.set_encoder(encoder)
+        component.cascade = cascade
+        component.scored = component.skipped = 0
+        (ex,) = pipe.extract_many([nlp.TextItem(text)], people=False)
+        assert len(encoder.seen) == seen and "Could the deck go out today?" in encoder.seen
+        assert (component.scored, component.skipped) == (seen, 2 - seen)
+        # A sentence the cascade passes over makes no finding, whatever the model says.
+        found = {f.text for f in ex.findings}
+        assert ("The weather in Boston was lovely all summer." in found) is not cascade
