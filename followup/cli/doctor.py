@@ -69,6 +69,11 @@ def doctor(app: AppContext, json_: bool) -> None:
         click.echo(f"database:  {report['database']} ({report['messages']} messages)")
         click.echo(f"schema:    {_schema_line(report)}")
         click.echo(f"nlp:       {report['nlp_pipeline']}")
+        if report.get("analysed_back_to"):
+            click.echo(
+                f"history:   analysed back to {report['analysed_back_to']} "
+                "(older mail a slice per run; `followup run --analyse-all` for all now)"
+            )
         for warning in report["warnings"]:
             click.echo(warning)
         # Folder names and errors come from servers: clean lines only.
@@ -102,6 +107,9 @@ def _schema_report(url: str) -> dict[str, Any]:
             }
         # A store never opened has no tables yet: it holds no messages.
         out["messages"] = store.count_messages() if out["schema_version"] else 0
+        current = out["schema_version"] and not out["migrations_pending"]
+        back_to = store.analysed_back_to() if current else None
+        out["analysed_back_to"] = back_to.strftime("%Y-%m") if back_to else None
     except SQLAlchemyError as e:
         where = store.engine.url.render_as_string(hide_password=True)
         raise StoreError(f"Cannot open the database {where}: {e.args[0] if e.args else e}") from e
