@@ -26,6 +26,7 @@ at a time to find the one that did it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,8 +39,10 @@ from followup.store.store import PendingText, Store
 logger = logging.getLogger(__name__)
 
 BATCH = 256
-# Older pending mail (outside the planning window) analysed per run.
+# Older pending mail (outside the planning window) analysed per run: at most this many
+# messages, and no new batch started after this many seconds of it (a cron run stays short).
 BACKFILL_PER_RUN = 2000
+BACKFILL_SECONDS = 15.0
 # Messages judged again per transaction (no model: cheap).
 JUDGE_BATCH = 2000
 
@@ -78,7 +81,6 @@ def extract_pending(
     recent = store.count_pending_analysis(since) if since is not None else pending
     older = pending - recent
     budget = older if analyse_all or since is None else min(older, BACKFILL_PER_RUN)
-    report.backlog = older - budget
     total = recent + budget
     stale = store.count_stale_analysis(what.identity, since) if since else 0
     if total or stale:
@@ -91,9 +93,11 @@ def extract_pending(
             # is what analyses, so it is what the mail is compared with.
             what = loaded
             stale = store.count_stale_analysis(what.identity, since)
-        _analyse_all(store, config, pipe, what, report, total, progress, since)
+        deadline = None if analyse_all else (recent, BACKFILL_SECONDS)
+        _analyse_all(store, config, pipe, what, report, total, progress, since, deadline)
         if stale and since is not None:
             _reanalyse(store, config, pipe, what, since, report, stale, progress)
+    report.backlog = max(0, older - max(0, report.analysed - recent))
     report.rejudged = _rejudge(store, what)
     return report
 
@@ -107,10 +111,17 @@ def _analyse_all(
     total: int,
     progress: Callable[[str, int, int], None] | None,
     since: datetime | None = None,
+    deadline: tuple[int, float] | None = None,
 ) -> None:
     """``total`` pending messages: without ``since`` oldest first; with it the mail
-    since then newest first, then the older mail newest first."""
+    since then newest first, then the older mail newest first. ``deadline`` (messages,
+    seconds): after the first ``messages``, no batch starts once ``seconds`` have gone."""
+    started: float | None = None
     while report.analysed < total:
+        if deadline is not None and since is not None and report.analysed >= deadline[0]:
+            started = started if started is not None else time.monotonic()
+            if time.monotonic() - started > deadline[1]:
+                break
         limit = min(BATCH, total - report.analysed)
         if since is None:
             pending = store.pending_analysis(limit)

@@ -94,3 +94,14 @@ def test_analyse_all_on_a_first_run_leaves_no_backlog(
     report = run(config, "--analyse-all")
     assert report["analysed"] == 8 and report["analysis_backlog"] == 0
     assert report["nudges"]["open"] >= 1
+
+
+def test_the_history_slice_stops_at_its_time_budget(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No time at all for history: the recent mail only, the rest left for later runs.
+    monkeypatch.setattr(followup.extract, "BACKFILL_SECONDS", -1.0)
+    report = run(config)
+    assert report["analysed"] == 3 and report["analysis_backlog"] == 5
+    assert analysed_days(config) == RECENT_DAYS
+    assert run(config, "--analyse-all")["analysis_backlog"] == 0
