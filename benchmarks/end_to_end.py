@@ -117,7 +117,7 @@ def bench(work: Path, size: int, pipeline: str, maildir: Path) -> dict[str, floa
     first = json.loads(out.strip().splitlines()[-1])
     first["wall"] = wall
     first["startup"] = wall - first["sync"] - first["analysis"] - first["plan"]
-    _, out, _ = child(BARE, str(work / f"{name}.db"), PIPELINES[pipeline], "1000")
+    _, out, _ = child(BARE, str(work / f"{name}.db"), PIPELINES[pipeline], "300")
     bare = json.loads(out)
     backfill = first["analysed"] / first["analysis"] if first["analysis"] else float("nan")
     # 50 new messages arrive (the generator's next ones, dated just before now).
