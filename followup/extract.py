@@ -11,6 +11,12 @@ name the message and the sentence, never a finding's row, so a done or snoozed n
 stays so when the new pipeline finds the same thing. When only the thresholds changed,
 the stored scores are judged again (nlp.thresholds.rejudge): no model is loaded.
 
+What can matter first: given ``now``, the pending mail inside the planning window (the
+only mail that can still make a nudge) is analysed first, newest first, all of it; the
+older history after it, newest first, at most ``BACKFILL_PER_RUN`` messages a run (all
+of it with ``analyse_all``), so a first run on years of mail ends with a digest soon and
+later runs work back through the history.
+
 One message never stops the others: whatever its text does to the pipeline (any
 exception), the message is marked analysed with no findings, counted, and logged by its
 row number only (its text may be anyone's mail). A batch that fails is retried one text
@@ -20,6 +26,7 @@ at a time to find the one that did it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +39,10 @@ from followup.store.store import PendingText, Store
 logger = logging.getLogger(__name__)
 
 BATCH = 256
+# Older pending mail (outside the planning window) analysed per run: at most this many
+# messages, and no new batch started after this many seconds of it (a cron run stays short).
+BACKFILL_PER_RUN = 2000
+BACKFILL_SECONDS = 15.0
 # Messages judged again per transaction (no model: cheap).
 JUDGE_BATCH = 2000
 
@@ -42,6 +53,7 @@ class ExtractReport:
 
     analysed: int = 0
     findings: int = 0
+    backlog: int = 0  # older messages left for the next runs
     failed: int = 0
     reanalysed: int = 0  # recent messages analysed again (another pipeline analysed them)
     rejudged: int = 0  # stored findings whose firm decision the new thresholds changed
@@ -54,15 +66,22 @@ def extract_pending(
     now: datetime | None = None,
     pipeline: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
+    analyse_all: bool = False,
 ) -> ExtractReport:
-    """Analyse every pending message; with ``now``, analyse again the recent mail another
-    pipeline analysed and judge again what other thresholds judged (module docstring)."""
+    """Analyse the pending messages; with ``now``, the recent ones first and a bounded
+    slice of the older ones (all with ``analyse_all``), analyse again the recent mail
+    another pipeline analysed and judge again what other thresholds judged (module
+    docstring). Without ``now``, every pending message."""
     from nlp.pipeline import installed
 
     report = ExtractReport()
     what = getattr(pipeline, "installed", None) or installed(config.nlp.pipeline)
     since = now - planning_window(config.rules) if now is not None else None
-    total = store.count_pending_analysis()
+    pending = store.count_pending_analysis()
+    recent = store.count_pending_analysis(since) if since is not None else pending
+    older = pending - recent
+    budget = older if analyse_all or since is None else min(older, BACKFILL_PER_RUN)
+    total = recent + budget
     stale = store.count_stale_analysis(what.identity, since) if since else 0
     if total or stale:
         import nlp
@@ -74,9 +93,11 @@ def extract_pending(
             # is what analyses, so it is what the mail is compared with.
             what = loaded
             stale = store.count_stale_analysis(what.identity, since)
-        _analyse_all(store, config, pipe, what, report, total, progress)
+        deadline = None if analyse_all else (recent, BACKFILL_SECONDS)
+        _analyse_all(store, config, pipe, what, report, total, progress, since, deadline)
         if stale and since is not None:
             _reanalyse(store, config, pipe, what, since, report, stale, progress)
+    report.backlog = max(0, older - max(0, report.analysed - recent))
     report.rejudged = _rejudge(store, what)
     return report
 
@@ -89,10 +110,24 @@ def _analyse_all(
     report: ExtractReport,
     total: int,
     progress: Callable[[str, int, int], None] | None,
+    since: datetime | None = None,
+    deadline: tuple[int, float] | None = None,
 ) -> None:
-    """New mail, oldest first."""
-    while total:
-        pending = store.pending_analysis(BATCH)
+    """``total`` pending messages: without ``since`` oldest first; with it the mail
+    since then newest first, then the older mail newest first. ``deadline`` (messages,
+    seconds): after the first ``messages``, no batch starts once ``seconds`` have gone."""
+    started: float | None = None
+    while report.analysed < total:
+        if deadline is not None and since is not None and report.analysed >= deadline[0]:
+            started = started if started is not None else time.monotonic()
+            if time.monotonic() - started > deadline[1]:
+                break
+        limit = min(BATCH, total - report.analysed)
+        if since is None:
+            pending = store.pending_analysis(limit)
+        else:
+            pending = store.pending_analysis(limit, since=since, newest_first=True)
+            pending = pending or store.pending_analysis(limit, newest_first=True)
         if not pending:
             break
         results, names, failed = _analyse(pipe, pending, config, store)

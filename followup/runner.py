@@ -29,6 +29,7 @@ class RunReport:
     analysis_failed: int = 0  # messages whose text made the NLP fail (marked, no findings)
     reanalysed: int = 0  # recent messages analysed again: the pipeline changed
     rejudged: int = 0  # stored findings whose firm decision changed: the thresholds did
+    backlog: int = 0  # older messages left for later runs (analysis goes newest first)
     plan_failed: int = 0  # candidate nudges a rule failed on (dropped)
     nudges: list[Nudge] = field(default_factory=list)
     plan: PlanResult | None = None
@@ -87,6 +88,7 @@ def run_once(
     progress: Progress | None = None,
     pipeline: Any = None,
     openers: SourceOpeners = REGISTRY,
+    analyse_all: bool = False,
 ) -> RunReport:
     """sync -> extract -> plan (-> deliver). Safe to rerun at any time.
 
@@ -99,7 +101,10 @@ def run_once(
             report.sources = sync_all(store, config, now, progress=progress, openers=openers)
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
-        extracted = extract_pending(store, config, now=now, pipeline=pipeline, progress=progress)
+        extracted = extract_pending(
+            store, config, now=now, pipeline=pipeline, progress=progress, analyse_all=analyse_all
+        )
+        report.backlog = extracted.backlog
         report.analysed, report.findings = extracted.analysed, extracted.findings
         report.analysis_failed = extracted.failed
         report.reanalysed, report.rejudged = extracted.reanalysed, extracted.rejudged

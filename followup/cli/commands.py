@@ -244,10 +244,17 @@ def emit_digest(
 @click.command()
 @click.option("--no-send", is_flag=True, help="Do everything but send the digest email.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something failed.")
+@click.option(
+    "--analyse-all",
+    is_flag=True,
+    help="Analyse all the older mail now (by default a slice of it per run, newest first).",
+)
 @now_option
 @json_option
 @pass_app
-def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bool) -> None:
+def run(
+    app: AppContext, no_send: bool, quiet: bool, analyse_all: bool, now_: str | None, json_: bool
+) -> None:
     """Run one full cycle: sync, analyse, plan, and send the digest if due.
 
     This is the command for cron or a systemd timer (see contrib/).
@@ -266,7 +273,14 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
         with cycle_lock(cfg.home, lambda: app.store) as store:
             warn_if_exposed(app)  # by the run that does the work, not the one turned away
             with progress_reporter(not (json_ or quiet)) as progress:
-                report = run_once(cfg, now=now, store=store, deliver=not no_send, progress=progress)
+                report = run_once(
+                    cfg,
+                    now=now,
+                    store=store,
+                    deliver=not no_send,
+                    progress=progress,
+                    analyse_all=analyse_all,
+                )
     except LockedError as e:
         click.echo(str(e), err=True)
         return
@@ -279,6 +293,7 @@ def run(app: AppContext, no_send: bool, quiet: bool, now_: str | None, json_: bo
                 {
                     "sources": [s.to_dict() for s in report.sources],
                     "analysed": report.analysed,
+                    "analysis_backlog": report.backlog,
                     "findings": report.findings,
                     "analysis_failed": report.analysis_failed,
                     "planning_failed": report.plan_failed,

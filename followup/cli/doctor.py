@@ -77,6 +77,11 @@ def doctor(app: AppContext, json_: bool) -> None:
         click.echo(f"database:  {report['database']} ({report['messages']} messages)")
         click.echo(f"schema:    {_schema_line(report)}")
         click.echo(f"nlp:       {report['nlp_pipeline']}")
+        if report.get("analysed_back_to"):
+            click.echo(
+                f"history:   analysed back to {report['analysed_back_to']} "
+                "(older mail a slice per run; `followup run --analyse-all` for all now)"
+            )
         for warning in report["warnings"]:
             click.echo(warning)
         # Folder names and errors come from servers: clean lines only.

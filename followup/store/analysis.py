@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from followup.store.base import StoreBase
 from followup.store.chunks import chunks
@@ -44,13 +44,20 @@ class AnalysisStore(StoreBase):
 
     # -- NLP -----------------------------------------------------------------------
 
-    def pending_analysis(self, limit: int) -> list[PendingText]:
-        """Messages not yet analysed, oldest first, automated mail excluded."""
+    def pending_analysis(
+        self, limit: int, *, since: datetime | None = None, newest_first: bool = False
+    ) -> list[PendingText]:
+        """Messages not yet analysed (dated ``since`` or later, if given), oldest first
+        or newest first, automated mail excluded."""
+        where: list[ColumnElement[bool]] = [M.c.analysed.is_(False), M.c.automated.is_(None)]
+        if since is not None:
+            where.append(M.c.date >= since)
+        order = (M.c.date.desc(), M.c.id.desc()) if newest_first else (M.c.id,)
         with self.begin() as conn:
             rows = conn.execute(
                 select(M.c.id, M.c.excerpt, M.c.date, M.c.from_me, M.c.from_name, M.c.from_email)
-                .where(M.c.analysed.is_(False), M.c.automated.is_(None))
-                .order_by(M.c.id)
+                .where(*where)
+                .order_by(*order)
                 .limit(limit)
             )
             return [
@@ -119,15 +126,21 @@ class AnalysisStore(StoreBase):
                 conn.execute(update(A).where(A.c.email == email, A.c.name == "").values(name=name))
         return sum(1 for r in rows if r["firm"])
 
-    def count_pending_analysis(self) -> int:
+    def count_pending_analysis(self, since: datetime | None = None) -> int:
+        where: list[ColumnElement[bool]] = [M.c.analysed.is_(False), M.c.automated.is_(None)]
+        if since is not None:
+            where.append(M.c.date >= since)
         with self.begin() as conn:
-            return int(
-                conn.execute(
-                    select(func.count())
-                    .select_from(M)
-                    .where(M.c.analysed.is_(False), M.c.automated.is_(None))
-                ).scalar_one()
-            )
+            return int(conn.execute(select(func.count()).select_from(M).where(*where)).scalar_one())
+
+    def analysed_back_to(self) -> datetime | None:
+        """The date of the newest message not yet analysed (automated mail aside), or
+        None when every message is: analysis goes newest first, so the mail after it is
+        analysed and from it back not (yet)."""
+        with self.begin() as conn:
+            return conn.execute(  # type: ignore[no-any-return]
+                select(func.max(M.c.date)).where(M.c.analysed.is_(False), M.c.automated.is_(None))
+            ).scalar_one()
 
     def _stale(self, analysed_by: str, since: datetime) -> Any:
         """Analysed mail since ``since`` that another pipeline analysed."""

@@ -113,6 +113,9 @@ class Store(MailStore, ThreadStore, AnalysisStore, PeopleStore, DigestStore):
                 }
             # A store never opened has no tables yet: it holds no messages.
             out["messages"] = self.count_messages() if out["schema_version"] else 0
+            current = out["schema_version"] and not out["migrations_pending"]
+            back_to = self.analysed_back_to() if current else None
+            out["analysed_back_to"] = back_to.strftime("%Y-%m") if back_to else None
         except SQLAlchemyError as e:
             where = self.engine.url.render_as_string(hide_password=True)
             raise StoreError(

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -214,7 +215,10 @@ def test_run_as_a_real_subprocess(config):
 
 def test_every_command_has_help():
     runner = CliRunner()
-    for name, cmd in cli.commands.items():
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        cmd = cli.get_command(ctx, name)
+        assert cmd is not None, name
         r = runner.invoke(cli, [name, "--help"])
         assert r.exit_code == 0, name
         assert cmd.help and len(cmd.help.splitlines()[0]) < 80, name

