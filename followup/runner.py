@@ -63,7 +63,7 @@ def plan_now(
     )
     from dataclasses import replace
 
-    from followup.learning import stopped_pairs
+    from followup.store.learning import stopped_pairs
 
     state = replace(state, stopped=frozenset(stopped_pairs(store)))
     nudges = plan(state, now, config.rules, config.me, failures)

@@ -102,7 +102,7 @@ class PlanningState:
     contacts: dict[str, Contact] = field(default_factory=dict)
     meetings: tuple[Meeting, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
-    # (kind, address) pairs the user stopped by dismissing them twice (followup.learning).
+    # (kind, address) pairs the user stopped by dismissing them twice (followup.store.learning).
     stopped: frozenset[tuple[str, str]] = frozenset()
 
     def is_me(self, email: str) -> bool:

@@ -25,12 +25,13 @@ logger = logging.getLogger("followup")
 # the module; tests/followup/test_cli_lazy.py checks it is the command's own).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "auth": ("followup.cli.auth_command", "auth",
-             "Authorise followup to read an OAuth2 (Gmail, Microsoft 365) mail account."),
+             "Authorise followup to read an OAuth2 source (Gmail, Google, Microsoft 365)."),
     "daemon": ("followup.cli.daemon_command", "daemon",
                "Run the full cycle in a loop until stopped (SIGTERM or Ctrl-C)."),
     "demo": ("followup.cli.demo", "demo",
              "Run sync, analysis and planning on the bundled demo data and print the digest."),
-    "digest": ("followup.cli.commands", "digest", "Show the nudges due now, most urgent first."),
+    "digest": ("followup.cli.commands", "digest",
+               "Show the nudges due now: the top ones by score, grouped by section."),
     "dismiss": ("followup.cli.actions", "dismiss",
                 "Dismiss nudges that are not worth doing; they will not come back."),
     "doctor": ("followup.cli.doctor", "doctor",

@@ -301,8 +301,8 @@ def person(
         followup person "Dana Lee"
         followup person dana@example.com --allow reply
     """
-    from followup.learning import allow, stopped_pairs
     from followup.nudges import KIND_ORDER
+    from followup.store.learning import allow, stopped_pairs
     from followup.store.nudges import list_nudges
 
     now = parse_now(now_, app.config.me.tz)

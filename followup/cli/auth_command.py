@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 def auth(
     app: AppContext, name: str, no_browser: bool, timeout: float, port: int, no_verify: bool
 ) -> None:
-    """Authorise followup to read an OAuth2 source (Gmail, Microsoft 365, Google...).
+    """Authorise followup to read an OAuth2 source (Gmail, Google, Microsoft 365).
 
     NAME is a [[mail]] or [[calendar]] source that logs in with OAuth2 (for IMAP:
     auth = "xoauth2"; the Gmail API and Google Calendar sources, kind = "gmail" /

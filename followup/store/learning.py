@@ -12,11 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from followup.store import tables as t
+from followup.store.handles import N
 from followup.store.nudges import nudge_transaction
 from followup.store.store import Store
-
-N = t.NudgeRow.__table__  # type: ignore[attr-defined]
 
 STOP_AFTER = 2
 
