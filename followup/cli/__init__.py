@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("followup.cli.demo", "demo",
              "Run sync, analysis and planning on the bundled demo data and print the digest."),
     "digest": ("followup.cli.commands", "digest",
-               "Show the nudges due now: the top ones by score, grouped by section."),
+               "Show the nudges due now, the top scores first."),
     "dismiss": ("followup.cli.actions", "dismiss",
                 "Dismiss nudges that are not worth doing; they will not come back."),
     "doctor": ("followup.cli.doctor", "doctor",

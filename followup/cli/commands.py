@@ -158,7 +158,7 @@ def digest(
     no_plan: bool,
     now_: str | None,
 ) -> None:
-    """Show the nudges due now: the top ones by score, grouped by section.
+    """Show the nudges due now, the top scores first.
 
     As many as the email shows ([digest] max_items, caps, min_score); --all shows
     every one, --json lists every open nudge with its score.

@@ -47,7 +47,7 @@ def test_help_lists_every_command_and_imports_none_of_them() -> None:
     out, loaded = imported_by("--help")
     listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
     assert listed == sorted(COMMANDS)
-    assert "Show the nudges due now: the top ones by score, grouped by section." in out
+    assert "Show the nudges due now, the top scores first." in out
     assert loaded == []
 
 
