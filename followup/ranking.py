@@ -247,7 +247,7 @@ def choose(
             kept.extend(_rotate(group, cap, now))
         else:
             kept.extend(group[:cap])
-    kept = [o for o in kept if o.nudge.score >= min_score or o.nudge.kind == "before_meeting"]
+    kept = [o for o in kept if _passes(o.nudge, min_score)]
     kept.sort(key=lambda o: (-o.nudge.score, o.nudge.key))
     if max_items is not None:
         kept = kept[:max_items]
@@ -258,3 +258,11 @@ def select_shown(nudges: Sequence[OpenNudge], now: datetime, config: Config) -> 
     """What the email and ``followup digest`` show under ``config``'s [digest]."""
     d = config.digest
     return choose(nudges, now, max_items=d.max_items, caps=d.caps, min_score=d.min_score)
+
+
+def _passes(nudge: Nudge, min_score: float) -> bool:
+    """Over the floor; a meeting briefing always is, and so is a nudge planned before
+    the ranking (an upgraded store shows what it had until the next plan scores it)."""
+    if nudge.kind == "before_meeting" or "score_parts" not in nudge.extra:
+        return True
+    return nudge.score >= min_score

@@ -78,7 +78,7 @@ def write_event_batch(
 def drop_orphans(store: Store, source: str, start: datetime, end: datetime) -> int:
     """After a complete sync: delete the source's events in [start, end) of calendars
     that have no checkpoint (the source no longer has them). Only a store from before
-    calendar checkpoints (0007) holds such events: its first sync lists what is there."""
+    calendar checkpoints (0006) holds such events: its first sync lists what is there."""
     with store.begin() as conn:
         known = select(CCP.c.calendar).where(CCP.c.source == source)
         pks = conn.execute(

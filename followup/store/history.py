@@ -246,19 +246,19 @@ V0004_FINDING_COLUMNS = (
 # {"kind": "words", "title": ..., "reason": ...} (followup.nudges.Words).
 V0005_NUDGE_COLUMN = "facts TEXT"
 V0005_WORDS_KIND = "words"
-# -- 0007_calendar_checkpoints_and_web_links ---------------------------------------------
+# -- 0006_calendar_checkpoints_and_web_links ---------------------------------------------
 
-V0007 = MetaData()
+V0006 = MetaData()
 
 Table(
     "calendar_checkpoint",
-    V0007,
+    V0006,
     Column("source", String(), primary_key=True),
     Column("calendar", String(), primary_key=True),
     Column("state", Text(), nullable=False),
     _dt("updated_at", nullable=False),
 )
 
-V0007_MESSAGE_COLUMNS = ("web_link VARCHAR",)
-# Before 0007 the rules built Gmail links from X-GM-THRID; stored mail keeps its link.
-V0007_GMAIL_LINK = "https://mail.google.com/mail/#all/"
+V0006_MESSAGE_COLUMNS = ("web_link VARCHAR",)
+# Before 0006 the rules built Gmail links from X-GM-THRID; stored mail keeps its link.
+V0006_GMAIL_LINK = "https://mail.google.com/mail/#all/"

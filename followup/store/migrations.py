@@ -125,18 +125,18 @@ def _0005_nudge_facts(conn: Connection) -> None:
         )
 
 
-def _0007_calendar_checkpoints_and_web_links(conn: Connection) -> None:
+def _0006_calendar_checkpoints_and_web_links(conn: Connection) -> None:
     """Calendars sync incrementally with a checkpoint each; a message keeps the web link
     its source gave (the Gmail links the rules built before, for mail already stored)."""
-    history.V0007.create_all(conn, checkfirst=True)
-    for column in history.V0007_MESSAGE_COLUMNS:
+    history.V0006.create_all(conn, checkfirst=True)
+    for column in history.V0006_MESSAGE_COLUMNS:
         conn.execute(text(f"ALTER TABLE message ADD COLUMN {column}"))
     conn.execute(
         text(
             "UPDATE message SET web_link = :prefix || gmail_thread_id "
             "WHERE gmail_thread_id IS NOT NULL AND gmail_thread_id <> ''"
         ),
-        {"prefix": history.V0007_GMAIL_LINK},
+        {"prefix": history.V0006_GMAIL_LINK},
     )
 
 
@@ -146,7 +146,7 @@ STEPS: tuple[Step, ...] = (
     Step("0003_drop_unused_message_indexes", _0003_drop_unused_message_indexes),
     Step("0004_reanalysis", _0004_reanalysis),
     Step("0005_nudge_facts", _0005_nudge_facts),
-    Step("0007_calendar_checkpoints_and_web_links", _0007_calendar_checkpoints_and_web_links),
+    Step("0006_calendar_checkpoints_and_web_links", _0006_calendar_checkpoints_and_web_links),
 )
 
 SCHEMA_VERSION = len(STEPS)

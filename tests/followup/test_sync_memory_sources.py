@@ -293,7 +293,7 @@ def test_calendar_window_is_whole_days(now: datetime) -> None:
 def test_events_stored_before_calendar_checkpoints_leave_once_their_calendar_is_gone(
     tmp_path: Path, now: datetime
 ) -> None:
-    """A store from before 0007 holds events and no calendar checkpoints; a calendar it
+    """A store from before 0006 holds events and no calendar checkpoints; a calendar it
     has events of may be gone from the source by then (an .ics file removed)."""
     cfg, src = config(tmp_path), Sources(now)
     store = Store.open(cfg.database_url())

@@ -130,11 +130,11 @@ def test_an_earlier_schema_upgrades_to_exactly_a_fresh_one_and_keeps_every_row(d
         assert {tuple(m) for m in marks} == {(True, history.V0004_UNKNOWN_PIPELINE, None)}
         assert [tuple(f) for f in findings] == [(True, None, None, None, None)]
 
-        # 0007: the Gmail link the rules built before is the stored message's link now,
+        # 0006: the Gmail link the rules built before is the stored message's link now,
         # mail without a Gmail thread has none.
         with store.begin() as conn:
             links = dict(conn.execute(text("SELECT gmail_thread_id, web_link FROM message")).all())
-        assert links == {"1789": f"{history.V0007_GMAIL_LINK}1789", None: None}
+        assert links == {"1789": f"{history.V0006_GMAIL_LINK}1789", None: None}
 
         # The user's decisions, read back by the product itself.
         items = {
