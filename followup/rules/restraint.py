@@ -121,8 +121,11 @@ MIN_TWO_WAY_SHARE = 0.1
 
 
 def one_sided(c: Contact) -> bool:
-    total = len(c.received) + len(c.sent)
-    return total == 0 or min(len(c.received), len(c.sent)) / total < MIN_TWO_WAY_SHARE
+    """Nearly all of it one way (a feed, or mail they never answer); a meeting together
+    is an exchange both ways."""
+    total = len(c.received) + len(c.sent) + len(c.met)
+    two_way = min(len(c.received), len(c.sent)) + len(c.met)
+    return total == 0 or two_way / total < MIN_TWO_WAY_SHARE
 
 
 def burst(c: Contact) -> bool:

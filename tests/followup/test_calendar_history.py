@@ -19,12 +19,14 @@ NOW = datetime(2026, 3, 17, 13, 30, tzinfo=UTC)
 ME = "penny@example.com"
 
 
-def vevent(uid: str, start: datetime, summary: str, who: str = "lee@corp.test") -> str:
+def vevent(
+    uid: str, start: datetime, summary: str, who: str = "lee@corp.test", cn: str = "Lee Chen"
+) -> str:
     return (
         f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\n"
         f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\n"
         f"SUMMARY:{summary}\r\nORGANIZER:mailto:{ME}\r\n"
-        f"ATTENDEE;CN=Lee Chen;PARTSTAT=ACCEPTED:mailto:{who}\r\nEND:VEVENT\r\n"
+        f"ATTENDEE;CN={cn};PARTSTAT=ACCEPTED:mailto:{who}\r\nEND:VEVENT\r\n"
     )
 
 
@@ -36,7 +38,9 @@ def config(tmp_path: Path) -> Path:
         "END:VEVENT", f"RRULE:FREQ=MONTHLY;UNTIL={NOW - timedelta(days=85):%Y%m%dT%H%M%SZ}"
         "\r\nEND:VEVENT"
     )  # fmt: skip
-    yesterday = vevent("acme", NOW - timedelta(days=1), "Acme intro call", "ana@acme.test")
+    yesterday = vevent(
+        "acme", NOW - timedelta(days=1), "Acme intro call", "ana@acme.test", "Ana Ruiz"
+    )
     (tmp_path / "cal.ics").write_text(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + series + yesterday + "END:VCALENDAR\r\n"
     )
