@@ -383,6 +383,7 @@ class GoogleCalendarSource:
     ) -> Iterator[EventBatch]:
         """Per calendar: a full window batch, or the changes since the sync token (plus
         a window batch for any part of [start, end) the mirror did not cover yet)."""
+        wanted = set(self.settings.calendars)
         for calendar in self.settings.calendars:
             cp = CalendarCheckpoint.loads(checkpoints.get(calendar))
             if cp is not None:
@@ -397,6 +398,9 @@ class GoogleCalendarSource:
                         calendar,
                     )
             yield self._full(calendar, start, end)
+        # A calendar dropped from the config: an empty listing, so the store forgets it.
+        for calendar in sorted(c for c, v in checkpoints.items() if v and c not in wanted):
+            yield EventBatch(calendar=calendar, checkpoint="", window=(start, end))
 
     def _full(self, calendar: str, start: datetime, end: datetime) -> EventBatch:
         try:
