@@ -13,7 +13,9 @@ named in config (display name, id or URL). Sync per calendar:
   unchanged series that come into the window are added.
 
 The checkpoint remembers, per object (href), its ETag and the occurrence uids it gave:
-what a changed or deleted object's batch must remove.
+what a changed or deleted object's batch must remove. A calendar with a checkpoint that
+is no longer found (deleted at the server, or no longer named in config) is yielded once
+as an empty listing with checkpoint "" (the source contract).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ only the ``syncToken`` (Google forbids timeMin/timeMax with it) and get what cha
 anywhere: changes inside the window are upserts, cancelled events and events moved out
 of it are removals. When the window has grown since (it moves with ``now``), the new
 part is listed as a window batch of its own. A 410 Gone on the token is a full resync.
+A calendar with a checkpoint but no longer in ``calendars`` is yielded once as an empty
+listing with checkpoint "" (the source contract), so the store drops its events.
 
 Events: attendees with their response status (resource attendees, rooms, are left
 out), the organizer, all-day events flagged. Cancelled events and the ones the
