@@ -13,7 +13,9 @@ named in config (display name, id or URL). Sync per calendar:
   unchanged series that come into the window are added.
 
 The checkpoint remembers, per object (href), its ETag and the occurrence uids it gave:
-what a changed or deleted object's batch must remove.
+what a changed or deleted object's batch must remove. A calendar with a checkpoint that
+is no longer found (deleted at the server, or no longer named in config) is yielded once
+as an empty listing with checkpoint "" (the source contract).
 """
 
 from __future__ import annotations
@@ -331,7 +333,9 @@ class CaldavCalendarSource:
         that no longer fits), else the changes since the checkpoint."""
         _check_aware(start, end)
         self.skipped = Counter()
+        present = set()
         for label, cal in self._found_calendars():
+            present.add(label)
             before = Counter(self.skipped)
             state = _State.load(checkpoints.get(label))
             if state is None or start < state.start or start >= state.end:
@@ -347,6 +351,9 @@ class CaldavCalendarSource:
                 window=batch.window,
                 skipped=tuple(sorted(skipped.items())),
             )
+        # Deleted at the server, or no longer named in the config: the store forgets it.
+        for label in sorted(c for c, v in checkpoints.items() if v and c not in present):
+            yield EventBatch(label, checkpoint="", window=(start, end))
 
     def _full(self, label: str, cal: Any, start: datetime, end: datetime) -> EventBatch:
         token = self._token(cal)  # before the listing: a change during it comes next time

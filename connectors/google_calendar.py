@@ -8,6 +8,8 @@ only the ``syncToken`` (Google forbids timeMin/timeMax with it) and get what cha
 anywhere: changes inside the window are upserts, cancelled events and events moved out
 of it are removals. When the window has grown since (it moves with ``now``), the new
 part is listed as a window batch of its own. A 410 Gone on the token is a full resync.
+A calendar with a checkpoint but no longer in ``calendars`` is yielded once as an empty
+listing with checkpoint "" (the source contract), so the store drops its events.
 
 Events: attendees with their response status (resource attendees, rooms, are left
 out), the organizer, all-day events flagged. Cancelled events and the ones the
@@ -383,6 +385,7 @@ class GoogleCalendarSource:
     ) -> Iterator[EventBatch]:
         """Per calendar: a full window batch, or the changes since the sync token (plus
         a window batch for any part of [start, end) the mirror did not cover yet)."""
+        wanted = set(self.settings.calendars)
         for calendar in self.settings.calendars:
             cp = CalendarCheckpoint.loads(checkpoints.get(calendar))
             if cp is not None:
@@ -397,6 +400,9 @@ class GoogleCalendarSource:
                         calendar,
                     )
             yield self._full(calendar, start, end)
+        # A calendar dropped from the config: an empty listing, so the store forgets it.
+        for calendar in sorted(c for c, v in checkpoints.items() if v and c not in wanted):
+            yield EventBatch(calendar=calendar, checkpoint="", window=(start, end))
 
     def _full(self, calendar: str, start: datetime, end: datetime) -> EventBatch:
         try:

@@ -44,6 +44,7 @@ from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPCli
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.folders import guess_role
+from connectors.gmail_ids import thread_hex
 from connectors.imap_auth import NO_ANSWER, login_drop
 from connectors.imap_fetch import Fetched, PendingFetch, fetch_batch, fetch_extras, start_fetch
 from connectors.imap_parts import TextPart
@@ -66,8 +67,7 @@ DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_TIMEOUT = 60.0
 EXCERPT_CHARS = 4096
-# Gmail's web client opens a thread by its X-GM-THRID (as the rules linked it before the
-# link moved to the source).
+# Gmail's web client opens a thread by its id in hex (X-GM-THRID is that number).
 GMAIL_THREAD_LINK = "https://mail.google.com/mail/#all/"
 # Tried in order when no folder carries the SPECIAL-USE \Sent flag (RFC 6154).
 SENT_FALLBACK_NAMES = (
@@ -833,7 +833,8 @@ class ImapMailSource:
                     transfer_encoding=part.transfer_encoding,
                     cap=self.excerpt_chars,
                 )
-            thread = data.get(b"X-GM-THRID")
+            # Hex, as the Gmail API and the web client's links write it (see gmail_ids).
+            thread = thread_hex(data[b"X-GM-THRID"]) if b"X-GM-THRID" in data else None
             labels = data.get(b"X-GM-LABELS") or ()
             calendar = message.structure.calendar
             invitation = None
@@ -856,7 +857,7 @@ class ImapMailSource:
                 excerpt=excerpt,
                 attachments=message.structure.attachments,
                 size=int(data.get(b"RFC822.SIZE") or 0),
-                gmail_thread_id=str(thread) if thread is not None else None,
+                gmail_thread_id=thread,
                 labels=tuple(_label(v) for v in labels),
                 invitation=invitation,
             )

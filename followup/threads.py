@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from connectors.gmail_ids import thread_key
+
 _PREFIX = re.compile(
     r"^\s*((re|aw|sv|vs|antw|fw|fwd|tr|wg|rv|enc)\s*(\[\d+\])?\s*[:：]\s*|\[[^\]]{1,40}\]\s*)+",
     re.IGNORECASE,
@@ -122,7 +124,7 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[int, int]:
         mid = "m:" + m.message_id
         parent.setdefault(mid, mid)
         if m.gmail_thread_id:
-            union(mid, "g:" + m.gmail_thread_id)
+            union(mid, "g:" + thread_key(m.gmail_thread_id))  # hex or an old row's decimal
         linked = False
         for ref in m.refs:
             if ref:

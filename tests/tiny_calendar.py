@@ -71,6 +71,8 @@ class JsonCalendarSource:
         if checkpoints.get(self.path.stem) != mark:
             listed = tuple(e for e in events if e.start < end and e.end > start)
             yield EventBatch(self.path.stem, listed, checkpoint=mark, window=(start, end))
+        for gone in sorted(c for c, v in checkpoints.items() if v and c != self.path.stem):
+            yield EventBatch(gone, checkpoint="", window=(start, end))  # the store forgets it
 
     def events_between(self, start: datetime, end: datetime) -> Iterator[EventRecord]:
         yield from (e for e in self._read()[1] if e.start < end and e.end > start)

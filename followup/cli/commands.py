@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from followup.cli.context import (
     parse_now,
     pass_app,
 )
-from followup.cli.output import console, print_digest, progress_reporter
+from followup.cli.output import console, print_digest, print_digest_footer, progress_reporter
 from followup.config import default_config_path, parse_since
 from followup.errors import UserError
 from followup.safe_text import clean_line, dump_json
@@ -179,15 +180,25 @@ def digest(
     from followup.store.nudges import list_nudges
 
     items = list_nudges(app.store, now, states=states)
+    from followup.digest.source_state import reconnect_lines
     from followup.store.counts import has_synced
 
+    footer = reconnect_lines(app.store)
     if not items and not show_all and not json_ and fmt == "text" and not has_synced(app.store):
         click.echo("Nothing synced yet: run 'followup sync' (or 'followup run') first.")
+        print_digest_footer(footer)
         return
     if limit:
         items = items[:limit]
     # The top items by score, as the email shows them; --all (and --json) show every one.
-    emit_digest(items, now, cfg.me.tz, "json" if json_ else fmt, config=None if show_all else cfg)
+    emit_digest(
+        items,
+        now,
+        cfg.me.tz,
+        "json" if json_ else fmt,
+        config=None if show_all else cfg,
+        footer=footer,
+    )
 
 
 def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) -> None:
@@ -212,10 +223,17 @@ def _analyse_and_plan(app: AppContext, now: datetime, *, show_progress: bool) ->
 
 
 def emit_digest(
-    items: list[OpenNudge], now: datetime, tz: ZoneInfo, fmt: str, *, config: Config | None = None
+    items: list[OpenNudge],
+    now: datetime,
+    tz: ZoneInfo,
+    fmt: str,
+    *,
+    config: Config | None = None,
+    footer: Sequence[str] = (),
 ) -> None:
     """Show ``items``; with ``config``, only the digest's selection of them (its
-    max_items, caps and min_score) and how many more there are. JSON lists them all."""
+    max_items, caps and min_score) and how many more there are. JSON lists them all.
+    ``footer``: lines about the sources (one that needs reconnect), after the items."""
     from followup.digest import render
 
     if fmt == "json":
@@ -226,9 +244,9 @@ def emit_digest(
     if fmt == "markdown":
         click.echo(render.render_markdown(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
     elif fmt == "html":
-        click.echo(render.render_html(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
+        click.echo(render.render_html(items, now, tz, footer=footer, **limits), nl=False)  # type: ignore[arg-type]
     elif fmt == "plain":
-        click.echo(render.render_plain(items, now, tz, **limits), nl=False)  # type: ignore[arg-type]
+        click.echo(render.render_plain(items, now, tz, footer=footer, **limits), nl=False)  # type: ignore[arg-type]
     else:
         hidden = 0
         if config is not None:
@@ -238,7 +256,7 @@ def emit_digest(
             selection = select_shown(items, now, config)
             hidden = selection.hidden
             items = sorted(selection.shown, key=sort_key)
-        print_digest(items, now, tz, out=console(), more=hidden)
+        print_digest(items, now, tz, out=console(), more=hidden, footer=footer)
 
 
 @click.command()

@@ -40,10 +40,27 @@ def print_digest(
     *,
     out: Console | None = None,
     more: int = 0,
+    footer: Sequence[str] = (),
 ) -> None:
     """The digest in a terminal, from the same sanitised view as the email; ``more``: open
-    nudges not shown ("+K more")."""
+    nudges not shown ("+K more"); ``footer``: lines about the sources (needs reconnect)."""
     out = out or console()
+    _print_items(items, now, tz, out, more)
+    if footer:
+        out.print()
+    print_digest_footer(footer, out=out)
+
+
+def print_digest_footer(footer: Sequence[str], *, out: Console | None = None) -> None:
+    """The lines about the sources (one that needs reconnect), sanitised."""
+    out = out or console()
+    for line in footer:
+        out.print(Text(clean_line(line, 300), style="yellow"))
+
+
+def _print_items(
+    items: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, out: Console, more: int
+) -> None:
     local = now.astimezone(tz)
     if not items and more:
         out.print(

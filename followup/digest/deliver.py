@@ -30,6 +30,7 @@ from followup.digest import ledger
 from followup.digest.items import sort_key
 from followup.digest.replies import reply_problems_since_last_digest
 from followup.digest.send import DeliveryError, build_message, send_smtp
+from followup.digest.source_state import reconnect_lines
 from followup.errors import UserError
 from followup.nudges import OpenNudge
 from followup.ranking import select_shown
@@ -145,6 +146,7 @@ def deliver_digest(
         max_items=settings.max_items,
         message_id=row.message_id if row is not None else None,
         notes=reply_problems_since_last_digest(store, day, tz),
+        footer=reconnect_lines(store),
         caps=settings.caps,
         min_score=settings.min_score,
     )

@@ -91,6 +91,7 @@ class DigestView:
     hidden: int  # nudges left out by max_items
     summary: str  # "2 to reply, 1 promise due"
     notes: tuple[str, ...] = ()  # clean lines: commands from a reply that could not apply
+    footer: tuple[str, ...] = ()  # clean lines about the sources (one needs reconnect)
 
     @property
     def total(self) -> int:

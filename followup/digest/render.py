@@ -7,6 +7,7 @@ and say how many more there are. The terminal view (rich) lives in the CLI.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -20,6 +21,7 @@ import jinja2
 from followup import wording
 from followup.digest.items import DigestView, build_view, item_link, sort_key
 from followup.nudges import KIND_TITLES, OpenNudge, PersonRef, facts_to_dict
+from followup.safe_text import clean_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -54,12 +56,11 @@ def render_plain(
     max_items: int | None = None,
     caps: Mapping[str, int] | None = None,
     min_score: float = 0.0,
+    footer: Sequence[str] = (),
 ) -> str:
     """The plain-text digest (the email's text/plain part)."""
-    text = render_view(
-        build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score),
-        "digest.txt",
-    )
+    view = build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score)
+    text = render_view(_with_footer(view, footer), "digest.txt")
     # Collapse the blank-line runs the template's loops leave behind.
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -72,12 +73,15 @@ def render_html(
     max_items: int | None = None,
     caps: Mapping[str, int] | None = None,
     min_score: float = 0.0,
+    footer: Sequence[str] = (),
 ) -> str:
     """The HTML digest (the email's text/html part): inline styles, no remote resources."""
-    return render_view(
-        build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score),
-        "digest.html",
-    )
+    view = build_view(nudges, now, tz, max_items=max_items, caps=caps, min_score=min_score)
+    return render_view(_with_footer(view, footer), "digest.html")
+
+
+def _with_footer(view: DigestView, footer: Sequence[str]) -> DigestView:
+    return dataclasses.replace(view, footer=tuple(clean_line(n, 300) for n in footer))
 
 
 def md_escape(text: str) -> str:

@@ -100,6 +100,7 @@ def build_message(
     max_items: int | None = None,
     message_id: str | None = None,
     notes: Sequence[str] = (),
+    footer: Sequence[str] = (),
     caps: Mapping[str, int] | None = None,
     min_score: float = 0.0,
 ) -> EmailMessage:
@@ -121,7 +122,11 @@ def build_message(
         caps=caps,
         min_score=min_score,
     )
-    view = dataclasses.replace(view, notes=tuple(clean_line(n, 300) for n in notes))
+    view = dataclasses.replace(
+        view,
+        notes=tuple(clean_line(n, 300) for n in notes),
+        footer=tuple(clean_line(n, 300) for n in footer),
+    )
     from_addr = parse_address(sender, "digest.from")
     to_addr = parse_address(to, "digest.to")
     local_now = now.astimezone(tz)

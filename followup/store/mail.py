@@ -52,6 +52,17 @@ class MailStore(StoreBase):
         with self.begin() as conn:
             conn.execute(stmt)
 
+    def sources_needing_reconnect(self) -> list[str]:
+        """The sources whose last sync failed because their login must be renewed
+        (a revoked or expired OAuth grant: the source's AuthError says "needs reconnect")."""
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(SRC.c.name)
+                .where(SRC.c.last_error.like("%needs reconnect%"))
+                .order_by(SRC.c.name)
+            )
+            return [str(name) for name in rows.scalars()]
+
     # -- mail ----------------------------------------------------------------------
 
     def write_batch(self, source: str, batch: MailBatch, me: Sequence[str]) -> BatchResult:

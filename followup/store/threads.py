@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from connectors.gmail_ids import stored_forms, thread_key
 from followup.store.base import StoreBase
 from followup.store.chunks import chunks
 from followup.store.handles import M, P
@@ -66,7 +67,12 @@ class ThreadStore(StoreBase):
             if r.in_reply_to:
                 linked.add(r.in_reply_to)
         subjects = {r.norm_subject for r in rows if r.norm_subject}
-        gmail = {r.gmail_thread_id for r in rows if r.gmail_thread_id}
+        gmail = {
+            form
+            for r in rows
+            if r.gmail_thread_id
+            for form in stored_forms(thread_key(r.gmail_thread_id))
+        }
         threads: set[int] = set()
 
         def collect(condition: Any) -> None:
@@ -77,8 +83,8 @@ class ThreadStore(StoreBase):
             collect(M.c.message_id.in_(chunk))
         for chunk in chunks(sorted(subjects)):
             collect(M.c.norm_subject.in_(chunk))
-        for chunk in chunks(sorted(gmail)):
-            collect(M.c.gmail_thread_id.in_(chunk))
+        for ids_chunk in chunks(sorted(gmail)):
+            collect(M.c.gmail_thread_id.in_(ids_chunk))
         blank = [r.date for r in rows if not r.norm_subject]
         if blank:
             # A reply with no subject joins blank-subject mail of the days before it.

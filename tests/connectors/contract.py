@@ -476,3 +476,23 @@ class CalendarSourceTests:
         for checkpoints in ({}, first.checkpoints):
             with pytest.raises(ConnectorError, match="closed"):
                 sync_calendar(h.source, checkpoints)
+
+    def test_a_calendar_gone_from_the_source_is_emptied_once(
+        self, make_calendar: MakeCalendar
+    ) -> None:
+        # A checkpoint for a calendar the source no longer has (deleted, or dropped from
+        # the config): one empty listing with checkpoint "", so the store forgets it.
+        h = make_calendar(standard_events())
+        first = sync_calendar(h.source)
+        retired = {**first.checkpoints, "retired": first.checkpoints[h.calendar]}
+        held = mirror_calendar(first)
+        held["retired"] = dict(held[h.calendar])
+        second = sync_calendar(h.source, retired)
+        gone = [b for b in second.batches if b.calendar == "retired"]
+        assert [(b.window, b.events, b.checkpoint) for b in gone] == [(WINDOW, (), "")]
+        assert "retired" not in second.checkpoints
+        after = mirror_calendar(second, held)
+        assert after["retired"] == {}
+        assert after[h.calendar] == held[h.calendar]
+        third = sync_calendar(h.source, second.checkpoints)
+        assert [b for b in third.batches if b.calendar == "retired"] == []

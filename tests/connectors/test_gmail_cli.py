@@ -104,3 +104,28 @@ def test_readonly_config_reads_text(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with sqlite3.connect(tmp_path / "state.db") as conn:
         (excerpt,) = conn.execute("SELECT excerpt FROM message").fetchone()
     assert "can you send the report 1" in excerpt
+
+
+def test_digest_footer_says_a_revoked_source_needs_reconnect(
+    tmp_path: Path, fake: FakeGmail
+) -> None:
+    token = tmp_path / "google-token.json"
+    write_token(token, scopes=(METADATA,))
+    config = write_config(tmp_path, gmail_table(token))
+    assert invoke(config, "run", "--no-send", "--now", "2024-03-20T08:00").exit_code == 0
+    hint = "gmail needs reconnect: run followup auth gmail"
+    assert hint not in invoke(config, "digest", "--now", "2024-03-20T08:00").output
+
+    fake.access_tokens.clear()  # the user revoked the app's access at Google
+    fake.refresh_tokens.clear()
+    ran = invoke(config, "run", "--no-send", "--now", "2024-03-21T08:00")
+    assert "Traceback" not in ran.output
+    for fmt in ("text", "plain", "html"):
+        shown = invoke(config, "digest", "--format", fmt, "--now", "2024-03-21T08:00").output
+        assert shown.count(hint) == 1, (fmt, shown)
+        assert "Traceback" not in shown and "1//refresh" not in shown
+        assert "invalid_grant" not in shown and "revoked" not in shown  # not the stored error
+
+    fake.refresh_tokens.add("1//refresh")  # reconnected: the next sync works again
+    assert invoke(config, "run", "--no-send", "--now", "2024-03-22T08:00").exit_code == 0
+    assert hint not in invoke(config, "digest", "--now", "2024-03-22T08:00").output

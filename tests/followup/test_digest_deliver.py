@@ -194,3 +194,25 @@ def test_delivered_message_parses(store: Store, tmp_path: Path) -> None:
     msg = email.message_from_bytes(rec.messages[0][2], policy=email.policy.default)
     assert msg["Auto-Submitted"] == "auto-generated"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_the_email_footer_names_a_source_that_needs_reconnect(store: Store, tmp_path: Path) -> None:
+    plan_samples(store, AT)
+    # What sync records: the source's one-line AuthError (the server's words included).
+    store.touch_source("work\x1b[2J", "gmail", error="work: needs reconnect: invalid_grant <b>")
+    store.touch_source("home", "imap", error="home: login failed")  # not a reconnect
+    store.touch_source("cal", "google")  # fine
+    with smtp_server("none", tmp_path) as (rec, settings, _):
+        assert deliver_digest(store, config(settings.port), AT).sent
+    msg = rec.parsed()
+    plain = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    line = "work needs reconnect: run followup auth work"  # the escape sequence cut
+    assert plain.count("needs reconnect") == 1 and line in plain
+    assert html.count("needs reconnect") == 1 and line in html
+    for part in (plain, html):
+        assert "\x1b" not in part and "invalid_grant" not in part and "<b>" not in part
+        assert "followup auth home" not in part and "followup auth cal" not in part
+    # Reconnected: the next sync clears the error, and the footer line goes.
+    store.touch_source("work\x1b[2J", "gmail")
+    assert store.sources_needing_reconnect() == []
