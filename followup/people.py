@@ -104,7 +104,8 @@ def strength(c: Contact, now: datetime) -> Strength:
     if last:
         days = max(0.0, (now - last).total_seconds() / 86400)
         recency = max(0.0, 1 - days / 365)
-    score = min(exchanges, 40) * 1.5 + recency * 20 + (15 if two_way else 0) + len(c.met) * 3
+    meetings = len(c.met) * 3 + c.met_alone * 2  # a 1:1 weighs more than a group
+    score = min(exchanges, 40) * 1.5 + recency * 20 + (15 if two_way else 0) + meetings
     if c.important:
         score += 25
     return Strength(score=round(score, 1), two_way=two_way, exchanges=exchanges)

@@ -66,6 +66,7 @@ class Contact:
     received: tuple[datetime, ...] = ()  # they wrote to me
     sent: tuple[datetime, ...] = ()  # I wrote to them
     met: tuple[datetime, ...] = ()  # meetings together (past)
+    met_alone: int = 0  # of those, 1:1s (they weigh more than a group)
     last_subject: str = ""
     muted: bool = False
     important: bool = False

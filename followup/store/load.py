@@ -26,6 +26,8 @@ from nlp.findings import Finding
 # How far back relationships are read: a year of rhythm, plus the longest silence a
 # reconnect nudge considers (rules.reconnect.MAX_SILENCE).
 HISTORY = timedelta(days=730)
+# A meeting with more people than this (besides me) is no relationship signal.
+MEETING_SIGNAL_MAX = 15
 
 # Where a message says whom it addresses: "Hi Penny," or "Penny - can you...".
 OPENING_CHARS = 160
@@ -216,6 +218,7 @@ def load_state(
 
         meetings: list[Meeting] = []
         met: dict[str, set[datetime]] = defaultdict(set)
+        one_on_one: dict[str, set[datetime]] = defaultdict(set)
         ev_rows = conn.execute(
             select(EV)
             .where(EV.c.start <= now + timedelta(days=8), EV.c.start >= now - HISTORY)
@@ -233,10 +236,15 @@ def load_state(
         )
     for e in ev_rows:
         attendees = tuple(atts.get(e.id, ()))
-        if e.end <= now and e.status != "cancelled":
-            for a in attendees:
-                if a.email not in me and a.status != "declined":
-                    met[a.email].add(e.end)
+        others = [a for a in attendees if a.email not in me and a.status != "declined"]
+        # An all-day event (a holiday, a deadline) or a large one (a town hall) says
+        # nothing about a relationship; a 1:1 says the most.
+        signal = not e.all_day and len(others) <= MEETING_SIGNAL_MAX
+        if e.end <= now and e.status != "cancelled" and signal:
+            for a in others:
+                met[a.email].add(e.end)
+                if len(others) == 1:
+                    one_on_one[a.email].add(e.end)
         if e.end >= now - timedelta(days=14):
             meetings.append(
                 Meeting(
@@ -261,6 +269,7 @@ def load_state(
             received=tuple(sorted(received.get(email, ()))),
             sent=tuple(sorted(sent.get(email, ()))),
             met=tuple(sorted(met.get(email, ()))),
+            met_alone=len(one_on_one.get(email, ())),
             last_subject=last_subject.get(email, (datetime.min.replace(tzinfo=UTC), ""))[1],
             muted=muted or email in mute,
             important=imp or email in important,

@@ -99,3 +99,61 @@ def test_old_meetings_give_the_rhythm_and_near_ones_the_meeting_nudges(config: P
     (reconnect,) = [n for n in items if n["kind"] == "reconnect"]
     # Monthly meetings, the last one about three months ago: the rhythm is the meetings'.
     assert reconnect["reason"] == "You usually talk every ~4 weeks; last contact 12 weeks ago"
+
+
+def _attendees(*who: str) -> str:
+    return "".join(f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{w}\r\n" for w in who)
+
+
+def test_all_day_and_large_events_are_no_signal_and_a_one_to_one_weighs_more(
+    tmp_path: Path,
+) -> None:
+    crowd = [f"p{i}@corp.test" for i in range(20)]
+    events = []
+    for i in range(3):  # three 1:1s with Sam; three meetings of four with Kim
+        day = NOW - timedelta(days=20 + 7 * i)
+        events.append(vevent(f"sam{i}", day, "Sam 1:1", "sam@corp.test", "Sam Ode"))
+        events.append(
+            vevent(f"kim{i}", day, "Team", "kim@corp.test", "Kim Roe").replace(
+                "END:VEVENT", _attendees("a@corp.test", "b@corp.test") + "END:VEVENT"
+            )
+        )
+    events.append(  # a town hall with Ray among 20
+        vevent("hall", NOW - timedelta(days=9), "Town hall", "ray@corp.test", "Ray Poe").replace(
+            "END:VEVENT", _attendees(*crowd) + "END:VEVENT"
+        )
+    )
+    events.append(  # an all-day event with Lou
+        "BEGIN:VEVENT\r\nUID:offsite\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;VALUE=DATE:"
+        f"{NOW - timedelta(days=5):%Y%m%d}\r\nSUMMARY:Offsite\r\nORGANIZER:mailto:{ME}\r\n"
+        "ATTENDEE;CN=Lou Fay;PARTSTAT=ACCEPTED:mailto:lou@corp.test\r\nEND:VEVENT\r\n"
+    )
+    (tmp_path / "cal.ics").write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + "".join(events) + "END:VCALENDAR\r\n"
+    )
+    for sub in ("cur", "new", "tmp"):
+        (tmp_path / "Mail" / sub).mkdir(parents=True)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[me]\nname = "Penny Example"\naddresses = ["{ME}"]\n\n'
+        f'[storage]\nurl = "sqlite:///{tmp_path / "state.db"}"\n\n'
+        f'[[mail]]\nname = "local"\nkind = "maildir"\npath = "{tmp_path / "Mail"}"\n\n'
+        f'[[calendar]]\nname = "cal"\nkind = "ics"\npath = "{tmp_path / "cal.ics"}"\n\n'
+        '[nlp]\npipeline = "rules"\n'
+    )
+    runner = CliRunner()
+    args = ["--config", str(path)]
+    r = runner.invoke(cli, [*args, "run", "--no-send", "--now", NOW.isoformat()])
+    assert r.exit_code == 0, r.output
+
+    def person(email: str) -> dict[str, object]:
+        r = runner.invoke(cli, [*args, "person", email, "--json", "--now", NOW.isoformat()])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)  # type: ignore[no-any-return]
+
+    sam, kim = person("sam@corp.test"), person("kim@corp.test")
+    assert sam["meetings"] == kim["meetings"] == 3
+    assert sam["strength"] > kim["strength"]  # the same meetings, but alone with Sam
+    for email in ("ray@corp.test", "lou@corp.test"):  # no relationship at all
+        r = runner.invoke(cli, [*args, "person", email, "--json", "--now", NOW.isoformat()])
+        assert r.exit_code != 0 or json.loads(r.output)["meetings"] == 0
