@@ -379,3 +379,42 @@ def test_followup_sync_reads_a_google_calendar(
     assert (report["source"], report["kind"], report["ok"]) == ("work", "google", True)
     assert "singleEvents=true" in http.request_sequence[0][0]
     assert report["events"] == 1
+
+
+def test_a_google_calendar_makes_before_and_after_meeting_nudges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`followup run` at a fixed moment: yesterday's meeting asks for a follow-up, this
+    afternoon's gets a briefing; a meeting the owner declined makes neither."""
+    from imap_helpers import ME, invoke, write_config
+
+    from connectors import google_auth
+
+    token = tmp_path / "token.json"
+    write_token(token, scopes=(CALENDAR_READONLY,))
+    people = [
+        {"email": "ana@example.com", "displayName": "Ana Ruiz", "responseStatus": "accepted"},
+        {"email": ME[1], "self": True, "responseStatus": "accepted"},
+    ]
+    declined = [people[0], {"email": ME[1], "self": True, "responseStatus": "declined"}]
+    items = [
+        event(
+            "y1", "Acme review", "2024-03-31T15:00:00Z", "2024-03-31T16:00:00Z", attendees=people
+        ),
+        event(
+            "t1", "Acme pricing", "2024-04-01T15:00:00Z", "2024-04-01T15:30:00Z", attendees=people
+        ),
+        event(
+            "t2", "Vendor pitch", "2024-04-01T17:00:00Z", "2024-04-01T18:00:00Z", attendees=declined
+        ),
+    ]
+    http = HttpMockSequence([page(items, nextSyncToken="t1")])
+    monkeypatch.setattr(google_auth, "http_factory", lambda _t: http)
+    table = f'[[calendar]]\nname = "work"\nkind = "google"\noauth_token_file = "{token}"\n'
+    config = write_config(tmp_path, table)
+    result = invoke(config, "run", "--no-send", "--now", "2024-04-01T09:00:00+00:00")
+    assert result.exit_code == 0, result.output
+    out = invoke(config, "digest", "--json", "--all", "--now", "2024-04-01T09:00:00+00:00")
+    shown = sorted((n["kind"], n["title"]) for n in json.loads(out.output))
+    assert [k for k, _ in shown] == ["after_meeting", "before_meeting"]
+    assert "Acme review" in shown[0][1] and "Acme pricing" in shown[1][1]
