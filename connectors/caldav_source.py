@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors import ics_bounds
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
-from connectors.ics import expand_calendar
+from connectors.ics import expand_calendar, redact_url
 from connectors.records import EventBatch, EventRecord
 from connectors.secrets import PasswordSpec, password_spec_from_options, resolve_password
 
@@ -176,7 +176,9 @@ class CaldavCalendarSource:
             url = url.strip()
             scheme = urllib.parse.urlsplit(url).scheme.lower()
             if scheme not in ("https", "http"):
-                problems.append(f"url must start with https:// (or http://), not {_shown(url)!r}")
+                problems.append(
+                    f"url must start with https:// (or http://), not {redact_url(url)!r}"
+                )
             elif scheme == "http" and options.get("allow_insecure") is not True:
                 problems.append(
                     "url is http:// (the password would travel in clear): use https://, "
@@ -311,7 +313,7 @@ class CaldavCalendarSource:
                     "sync_token": self._token(cal) is not None,
                 }
             )
-        return {"url": _shown(self.url), "calendars": out}
+        return {"url": redact_url(self.url), "calendars": out}
 
     # -- reading -------------------------------------------------------------------
 
@@ -510,7 +512,7 @@ class CaldavCalendarSource:
         """Turn the library's and the network's exceptions into ours, one line each."""
         from caldav.lib import error
 
-        name, shown = self.name, _shown(self.url)
+        name, shown = self.name, redact_url(self.url)
         try:
             yield
         except ConnectorError:
@@ -550,15 +552,6 @@ def _is_network_error(e: BaseException) -> bool:
 def _check_aware(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("CalDAV sync needs timezone-aware datetimes")
-
-
-def _shown(url: str) -> str:
-    """The URL without user:password@ and query string."""
-    p = urllib.parse.urlsplit(url)
-    host = p.hostname or ""
-    if p.port:
-        host = f"{host}:{p.port}"
-    return urllib.parse.urlunsplit((p.scheme, host, p.path, "", ""))
 
 
 def _label(url: str) -> str:

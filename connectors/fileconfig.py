@@ -70,6 +70,18 @@ def parse_since(value: Any) -> datetime | None:
     raise ValueError(f"expected a date like 2024-01-01, got {value!r}")
 
 
+def since_date(value: Any) -> date:
+    """A server-side ``since`` option (IMAP SEARCH SINCE, Gmail's dates) as a day;
+    ValueError if bad."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value.strip())
+    raise ValueError(value)
+
+
 def _names(value: Any, key: str, problems: list[str]) -> tuple[str, ...] | None:
     if value is None:
         return None

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from connectors.errors import SourceConfigError
+from connectors.fileconfig import since_date
 from connectors.gmail_messages import HIDDEN_LABELS
 from connectors.google_auth import CLIENT_KEYS, GMAIL_METADATA, GMAIL_READONLY, client_problems
 from connectors.google_calls import MAX_BATCH
@@ -103,16 +104,6 @@ def _int(
     return int(value)
 
 
-def parse_since(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        return date.fromisoformat(value.strip())
-    raise ValueError(value)
-
-
 def settings_from_options(name: str, options: Mapping[str, Any]) -> GmailSettings:
     """Validate a gmail ``[[mail]]`` table; ``SourceConfigError`` with one line each."""
     problems: list[str] = []
@@ -155,7 +146,7 @@ def settings_from_options(name: str, options: Mapping[str, Any]) -> GmailSetting
     since: date | None = None
     if options.get("since") is not None:
         try:
-            since = parse_since(options["since"])
+            since = since_date(options["since"])
         except ValueError:
             problems.append(f"since must be a date like 2024-01-01, not {options['since']!r}")
     batch_size = _int(options, "batch_size", MAX_BATCH, problems, low=1, high=MAX_BATCH)

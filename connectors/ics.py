@@ -72,7 +72,7 @@ def _clean(value: Any, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
     return _CONTROL.sub("\ufffd", text)[:limit]
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without user:password@ and query string (tokens often live there)."""
     p = urllib.parse.urlsplit(url)
     host = p.hostname or ""
@@ -171,7 +171,7 @@ class IcsCalendarSource:
             elif scheme not in ("http", "https", "file"):
                 problems.append(
                     "url must start with https://, http://, webcal:// or file://, "
-                    f"not {_redact(url)!r}"
+                    f"not {redact_url(url)!r}"
                 )
         zone: tzinfo | None = None
         if options.get("timezone"):
@@ -204,7 +204,7 @@ class IcsCalendarSource:
         return [_Calendar(name, tuple(data)) for name, data in by_name.items()]
 
     def _fetch(self, url: str) -> bytes:
-        shown = _redact(url)
+        shown = redact_url(url)
         headers = {"User-Agent": "followup (ics)"}
         parts = urllib.parse.urlsplit(url)
         if parts.username is not None:

@@ -43,6 +43,7 @@ from imapclient import imap_utf7
 from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPClientError, LoginError
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
+from connectors.fileconfig import since_date
 from connectors.folders import guess_role
 from connectors.gmail_ids import thread_hex
 from connectors.imap_auth import NO_ANSWER, login_drop
@@ -173,16 +174,6 @@ def _str_list(value: Any) -> tuple[str, ...] | None:
     return None
 
 
-def _parse_since(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        return date.fromisoformat(value.strip())
-    raise ValueError(value)
-
-
 def settings_from_options(name: str, options: Mapping[str, Any]) -> ImapSettings:
     """Validate an ``[[mail]]`` table; ``SourceConfigError`` with one line per problem."""
     problems: list[str] = []
@@ -250,7 +241,7 @@ def settings_from_options(name: str, options: Mapping[str, Any]) -> ImapSettings
     since: date | None = None
     if options.get("since") is not None:
         try:
-            since = _parse_since(options["since"])
+            since = since_date(options["since"])
         except ValueError:
             problems.append(f"since must be a date like 2024-01-01, not {options['since']!r}")
     batch_size = options.get("batch_size", DEFAULT_BATCH_SIZE)
