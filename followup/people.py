@@ -39,7 +39,8 @@ def clean_name(raw: str, email: str = "") -> str:
 def name_from_address(email: str) -> str:
     """ "dana.lee@x" -> "Dana Lee", "raj@x" -> "Raj", as a last resort for display. A
     role or list address ("info@", "thanks@") or a local part no name is spelt like
-    ("stp@", "b11354@") is shown as it is: a fragment of it would pass for a name."""
+    ("stp@", "b11354@", an initial and a surname run together as "dturner@") is shown as
+    it is: a fragment of it would pass for a name."""
     local = email.partition("@")[0]
     parts = [p for p in re.split(r"[._-]+", local) if p.isalpha() and len(p) > 1]
     if len(parts) >= 2:
@@ -48,11 +49,28 @@ def name_from_address(email: str) -> str:
         len(parts) == 1
         and parts[0] == local
         and _VOWEL.search(local)
+        and _spoken_start(local)
         and role_address_reason(email) is None
         and local.lower() not in _NOT_NAMES
     ):
         return local.capitalize()
     return email
+
+
+# Consonant pairs a first name can open with ("Brian", "Chris", "Steve"). Any other pair
+# ("dturner", "jroyed", "kkeiser") is an initial glued to a surname, not a name.
+_ONSETS = frozenset(
+    {
+        "bl", "br", "ch", "cl", "cr", "dr", "dw", "fl", "fr", "gl", "gr", "kl", "kr", "ph", "pr",
+        "qu", "sc", "sh", "sk", "sl", "sm", "sn", "sp", "st", "sv", "sw", "th", "tr", "ts", "tw",
+        "wh", "wr", "zh",
+    }
+)  # fmt: skip
+
+
+def _spoken_start(word: str) -> bool:
+    head = word[:2].lower()
+    return bool(_VOWEL.search(head)) or head in _ONSETS
 
 
 def contact_days(c: Contact) -> list[datetime]:

@@ -142,10 +142,13 @@ def _promise_when(due: datetime, now: datetime, tz: ZoneInfo) -> str:
 
 
 def quote(sentence: str, limit: int = 90) -> str:
-    """A sentence as shown inside a reason: single line, capped, in quotes."""
+    """A sentence as shown inside a reason: single line, capped at a word, in quotes."""
     s = " ".join(sentence.split())
     if len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
+        cut = s[: limit - 1]
+        space = cut.rfind(" ")
+        # At the last whole word; a word longer than half the room is cut where it falls.
+        s = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
     return f"'{s}'"
 
 

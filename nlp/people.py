@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from nlp.findings import PersonMention
 
 _NAME_WORD = r"[A-Z][a-zA-Z'\-]+\.?"
-_NAME = rf"{_NAME_WORD}(?:\s+(?:[A-Z]\.\s*)?{_NAME_WORD}){{0,2}}(?:\s+[A-Z]\.(?!\w))?"
+# Words of one name are on one line: "Dana\nDana Example" (a first name signed above
+# the full one) is two names, not "Dana Dana Example".
+_NAME = rf"{_NAME_WORD}(?:[ \t]+(?:[A-Z]\.[ \t]*)?{_NAME_WORD}){{0,2}}(?:[ \t]+[A-Z]\.(?!\w))?"
 # Initials that sign a message ("TK", "SPR"): only where a signature is expected.
 _INITIALS = r"[A-Z]{2,3}"
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")

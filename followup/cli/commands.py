@@ -148,6 +148,9 @@ def _extras(gone: int, skipped: int) -> str:
 )
 @click.option("--limit", type=int, help="Show at most this many items.")
 @click.option("--no-plan", is_flag=True, help="Show stored nudges without re-planning.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show each item's Message-ID (the text format)."
+)
 @now_option
 @pass_app
 def digest(
@@ -157,6 +160,7 @@ def digest(
     show_all: bool,
     limit: int | None,
     no_plan: bool,
+    verbose: bool,
     now_: str | None,
 ) -> None:
     """Show the nudges due now, the top scores first.
@@ -198,6 +202,7 @@ def digest(
         "json" if json_ else fmt,
         config=None if show_all else cfg,
         footer=footer,
+        verbose=verbose or app.verbose > 0,
     )
 
 
@@ -230,10 +235,12 @@ def emit_digest(
     *,
     config: Config | None = None,
     footer: Sequence[str] = (),
+    verbose: bool = False,
 ) -> None:
     """Show ``items``; with ``config``, only the digest's selection of them (its
     max_items, caps and min_score) and how many more there are. JSON lists them all.
-    ``footer``: lines about the sources (one that needs reconnect), after the items."""
+    ``footer``: lines about the sources (one that needs reconnect), after the items;
+    ``verbose``: the terminal shows Message-IDs too."""
     from followup.digest import render
 
     if fmt == "json":
@@ -256,7 +263,7 @@ def emit_digest(
             selection = select_shown(items, now, config)
             hidden = selection.hidden
             items = sorted(selection.shown, key=sort_key)
-        print_digest(items, now, tz, out=console(), more=hidden, footer=footer)
+        print_digest(items, now, tz, out=console(), more=hidden, footer=footer, verbose=verbose)
 
 
 @click.command()

@@ -8,6 +8,7 @@ name ``[link=https://x]y[/link]`` or ``:warning:`` prints as typed.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,8 +27,9 @@ from followup.safe_text import clean_line
 def console(err: bool = False) -> Console:
     # No colour codes when piped or under cron; a wide virtual width keeps lines whole.
     stream = sys.stderr if err else sys.stdout
-    # Piped or under cron there is no terminal width: don't squeeze tables into 80 columns.
-    width = None if stream.isatty() else 160
+    # Piped or under cron there is no terminal width: don't squeeze tables into 80 columns
+    # (unless COLUMNS says how wide the reader's screen is).
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
     return Console(
         stderr=err, highlight=False, markup=False, emoji=False, soft_wrap=True, width=width
     )
@@ -41,11 +43,16 @@ def print_digest(
     out: Console | None = None,
     more: int = 0,
     footer: Sequence[str] = (),
+    verbose: bool = False,
 ) -> None:
     """The digest in a terminal, from the same sanitised view as the email; ``more``: open
-    nudges not shown ("+K more"); ``footer``: lines about the sources (needs reconnect)."""
+    nudges not shown ("+K more"); ``footer``: lines about the sources (needs reconnect);
+    ``verbose``: each item's Message-ID too (for scripts and bug reports, not for reading).
+
+    Lines wrap at words to the console's width, continuation lines indented under the
+    item, so a narrow terminal never breaks a word or a sentence's flow."""
     out = out or console()
-    _print_items(items, now, tz, out, more)
+    _print_items(items, now, tz, out, more, verbose)
     if footer:
         out.print()
     print_digest_footer(footer, out=out)
@@ -59,7 +66,12 @@ def print_digest_footer(footer: Sequence[str], *, out: Console | None = None) ->
 
 
 def _print_items(
-    items: Sequence[OpenNudge], now: datetime, tz: ZoneInfo, out: Console, more: int
+    items: Sequence[OpenNudge],
+    now: datetime,
+    tz: ZoneInfo,
+    out: Console,
+    more: int,
+    verbose: bool,
 ) -> None:
     local = now.astimezone(tz)
     if not items and more:
@@ -80,19 +92,36 @@ def _print_items(
             line.append(f"[{item.number}] ", style="cyan")
             line.append(item.title, style="bold")
             line.append(f" — {item.reason}")
-            out.print(line)
+            _wrapped(out, line, indent=len(f"[{item.number}] "))
             bits = []
             if item.subject and item.kind not in ("before_meeting", "after_meeting"):
                 bits.append(f"“{item.subject}”")
             if item.kind == "promise":  # the other reasons say their age already
                 bits.append("written " + item.when)
-            if item.message_id:
+            if verbose and item.message_id:
                 bits.append(f"<{item.message_id}>")
             if bits:
-                out.print(Text("      " + " · ".join(bits), style="dim"))
+                _wrapped(out, Text("      " + " · ".join(bits), style="dim"), indent=6)
     if more:
         out.print()
         out.print(Text(f"+{more} more: followup digest --all", style="dim"))
+
+
+def _wrapped(out: Console, text: Text, indent: int) -> None:
+    """``text`` wrapped at words to the console's width, later lines indented."""
+    width = out.width
+    if width <= indent + 20:  # too narrow to indent: the console's own word wrapping
+        out.print(text, soft_wrap=False)
+        return
+    head = text.wrap(out, width, overflow="fold")[0]
+    head.rstrip()
+    out.print(head, soft_wrap=True)
+    rest = text[len(head.plain) :]
+    rest = rest[len(rest.plain) - len(rest.plain.lstrip()) :]  # the break's space
+    if rest.plain:
+        for line in rest.wrap(out, width - indent, overflow="fold"):
+            line.rstrip()
+            out.print(Text(" " * indent) + line, soft_wrap=True)
 
 
 @contextmanager

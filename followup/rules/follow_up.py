@@ -3,6 +3,7 @@ nobody answered; the wait adapts to how fast that person usually replies."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from connectors.automated import role_address_reason
@@ -13,6 +14,19 @@ from followup.rules.common import evidence, first_other, person, reply_times, wi
 from followup.rules.guard import PlanFailures
 from followup.rules.restraint import asks_or_commits, broadcast, put_away
 from followup.state import PlanningState
+from nlp.findings import Finding
+
+# A line that only addresses someone ("Mark,", "Hi Dana Lee:"): the sentence splitter
+# can hand it over alone, and the classifier then scores the ask that follows it.
+_ADDRESS_ONLY = re.compile(
+    r"\s*(?:(?i:hi|hello|hey|dear|good (?:morning|afternoon|evening))\s+)?"
+    r"[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2}\s*[,:;!.-]?\s*"
+)
+
+
+def _ask_sentences(findings: tuple[Finding, ...]) -> list[Finding]:
+    """The requests in my message that say what I asked (not a greeting line)."""
+    return [f for f in findings if f.kind == "request" and not _ADDRESS_ONLY.fullmatch(f.text)]
 
 
 def plan_follow_up(
@@ -35,7 +49,7 @@ def plan_follow_up(
                 continue
             if broadcast(last) or put_away(last.folder) or last.asks_removal:
                 continue  # a memo to many, mail I deleted, "take me off your list"
-            asks = [f for f in last.findings if f.kind == "request"]
+            asks = _ask_sentences(last.findings)
             # Outreach nobody answered is chased only when it asked or offered something:
             # a thank-you, a greeting or an FYI forward expects no answer.
             outreach = all(m.from_me for m in msgs) and asks_or_commits(last)

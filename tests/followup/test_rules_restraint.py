@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from builders import ME, MY, NOW, RULES, ask, kinds, msg, promise, rhythm, state, thread
+from builders import reason as reason_of
 from builders import title as title_of
 
 from followup.rules import plan
@@ -51,6 +52,21 @@ def test_outreach_is_chased_only_when_it_asked_or_offered_something():
     resume = msg(ME, "raj@beta.example", when, subject="CV", expects_answer=True)
     assert kinds(plan(state(thread(thanks)), NOW, RULES, MY), "follow_up") == []
     assert len(kinds(plan(state(thread(resume)), NOW, RULES, MY), "follow_up")) == 1
+
+
+def test_a_chase_quotes_the_ask_not_the_greeting_line_above_it():
+    when = NOW - timedelta(days=7)
+    lets_know = ask("The files may be too large to send, so please let me know if you need them.")
+    greeted = msg(
+        ME, "mark@beta.example", when, subject="broker quotes", findings=(ask("Mark,"), lets_know)
+    )
+    chase = kinds(plan(state(thread(greeted)), NOW, RULES, MY), "follow_up")
+    assert len(chase) == 1
+    assert reason_of(chase[0]).startswith("asked 'The files may be too large to send")
+    # Only the greeting was taken for an ask: the chase names the message instead.
+    alone = msg(ME, "mark@beta.example", when, subject="broker quotes", findings=(ask("Hi Mark,"),))
+    chase = kinds(plan(state(thread(alone)), NOW, RULES, MY), "follow_up")
+    assert [reason_of(n).split(";")[0] for n in chase] == ["no reply to 'broker quotes'"]
 
 
 def test_what_the_owner_wrote_decides_whether_an_answer_is_awaited():
@@ -122,3 +138,15 @@ def test_a_name_is_never_a_fragment_of_an_address():
     assert title("raj@acme.example") == "Reply to Raj"
     assert name_from_address("b11354@kimo.example") == "b11354@kimo.example"
     assert name_from_address("c..gossett@acme.example") == "c..gossett@acme.example"
+
+
+def test_an_initial_glued_to_a_surname_is_shown_as_the_address():
+    def title(sender: str, kind: str = "reply") -> str:
+        m = msg(sender, ME, NOW - timedelta(days=4), findings=(ask("Can you send the file?"),))
+        return str(title_of(kinds(plan(state(thread(m)), NOW, RULES, MY), kind)[0]))
+
+    assert title("dturner@acme.example") == "Reply to dturner@acme.example"
+    assert title("jroyed@acme.example") == "Reply to jroyed@acme.example"
+    # A first name alone, however it opens, is still a name.
+    assert title("steve@acme.example") == "Reply to Steve"
+    assert title("yvonne@acme.example") == "Reply to Yvonne"
