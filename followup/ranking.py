@@ -250,8 +250,33 @@ def choose(
     kept = [o for o in kept if _passes(o.nudge, min_score)]
     kept.sort(key=lambda o: (-o.nudge.score, o.nudge.key))
     if max_items is not None:
-        kept = kept[:max_items]
+        kept = one_reply_per_person(kept)[:max_items]
     return Selection(shown=tuple(kept), hidden=len(nudges) - len(kept))
+
+
+# extra key of a shown reply: how many other replies the same person waits for.
+MORE_ASKS = "more_asks"
+
+
+def one_reply_per_person(ordered: Sequence[OpenNudge]) -> list[OpenNudge]:
+    """``ordered`` (highest score first) with one reply item per person: the top one,
+    counting the others (``extra["more_asks"]``), so one sender cannot fill the digest."""
+    firsts: dict[str, int] = {}
+    more: dict[str, int] = {}
+    out: list[OpenNudge] = []
+    for o in ordered:
+        who = o.nudge.person.email if o.nudge.kind == "reply" and o.nudge.person else ""
+        if who and who in firsts:
+            more[who] = more.get(who, 0) + 1
+            continue
+        if who:
+            firsts[who] = len(out)
+        out.append(o)
+    for who, extra_asks in more.items():
+        top = out[firsts[who]]
+        nudge = replace(top.nudge, extra={**top.nudge.extra, MORE_ASKS: extra_asks})
+        out[firsts[who]] = replace(top, nudge=nudge)
+    return out
 
 
 def select_shown(nudges: Sequence[OpenNudge], now: datetime, config: Config) -> Selection:

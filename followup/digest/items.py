@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from followup.addresses import is_address
 from followup.nudges import KIND_ORDER, KIND_TITLES, Nudge, OpenNudge, PersonRef
-from followup.ranking import choose
+from followup.ranking import MORE_ASKS, choose
 from followup.safe_text import clean_line as clean_line  # re-exported: the email uses it
 from followup.wording import describe_due as describe_due
 from followup.wording import describe_when as describe_when
@@ -60,6 +60,7 @@ class Item:
     link: str | None  # thread URL or mailto:, None when none can be made
     link_label: str
     message_id: str = ""  # the evidence's Message-ID, "" when none
+    more_asks: int = 0  # the person's other replies folded into this one
 
     @property
     def why(self) -> str:
@@ -69,7 +70,7 @@ class Item:
         would only repeat the sentence and the age the item already shows.
         """
         if self.sentence and self.title and self.sentence[:40].lower() in self.reason.lower():
-            return self.title
+            return self.title + (f" — {_more_asks(self.more_asks)}" if self.more_asks else "")
         if self.title and self.reason:
             return f"{self.title} — {self.reason}"
         return self.title or self.reason
@@ -188,6 +189,17 @@ def _who(nudge: Nudge) -> tuple[str, str]:
     return (f"{shown} +{len(names) - 3}" if len(names) > 3 else shown), ""
 
 
+def _more_asks(more: int) -> str:
+    return f"{more} more ask{'s' if more > 1 else ''} from them (--all lists them)"
+
+
+def _folded(nudge: Nudge) -> int:
+    """How many of the person's other replies were folded into this item
+    (followup.ranking.one_reply_per_person)."""
+    more = nudge.extra.get(MORE_ASKS)
+    return more if isinstance(more, int) and more > 0 else 0
+
+
 def make_item(open_nudge: OpenNudge, now: datetime, tz: ZoneInfo) -> Item:
     nudge = open_nudge.nudge
     who, email = _who(nudge)
@@ -199,7 +211,8 @@ def make_item(open_nudge: OpenNudge, now: datetime, tz: ZoneInfo) -> Item:
         who=who,
         email=email,
         title=clean_line(title(nudge, tz), 160),
-        reason=clean_line(reason(nudge, now, tz), 300),
+        reason=clean_line(reason(nudge, now, tz), 300)
+        + (f"; {_more_asks(_folded(nudge))}" if _folded(nudge) else ""),
         sentence=clean_line(nudge.evidence.sentence, 400),
         subject=clean_line(nudge.evidence.subject, 160),
         when=describe_when(when_dt, now, tz),
@@ -207,6 +220,7 @@ def make_item(open_nudge: OpenNudge, now: datetime, tz: ZoneInfo) -> Item:
         link=link,
         link_label=label,
         message_id=clean_line(nudge.evidence.message_id, 200),
+        more_asks=_folded(nudge),
     )
 
 

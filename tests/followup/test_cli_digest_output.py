@@ -73,3 +73,25 @@ def test_a_first_name_signed_above_the_full_name_is_not_doubled(tmp_path: Path) 
     shown = digest(config, columns="200")
     assert "Reply to Stephanie Hopkins" in shown
     assert "Stephanie Stephanie" not in shown
+
+
+def test_one_persons_several_asks_are_one_item(tmp_path: Path) -> None:
+    omar = "Omar Diaz <omar@acme.example>"
+    asks = [
+        (omar, f"Hi Penny,\n\nCould you send the {t} figures?\n\nOmar\n", f"omar-{t}@acme.example")
+        for t in ("march", "april", "may")
+    ]
+    other = ("Dana Lee <dana@beta.example>", "Hi Penny,\n\nCan you call me?\n\nDana\n", "d@b")
+    archive(tmp_path / "Mail", *asks, other)
+    config = write_config(tmp_path)
+    assert CliRunner().invoke(cli, ["--config", str(config), "sync"]).exit_code == 0
+
+    shown = digest(config, columns="200")
+    assert shown.count("Reply to Omar Diaz") == 1
+    assert "; 2 more asks from them (--all lists them)" in shown
+    assert shown.count("Reply to Dana Lee") == 1
+    assert "+2 more: followup digest --all" in shown
+    every = digest(config, "--all", columns="200")
+    assert every.count("Reply to Omar Diaz") == 3 and "more asks" not in every
+    plain = digest(config, "--format", "plain", columns="200")
+    assert plain.count("Reply to Omar Diaz") == 1 and "2 more asks from them" in plain
