@@ -19,7 +19,7 @@ from digest_samples import (
 
 from followup.digest.items import describe_due, describe_when, mailto_link
 from followup.digest.render import render_html, render_json, render_markdown, render_plain
-from followup.nudges import KIND_ORDER, KIND_TITLES
+from followup.nudges import KIND_ORDER, KIND_TITLES, OpenNudge
 
 
 class _Links(HTMLParser):
@@ -184,12 +184,18 @@ def test_reconnects_are_capped_and_rotate_through_every_candidate() -> None:
 
 
 def test_min_score_leaves_weak_items_out_but_counts_them() -> None:
+    from dataclasses import replace
+
     from followup.ranking import choose
 
-    strong = open_nudge(1, "reply", score=60.0)
-    weak = open_nudge(2, "reply", name="Weak", score=5.0)
-    chosen = choose([strong, weak], NOW, max_items=10, min_score=20.0)
-    assert [o.number for o in chosen.shown] == [1] and chosen.hidden == 1
+    def scored(o: OpenNudge) -> OpenNudge:  # ranked: the floor applies to it
+        return replace(o, nudge=replace(o.nudge, extra={"score_parts": {}}))
+
+    strong = scored(open_nudge(1, "reply", score=60.0))
+    weak = scored(open_nudge(2, "reply", name="Weak", email="weak@example.com", score=5.0))
+    unranked = open_nudge(3, "reply", name="Old", email="old@example.com", score=5.0)
+    chosen = choose([strong, weak, unranked], NOW, max_items=10, min_score=20.0)
+    assert [o.number for o in chosen.shown] == [1, 3] and chosen.hidden == 1
 
 
 def test_score_orders_items_within_a_section() -> None:
