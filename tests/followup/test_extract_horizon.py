@@ -144,3 +144,20 @@ def test_the_history_slice_starts_small_then_fits_the_rate(
     assert run(config, "--history-seconds", "600")["analysed"] == 5
     assert sizes[0] == 1 and max(sizes) == 4
     assert analysed_days(config) == RECENT_DAYS + OLD_DAYS
+
+
+def test_a_daemon_cycle_works_through_the_history_with_nothing_new(
+    config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from followup.config import load_config
+    from followup.daemon import run_cycle
+
+    monkeypatch.setattr(followup.extract, "HISTORY_SECONDS", -1.0)
+    assert run(config)["analysis_backlog"] == 5  # a cron run: the recent mail only
+    assert run(config)["analysed"] == 0  # nothing new: no history either
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("FOLLOWUP_HOME", str(home))
+    report = run_cycle(load_config(config), NOW, frozenset(), lambda *a: None, deliver=False)
+    assert report.analysed == 5 and report.backlog == 0
+    assert analysed_days(config) == RECENT_DAYS + OLD_DAYS
