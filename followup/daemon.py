@@ -176,6 +176,12 @@ def stop_on_signals(daemon: Daemon) -> Iterator[None]:
             signal.signal(s, h)
 
 
+# Seconds of older mail a daemon cycle analyses: its pipeline stays loaded and it sleeps
+# between cycles, so its idle time does the history's bulk (a stop still ends it between
+# batches).
+DAEMON_HISTORY_SECONDS = 120.0
+
+
 def run_cycle(
     config: Config,
     now: datetime,
@@ -214,6 +220,8 @@ def run_cycle(
                 deliver=deliver,
                 progress=progress,
                 openers=openers or REGISTRY,
+                history_seconds=DAEMON_HISTORY_SECONDS,
+                history_alone=True,
             )
     except LockedError as e:
         logger.info("%s", e)

@@ -13,9 +13,13 @@ the stored scores are judged again (nlp.thresholds.rejudge): no model is loaded.
 
 What can matter first: given ``now``, the pending mail inside the planning window (the
 only mail that can still make a nudge) is analysed first, newest first, all of it; the
-older history after it, newest first, at most ``BACKFILL_PER_RUN`` messages a run (all
-of it with ``analyse_all``), so a first run on years of mail ends with a digest soon and
-later runs work back through the history.
+older history after it, newest first, at most ``BACKFILL_PER_RUN`` messages and
+``history_seconds`` of analysis a run (all of it with ``analyse_all``), so a first run on
+years of mail ends with a digest soon and later runs work back through the history. A run
+from cron or the CLI has a small budget (``HISTORY_SECONDS``) and spends it only when it
+loads the pipeline anyway (new or stale recent mail): loading it for history alone would
+cost every quiet run seconds. The daemon, whose pipeline stays loaded, passes
+``history_alone`` and a larger budget: its idle cycles do the bulk.
 
 One message never stops the others: whatever its text does to the pipeline (any
 exception), the message is marked analysed with no findings, counted, and logged by its
@@ -42,7 +46,11 @@ BATCH = 256
 # Older pending mail (outside the planning window) analysed per run: at most this many
 # messages, and no new batch started after this many seconds of it (a cron run stays short).
 BACKFILL_PER_RUN = 2000
-BACKFILL_SECONDS = 15.0
+# Seconds of history analysis a cron/CLI run spends (the daemon passes its own budget).
+HISTORY_SECONDS = 2.0
+# The first history batch when no batch has measured the pipeline's speed yet; later
+# batches are sized from the measured rate to fit what is left of the budget.
+FIRST_HISTORY_BATCH = 16
 # Messages judged again per transaction (no model: cheap).
 JUDGE_BATCH = 2000
 
@@ -67,22 +75,33 @@ def extract_pending(
     pipeline: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
     analyse_all: bool = False,
+    history_seconds: float | None = None,
+    history_alone: bool = False,
 ) -> ExtractReport:
     """Analyse the pending messages; with ``now``, the recent ones first and a bounded
     slice of the older ones (all with ``analyse_all``), analyse again the recent mail
     another pipeline analysed and judge again what other thresholds judged (module
-    docstring). Without ``now``, every pending message."""
+    docstring). Without ``now``, every pending message. ``history_seconds`` is the time
+    budget of the older mail (``HISTORY_SECONDS`` by default); with ``history_alone`` the
+    history is analysed even when nothing recent is (the pipeline is loaded for it)."""
     from nlp.pipeline import installed
 
     report = ExtractReport()
-    what = getattr(pipeline, "installed", None) or installed(config.nlp.pipeline)
+    # The model files' hash is cached in the home: a quiet run reads no model file.
+    cache = config.home / "model-identity.json" if config.home.is_dir() else None
+    what = getattr(pipeline, "installed", None) or installed(config.nlp.pipeline, cache)
     since = now - planning_window(config.rules) if now is not None else None
     pending = store.count_pending_analysis()
     recent = store.count_pending_analysis(since) if since is not None else pending
     older = pending - recent
-    budget = older if analyse_all or since is None else min(older, BACKFILL_PER_RUN)
-    total = recent + budget
     stale = store.count_stale_analysis(what.identity, since) if since else 0
+    if analyse_all or since is None:
+        budget = older
+    elif recent or stale or history_alone:
+        budget = min(older, BACKFILL_PER_RUN)
+    else:
+        budget = 0  # nothing else to load the pipeline for: history waits (docstring)
+    total = recent + budget
     if total or stale:
         import nlp
 
@@ -93,7 +112,8 @@ def extract_pending(
             # is what analyses, so it is what the mail is compared with.
             what = loaded
             stale = store.count_stale_analysis(what.identity, since)
-        deadline = None if analyse_all else (recent, BACKFILL_SECONDS)
+        seconds = HISTORY_SECONDS if history_seconds is None else history_seconds
+        deadline = None if analyse_all else (recent, seconds)
         _analyse_all(store, config, pipe, what, report, total, progress, since, deadline)
         if stale and since is not None:
             _reanalyse(store, config, pipe, what, since, report, stale, progress)
@@ -115,14 +135,20 @@ def _analyse_all(
 ) -> None:
     """``total`` pending messages: without ``since`` oldest first; with it the mail
     since then newest first, then the older mail newest first. ``deadline`` (messages,
-    seconds): after the first ``messages``, no batch starts once ``seconds`` have gone."""
+    seconds): after the first ``messages``, no batch starts once ``seconds`` have gone,
+    and each batch is sized from the measured rate to fit what is left."""
     started: float | None = None
+    rate: float | None = None  # messages per second, from the last batch
     while report.analysed < total:
+        limit = min(BATCH, total - report.analysed)
         if deadline is not None and since is not None and report.analysed >= deadline[0]:
             started = started if started is not None else time.monotonic()
-            if time.monotonic() - started > deadline[1]:
+            left = deadline[1] - (time.monotonic() - started)
+            if left <= 0:
                 break
-        limit = min(BATCH, total - report.analysed)
+            fits = FIRST_HISTORY_BATCH if rate is None else int(rate * left)
+            limit = max(1, min(limit, fits))
+        batch_started = time.monotonic()
         if since is None:
             pending = store.pending_analysis(limit)
         else:
@@ -134,6 +160,7 @@ def _analyse_all(
         report.findings += store.save_findings(
             results, names, analysed_by=what.identity, judged_by=what.thresholds_id
         )
+        rate = len(pending) / max(time.monotonic() - batch_started, 1e-3)
         report.analysed += len(pending)
         report.failed += failed
         if progress:

@@ -89,10 +89,14 @@ def run_once(
     pipeline: Any = None,
     openers: SourceOpeners = REGISTRY,
     analyse_all: bool = False,
+    history_seconds: float | None = None,
+    history_alone: bool = False,
 ) -> RunReport:
     """sync -> extract -> plan (-> deliver). Safe to rerun at any time.
 
-    ``openers`` gives the source objects to sync (the registry's by default)."""
+    ``openers`` gives the source objects to sync (the registry's by default);
+    ``history_seconds`` and ``history_alone`` bound the older mail analysed (see
+    extract.extract_pending)."""
     own = store is None
     store = store or open_store(config)
     report = RunReport()
@@ -102,7 +106,14 @@ def run_once(
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(
-            store, config, now=now, pipeline=pipeline, progress=progress, analyse_all=analyse_all
+            store,
+            config,
+            now=now,
+            pipeline=pipeline,
+            progress=progress,
+            analyse_all=analyse_all,
+            history_seconds=history_seconds,
+            history_alone=history_alone,
         )
         report.backlog = extracted.backlog
         report.analysed, report.findings = extracted.analysed, extracted.findings

@@ -61,26 +61,28 @@ class Installed:
         return thresholds_id(self.thresholds)
 
 
-def installed(prefer: str = "auto") -> Installed:
+def installed(prefer: str = "auto", cache: Path | None = None) -> Installed:
     """What ``load_pipeline(prefer)`` would build, read from its files only: no model is
-    loaded, so every run can afford to ask."""
+    loaded, so every run can afford to ask. ``cache``, a JSON file, keeps the model
+    files' hash keyed by their names, sizes and mtimes: a run then reads no model file."""
     if prefer != "rules" and _encoder_installed():
-        return _installed("encoder")
-    return _installed("textcat" if _textcat_path() is not None else "none")
+        return _installed("encoder", cache)
+    return _installed("textcat" if _textcat_path() is not None else "none", cache)
 
 
-def _installed(scorer: str) -> Installed:
+def _installed(scorer: str, cache: Path | None = None) -> Installed:
     path: Path | None
     if scorer == "encoder":
         from nlp.encoder import encoder_path
 
         path = encoder_path()
         # The graph holds the whole model: its files are its identity.
-        model = f"encoder-onnx-{_files_hash(path)}" if path else "none"
+        model = f"encoder-onnx-{_cached_hash(path, cache)}" if path else "none"
     elif scorer == "textcat":
         path = _textcat_path()
         meta = json.loads((path / "meta.json").read_text()) if path else {}
-        model = f"textcat-{meta.get('version', '?')}-{_files_hash(path)}" if path else "none"
+        digest = _cached_hash(path, cache) if path else ""
+        model = f"textcat-{meta.get('version', '?')}-{digest}" if path else "none"
     else:
         path, model = None, "none"
     file = path / "thresholds.json" if path else None
@@ -94,12 +96,47 @@ def _encoder_installed() -> bool:
     return encoder_path() is not None and runtime_installed()
 
 
+def _model_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.name != "thresholds.json")
+
+
+def _cached_hash(path: Path, cache: Path | None) -> str:
+    """``_files_hash(path)``, read from ``cache`` while no file's name, size or mtime
+    changed; an unreadable or unwritable cache only means hashing the files again."""
+    if cache is None:
+        return _files_hash(path)
+    stats = hashlib.sha256()
+    for f in _model_files(path):
+        st = f.stat()
+        stats.update(f"{f.relative_to(path).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    key, signature = str(path.resolve()), stats.hexdigest()
+    try:
+        known = json.loads(cache.read_text())
+        entry = known.get(key) if isinstance(known, dict) else None
+    except (OSError, ValueError):
+        known, entry = {}, None
+    if isinstance(entry, dict) and entry.get("stats") == signature:
+        digest = entry.get("hash")
+        if isinstance(digest, str):
+            return digest
+    digest = _files_hash(path)
+    known = known if isinstance(known, dict) else {}
+    known[key] = {"stats": signature, "hash": digest}
+    try:
+        tmp = cache.with_name(cache.name + ".tmp")
+        tmp.write_text(json.dumps(known))
+        tmp.replace(cache)
+    except OSError:
+        logger.debug("the model identity cache is not writable; hashing again next run")
+    return digest
+
+
 @functools.cache
 def _files_hash(path: Path) -> str:
     """A hash of a model directory's files, its thresholds excepted (they are judged
     apart): a retrained model with an unchanged version string is still a new model."""
     h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "thresholds.json"):
+    for f in _model_files(path):
         h.update(f.relative_to(path).as_posix().encode() + b"\0")
         h.update(f.read_bytes())
     return h.hexdigest()[:12]

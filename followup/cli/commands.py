@@ -274,11 +274,24 @@ def emit_digest(
     is_flag=True,
     help="Analyse all the older mail now (by default a slice of it per run, newest first).",
 )
+@click.option(
+    "--history-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Time this run may spend on older mail (default 2; the daemon does the bulk).",
+)
 @now_option
 @json_option
 @pass_app
 def run(
-    app: AppContext, no_send: bool, quiet: bool, analyse_all: bool, now_: str | None, json_: bool
+    app: AppContext,
+    no_send: bool,
+    quiet: bool,
+    analyse_all: bool,
+    history_seconds: float | None,
+    now_: str | None,
+    json_: bool,
 ) -> None:
     """Run one full cycle: sync, analyse, plan, and send the digest if due.
 
@@ -305,6 +318,9 @@ def run(
                     deliver=not no_send,
                     progress=progress,
                     analyse_all=analyse_all,
+                    history_seconds=history_seconds,
+                    # Asked for history time: spend it even with nothing new to analyse.
+                    history_alone=bool(history_seconds),
                 )
     except LockedError as e:
         click.echo(str(e), err=True)

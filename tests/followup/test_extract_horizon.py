@@ -1,7 +1,8 @@
 """What can matter first: a run analyses the mail inside the planning window, newest
-first, then a bounded slice of the older history per run; ``run --analyse-all`` does the
-rest; ``doctor`` says how far back the history is analysed. Through the CLI with a fixed
---now, on a Maildir built here."""
+first, then a bounded slice of the older history per run (only when it loads the
+pipeline anyway, or when asked for history time); ``run --analyse-all`` does the rest;
+``doctor`` says how far back the history is analysed. Through the CLI with a fixed --now,
+on a Maildir built here."""
 
 from __future__ import annotations
 
@@ -77,7 +78,10 @@ def test_a_run_analyses_the_window_then_a_slice_of_history_newest_first(
     month = (NOW - timedelta(days=400)).strftime("%Y-%m")
     assert f"history:   analysed back to {month} " in r.output
 
-    second = run(config)
+    # Nothing new: a cron run does not load the pipeline for history alone.
+    quiet = run(config)
+    assert quiet["analysed"] == 0 and quiet["analysis_backlog"] == 3
+    second = run(config, "--history-seconds", "60")
     assert second["analysed"] == 2 and second["analysis_backlog"] == 1
     assert analysed_days(config) == [*RECENT_DAYS, 200, 300, 400, 500]
     rest = run(config, "--analyse-all")
@@ -100,8 +104,60 @@ def test_the_history_slice_stops_at_its_time_budget(
     config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # No time at all for history: the recent mail only, the rest left for later runs.
-    monkeypatch.setattr(followup.extract, "BACKFILL_SECONDS", -1.0)
+    monkeypatch.setattr(followup.extract, "HISTORY_SECONDS", -1.0)
     report = run(config)
     assert report["analysed"] == 3 and report["analysis_backlog"] == 5
     assert analysed_days(config) == RECENT_DAYS
     assert run(config, "--analyse-all")["analysis_backlog"] == 0
+
+
+def test_a_quiet_run_with_a_backlog_never_builds_the_pipeline(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(followup.extract, "HISTORY_SECONDS", -1.0)
+    assert run(config)["analysis_backlog"] == 5
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pipeline was built with nothing recent to analyse")
+
+    monkeypatch.setattr("nlp.load_pipeline", refuse)
+    again = run(config)
+    assert again["analysed"] == 0 and again["analysis_backlog"] == 5
+
+
+def test_the_history_slice_starts_small_then_fits_the_rate(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(followup.extract, "HISTORY_SECONDS", -1.0)
+    run(config)  # the recent mail only
+    # No batch has measured the speed yet: the first history batch is the small one,
+    # the next fits the measured rate to the budget (here: all the rest).
+    monkeypatch.setattr(followup.extract, "FIRST_HISTORY_BATCH", 1)
+    sizes: list[int] = []
+    pending = followup.extract.Store.pending_analysis
+
+    def spy(self: object, limit: int, **kw: object) -> object:
+        sizes.append(limit)
+        return pending(self, limit, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(followup.extract.Store, "pending_analysis", spy)
+    assert run(config, "--history-seconds", "600")["analysed"] == 5
+    assert sizes[0] == 1 and max(sizes) == 4
+    assert analysed_days(config) == RECENT_DAYS + OLD_DAYS
+
+
+def test_a_daemon_cycle_works_through_the_history_with_nothing_new(
+    config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from followup.config import load_config
+    from followup.daemon import run_cycle
+
+    monkeypatch.setattr(followup.extract, "HISTORY_SECONDS", -1.0)
+    assert run(config)["analysis_backlog"] == 5  # a cron run: the recent mail only
+    assert run(config)["analysed"] == 0  # nothing new: no history either
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("FOLLOWUP_HOME", str(home))
+    report = run_cycle(load_config(config), NOW, frozenset(), lambda *a: None, deliver=False)
+    assert report.analysed == 5 and report.backlog == 0
+    assert analysed_days(config) == RECENT_DAYS + OLD_DAYS

@@ -210,7 +210,9 @@ def test_new_thresholds_judge_the_stored_scores_without_the_model(config, monkey
     # Thresholds no rule cue or score reaches: nothing is firm any more.
     strict = Thresholds(request_rule_floor=1.01, request_alone=1.01, task_alone=1.01)
     monkeypatch.setattr(
-        nlp.pipeline, "_installed", lambda s: dataclasses.replace(real(s), thresholds=strict)
+        nlp.pipeline,
+        "_installed",
+        lambda s, *c: dataclasses.replace(real(s, *c), thresholds=strict),
     )
 
     nudges = digest(config)
