@@ -15,7 +15,13 @@ from typing import Any
 from connectors.errors import SourceConfigError
 from connectors.fileconfig import since_date
 from connectors.gmail_messages import HIDDEN_LABELS
-from connectors.google_auth import CLIENT_KEYS, GMAIL_METADATA, GMAIL_READONLY, client_problems
+from connectors.google_auth import (
+    CLIENT_KEYS,
+    GMAIL_METADATA,
+    GMAIL_READONLY,
+    client_problems,
+    token_file_option,
+)
 from connectors.google_calls import MAX_BATCH
 
 SCOPES = {"metadata": GMAIL_METADATA, "readonly": GMAIL_READONLY}
@@ -107,18 +113,9 @@ def _int(
 def settings_from_options(name: str, options: Mapping[str, Any]) -> GmailSettings:
     """Validate a gmail ``[[mail]]`` table; ``SourceConfigError`` with one line each."""
     problems: list[str] = []
-    unknown = sorted(set(options) - KEYS)
-    if unknown:
-        problems.append(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
-    raw_token = options.get("oauth_token_file")
-    token_file = Path("token.json")
-    if not isinstance(raw_token, str) or not raw_token.strip():
-        problems.append(
-            "oauth_token_file is required: where followup keeps the Google token (e.g. "
-            '"~/.local/share/followup/gmail-token.json"); followup auth NAME creates it'
-        )
-    else:
-        token_file = Path(raw_token).expanduser()
+    token_file = token_file_option(
+        options, KEYS, problems, ' (e.g. "~/.local/share/followup/gmail-token.json")'
+    )
     username = options.get("username")
     if username is not None and (not isinstance(username, str) or "@" not in username):
         problems.append("username must be the Gmail address, e.g. penny@gmail.com")

@@ -294,6 +294,24 @@ class GoogleClient:
         return {"installed": installed}
 
 
+def token_file_option(
+    options: Mapping[str, Any], keys: frozenset[str], problems: list[str], example: str = ""
+) -> Path:
+    """The options every Google source checks first: no unknown key, and the required
+    ``oauth_token_file`` (expanded). Problems are appended, one line each."""
+    unknown = sorted(set(options) - keys)
+    if unknown:
+        problems.append(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(keys))}")
+    raw = options.get("oauth_token_file")
+    if not isinstance(raw, str) or not raw.strip():
+        problems.append(
+            f"oauth_token_file is required: where followup keeps the Google token{example}; "
+            "followup auth NAME creates it"
+        )
+        return Path("token.json")
+    return Path(raw).expanduser()
+
+
 def client_problems(options: Mapping[str, Any]) -> list[str]:
     problems = []
     for key in ("oauth_client_file", "oauth_client_id"):

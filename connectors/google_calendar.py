@@ -42,6 +42,7 @@ from connectors.google_auth import (
     build_service,
     client_problems,
     require_google,
+    token_file_option,
 )
 from connectors.google_calls import Caller, Passed, QuotaBudget
 from connectors.records import Address, Attendee, EventBatch, EventRecord
@@ -77,18 +78,7 @@ class CalendarSettings:
 def settings_from_options(name: str, options: Mapping[str, Any]) -> CalendarSettings:
     """Validate a google ``[[calendar]]`` table; ``SourceConfigError``, one line each."""
     problems: list[str] = []
-    unknown = sorted(set(options) - KEYS)
-    if unknown:
-        problems.append(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
-    raw = options.get("oauth_token_file")
-    token_file = Path("token.json")
-    if not isinstance(raw, str) or not raw.strip():
-        problems.append(
-            "oauth_token_file is required: where followup keeps the Google token; "
-            "followup auth NAME creates it"
-        )
-    else:
-        token_file = Path(raw).expanduser()
+    token_file = token_file_option(options, KEYS, problems)
     calendars = options.get("calendars", ["primary"])
     if (
         not isinstance(calendars, list)

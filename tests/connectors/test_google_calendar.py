@@ -418,3 +418,16 @@ def test_a_google_calendar_makes_before_and_after_meeting_nudges(
     shown = sorted((n["kind"], n["title"]) for n in json.loads(out.output))
     assert [k for k, _ in shown] == ["after_meeting", "before_meeting"]
     assert "Acme review" in shown[0][1] and "Acme pricing" in shown[1][1]
+
+
+def test_bad_options_are_listed_together() -> None:
+    from connectors.errors import SourceConfigError
+
+    with pytest.raises(SourceConfigError) as e:
+        settings_from_options("cal", {"calendar": "primary", "page_size": 0})
+    lines = str(e.value).splitlines()
+    assert any("unknown option(s) calendar" in ln for ln in lines), lines
+    assert any("oauth_token_file is required" in ln for ln in lines), lines
+    assert any("page_size must be a whole number from 1 to 2500" in ln for ln in lines), lines
+    ok = settings_from_options("cal", {"oauth_token_file": "~/t.json"})
+    assert ok.token_file == Path("~/t.json").expanduser()
