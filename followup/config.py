@@ -117,7 +117,7 @@ class DigestSettings:
     # The most of one kind a digest shows (reconnects rotate through their candidates).
     caps: Mapping[str, int] = field(default_factory=lambda: {"reconnect": 3})
     # Items scoring below this (0..100, followup.ranking) are left out of the digest.
-    min_score: float = 20.0
+    min_score: float = 30.0
     to_given: bool = False  # [digest] to written in the config (not the default)
 
 

@@ -51,7 +51,9 @@ _TIME_BOUND = re.compile(
     r"|when you get (?:in|back)|right away|asap|as soon as possible|later today|quickly"
     r"|before I (?:send|leave|go)|in (?:a few|\d+) minutes"
     r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tue|wed|thu|thur|fri|sat|sun)\b"
-    r"|\d{1,2}:\d\d|\d{1,2}\s*(?:am|pm|o'?clock)\b)",
+    r"|\d{1,2}:\d\d|\d{1,2}\s*(?:am|pm|o'?clock)\b"
+    # a call or a chat is done by phone or in person, where no mail shows it
+    r"|\bsoon\b|\bshortly\b|\b(?:call|phone|ring) (?:you|me)\b)",
     re.IGNORECASE,
 )
 # A time-bound item this long past its moment keeps this share of its score.
@@ -126,6 +128,21 @@ def _confidence(n: Nudge, m: Msg | None) -> float:
     return 0.5
 
 
+def _last_word(n: Nudge) -> datetime | None:
+    """When the item last came up: the evidence, or the asker's reminder after it (a
+    re-forward, "any news?"), which makes an old ask pressing again."""
+    when = n.evidence.date
+    again = n.extra.get("reminded_at")
+    if isinstance(again, str):
+        try:
+            reminded = datetime.fromisoformat(again)
+        except ValueError:
+            return when
+        if when is None or reminded > when:
+            return reminded
+    return when
+
+
 def _urgency(n: Nudge, now: datetime) -> float:
     if n.kind == "before_meeting":
         return 1.0
@@ -138,7 +155,7 @@ def _urgency(n: Nudge, now: datetime) -> float:
         return 0.6 if days > 0 else 0.3
     if n.kind == "reconnect":
         return 0.5
-    when = n.evidence.date
+    when = _last_word(n)
     if when is None:
         return 0.5
     age = (now - when).total_seconds() / 86400
@@ -165,6 +182,7 @@ def _freshness(state: PlanningState, n: Nudge, now: datetime) -> float:
         moment, grace = (n.due, DUE_GRACE) if n.due is not None else (when, MOMENT_GRACE)
         if now - moment > grace:
             factor *= STALE_FACTOR
+    when = _last_word(n)
     if when is not None and n.person is not None and n.kind != "reconnect":
         c = state.contacts.get(n.person.email)
         if c is not None:
@@ -258,14 +276,25 @@ def choose(
 MORE_ASKS = "more_asks"
 
 
+def _one_of(n: Nudge) -> str:
+    """What only one shown item may stand for: a person's replies, one mail's promises
+    ("I'll send the notes. I'll call Dana." is one thing to look at); "" for no limit."""
+    if n.kind == "reply" and n.person:
+        return f"reply:{n.person.email}"
+    if n.kind == "promise" and n.evidence.message_id:
+        return f"promise:{n.evidence.message_id}"
+    return ""
+
+
 def one_reply_per_person(ordered: Sequence[OpenNudge]) -> list[OpenNudge]:
-    """``ordered`` (highest score first) with one reply item per person: the top one,
-    counting the others (``extra["more_asks"]``), so one sender cannot fill the digest."""
+    """``ordered`` (highest score first) with one reply item per person (and one promise
+    item per mail): the top one, counting the others (``extra["more_asks"]``), so one
+    sender or one mail cannot fill the digest."""
     firsts: dict[str, int] = {}
     more: dict[str, int] = {}
     out: list[OpenNudge] = []
     for o in ordered:
-        who = o.nudge.person.email if o.nudge.kind == "reply" and o.nudge.person else ""
+        who = _one_of(o.nudge)
         if who and who in firsts:
             more[who] = more.get(who, 0) + 1
             continue

@@ -12,6 +12,7 @@ followup.digest.items, does).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -239,4 +240,9 @@ def title(nudge: Nudge, tz: ZoneInfo) -> str:
 
 
 def reason(nudge: Nudge, now: datetime, tz: ZoneInfo) -> str:
-    return facts_reason(nudge.facts, now, tz)
+    text = facts_reason(nudge.facts, now, tz)
+    again = nudge.extra.get("reminded_at")  # rules.reply: the asker wrote again since
+    if nudge.kind == "reply" and isinstance(again, str):
+        with contextlib.suppress(ValueError):
+            text += f"; they wrote again {ago(datetime.fromisoformat(again), now, tz)}"
+    return text

@@ -256,6 +256,8 @@ FIRST = ["i", "we"]
 HEDGES = [
     "probably", "hopefully", "maybe", "perhaps", "possibly", "might", "may", "try",
     "trying", "attempt", "hope", "guess", "think", "shooting", "aim", "aiming",
+    # "I wish I could make it": what the writer would do, not what they will
+    "wish",
 ]  # fmt: skip
 # Courtesy after "I'll"/"we'll": not a promise of a specific action.
 COURTESY_AFTER_WILL = [
@@ -264,6 +266,9 @@ COURTESY_AFTER_WILL = [
     ["be", "back"], ["be", "in", "the", "office"], ["be", "out", "of"], ["be", "gone"],
     ["be", "able"], ["be", "happy"], ["be", "glad"], ["need"], ["have", "to", "wait"],
     ["miss"], ["never"], ["not"], ["see", "what"], ["keep", "that", "in", "mind"],
+    # declining: "I am going to have to miss your wedding"
+    ["have", "to", "miss"], ["have", "to", "skip"], ["have", "to", "cancel"],
+    ["have", "to", "pass"], ["have", "to", "decline"], ["not", "be", "able"],
 ]  # fmt: skip
 # Presence, absence and availability after "I'll": where the writer will be, neither a
 # promise nor an ask ("I will also be leaving early Friday", "I'll be in tomorrow").
@@ -417,6 +422,7 @@ LEADING_CONDITIONS = [
     ["once", "the"], ["once", "they"], ["once", "it"], ["once", "you"], ["once", "he"],
     ["once", "she"], ["once", "this"], ["once", "that"], ["once", "these"], ["once", "those"],
     ["once", "everything"], ["once", "all"], ["once", "our"], ["once", "your"],
+    ["once", "we"], ["once", "i"],
     ["when", "you"], ["when", "they"], ["when", "he"], ["when", "she"], ["when", "the"],
     ["as", "soon", "as", "you"], ["as", "soon", "as", "the"], ["as", "soon", "as", "they"],
     ["after", "you"], ["after", "they"], ["after", "the"], ["until", "the"], ["until", "you"],
@@ -839,6 +845,21 @@ def build_patterns() -> dict[str, list[Pattern]]:
         "NEG_COURTESY_CMT": [
             [{"LOWER": {"IN": FIRST}}, {"LOWER": {"IN": WILL}}, *_seq(words)]
             for words in COURTESY_AFTER_WILL
+        ]
+        + [
+            [{"LOWER": {"IN": FIRST}}, *_seq([be, "going", "to"]), *_seq(words)]
+            for be in ("am", "'m", "are", "'re")
+            for words in COURTESY_AFTER_WILL
+        ]
+        + [
+            # "We'll see those variances": a prediction ("I'll see to it", "I'll see
+            # that it is done" and "I'll see if I can" are another matter).
+            [
+                {"LOWER": {"IN": FIRST}},
+                {"LOWER": {"IN": WILL}},
+                {"LOWER": "see"},
+                {"LOWER": {"NOT_IN": ["to", "that", "about", "if", "whether"]}},
+            ]
         ]
         + [
             [

@@ -40,7 +40,7 @@ _NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", 
 
 # The version of the rules (patterns.py, rules.py, the component's decisions): bump it
 # when a change there finds different things, so stored mail is analysed again.
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 _default: Pipeline | None = None
 _default_lock = threading.Lock()
@@ -188,11 +188,15 @@ class Pipeline:
     ) -> tuple[Finding, ...]:
         sent_at = item.sent_at or datetime.now(UTC)
         out: list[Finding] = []
+        put_to: tuple[str, ...] = ()  # whom the previous ask named
         for v in verdicts:
             sentence = doc[v.start : v.end].text.strip()
             due = resolve_due(sentence, sent_at, item.tz)
             due_at, due_text = due if due else (None, None)
             to = addressees(sentence, greeted) if v.request else ()
+            if v.request and put_to and _CONTINUES.match(sentence):
+                to = put_to  # "John, have you got it? If so, would you email me ...": John's
+            put_to = (to if to != greeted else ()) if v.request else ()
             other = _addressed_other(to, item)
             for kind, is_kind, firm, span, score in (
                 ("request", v.request, v.firm_request, v.action, v.request_score),
@@ -252,6 +256,10 @@ class Pipeline:
         for doc in self.ner.pipe(texts, batch_size=256):
             out.append([(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"])
         return out
+
+
+# A sentence that goes on from the ask before it, and so is put to the same person.
+_CONTINUES = re.compile(r"(?:if so|if not|if yes|if that is the case|if that's the case)\b", re.I)
 
 
 def _addressed_other(names: tuple[str, ...], item: TextItem) -> bool:

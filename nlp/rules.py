@@ -66,6 +66,10 @@ class Judgement:
     # A promise that waits on something first ("Once the database is set up we will
     # ...", "Tell me which deals and we'll take care of it"): a finding, never firm.
     contingent: bool = False
+    # A change of practice ("please include her on all correspondence"), an offer of the
+    # writer's help, what the writer can do once the reader is ready: asks by intent,
+    # but nothing the reader owes an answer to.
+    no_reply_due: bool = False
     # Set by the pipeline, not here: the ask names someone other than the reader
     # ("John, has anyone ...?"), so it is not the reader's to answer.
     addressed_other: bool = False
@@ -189,11 +193,18 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     j.veto_request = j.veto_request or (j.commitment and not j.request)
     direct_ask = any(m[0] == "REQ_MODAL_YOU" for m in matches) or (question and not courtesy_q)
     offer = "NEG_OFFER" in labels and not strong and not any(m[0] == "REQ_PLEASE" for m in matches)
+    text = " ".join(words)
     j.block_request = not direct_ask and (
         "NEG_NOT_REQ" in labels
         or (courtesy_lmk and not strong)
         or offer
         or _broadcast_instruction(words)
+    )
+    # Asks by intent that await no answer: kept as findings, never firm (no nudge).
+    j.no_reply_due = not direct_ask and (
+        _standing_instruction(text)
+        or _offer_of_help(text, labels)
+        or (not (strong or weak) and _conditional_plan(words, matches))
     )
     if j.block_request:
         j.request = False
@@ -212,6 +223,41 @@ def _writer_statement(words: list[str]) -> bool:
 def _guess(text: str) -> bool:
     """ "we may have to go to an outside printer": a guess at what is needed."""
     return _GUESS.search(text) is not None
+
+
+# A change of practice asked for ("Please start forwarding these to me", "Please
+# include her on all correspondence"): done from now on, no answer awaited.
+_STANDING = re.compile(
+    r"\bstart (?:forwarding|routing|directing|copying|cc'?ing|including)\b"
+    r"|\bon all (?:future )?(?:\w+ )?"
+    r"(?:correspondence|e-?mails?|communications?|messages|requests)\b"
+    r"|\b(?:in the future|from now on|going forward"
+    r"|from (?:today|here|this point) (?:on|forward))\b"
+    # a caution: "Make sure on the manager screen not to hit the reset button"
+    r"|\b(?:make|be) sure\b[^.?]{0,60}?\b(?:not to|do not|don't|never)\b"
+)
+# "Let me know if they push you too hard, I can help here": an offer of the writer's help.
+_HELP_OFFER = re.compile(
+    r"\b(?:i|we) (?:can|could|would be (?:happy|glad) to|'d be (?:happy|glad) to"
+    r"|am (?:happy|glad) to|will) help\b|\b(?:happy|glad) to (?:help|assist)\b"
+)
+_WRITER_CAN = re.compile(r"\b(?:we|i) (?:can|could) \w+")
+
+
+def _standing_instruction(text: str) -> bool:
+    return _STANDING.search(text) is not None
+
+
+def _offer_of_help(text: str, labels: set[str]) -> bool:
+    """ "let me know if ..." that offers the writer's help: courtesy, not an ask."""
+    return "REQ_LMK" in labels and _HELP_OFFER.search(text) is not None
+
+
+def _conditional_plan(words: list[str], matches: list[tuple[str, int, int]]) -> bool:
+    """ "When you get your papers together we can work on it": what the writer can do
+    once the reader is ready, nothing asked now."""
+    leads = any(label == "NEG_LEAD_COND" and start == 0 for label, start, _ in matches)
+    return leads and _WRITER_CAN.search(" ".join(words)) is not None
 
 
 def _broadcast_instruction(words: list[str]) -> bool:

@@ -86,6 +86,7 @@ class Thresholds:
         is_req = (
             not j.block_request
             and not j.addressed_other
+            and not j.no_reply_due
             and (
                 (j.request and (p_req >= self.request_rule_floor or j.sure_ask))
                 or (
@@ -106,6 +107,7 @@ class Thresholds:
             if (
                 j.request
                 and not (j.block_request or j.addressed_other)
+                and not j.no_reply_due
                 and (p_req >= p_cmt or not j.commitment)
             ):
                 is_req = True

@@ -70,7 +70,9 @@ class Item:
         would only repeat the sentence and the age the item already shows.
         """
         if self.sentence and self.title and self.sentence[:40].lower() in self.reason.lower():
-            return self.title + (f" — {_more_asks(self.more_asks)}" if self.more_asks else "")
+            return self.title + (
+                f" — {_more_asks(self.more_asks, self.kind)}" if self.more_asks else ""
+            )
         if self.title and self.reason:
             return f"{self.title} — {self.reason}"
         return self.title or self.reason
@@ -189,7 +191,9 @@ def _who(nudge: Nudge) -> tuple[str, str]:
     return (f"{shown} +{len(names) - 3}" if len(names) > 3 else shown), ""
 
 
-def _more_asks(more: int) -> str:
+def _more_asks(more: int, kind: str = "reply") -> str:
+    if kind == "promise":
+        return f"{more} more promise{'s' if more > 1 else ''} in that mail (--all lists them)"
     return f"{more} more ask{'s' if more > 1 else ''} from them (--all lists them)"
 
 
@@ -212,7 +216,7 @@ def make_item(open_nudge: OpenNudge, now: datetime, tz: ZoneInfo) -> Item:
         email=email,
         title=clean_line(title(nudge, tz), 160),
         reason=clean_line(reason(nudge, now, tz), 300)
-        + (f"; {_more_asks(_folded(nudge))}" if _folded(nudge) else ""),
+        + (f"; {_more_asks(_folded(nudge), nudge.kind)}" if _folded(nudge) else ""),
         sentence=clean_line(nudge.evidence.sentence, 400),
         subject=clean_line(nudge.evidence.subject, 160),
         when=describe_when(when_dt, now, tz),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from datetime import datetime, timedelta
 
@@ -31,6 +32,27 @@ def first_other(state: PlanningState, m: Msg, *, outside: bool = False) -> str |
     with ``outside``, is outside my organisation)."""
     for email in m.to + m.cc:
         if not state.is_me(email) and (not outside or state.is_outside(email)):
+            return email
+    return None
+
+
+def named_recipient(state: PlanningState, m: Msg, sentence: str) -> str | None:
+    """The recipient of ``m`` whom ``sentence`` opens by name ("Monte, I will ..."):
+    their first name in the header name or the address ("monte.jones@")."""
+    from nlp.addressees import sentence_addressee
+
+    name = sentence_addressee(sentence)
+    if not name:
+        return None
+    first = name.split()[0].lower()
+    for email in m.recipients:
+        if state.is_me(email):
+            continue
+        c = state.contacts.get(email)
+        words = (c.name.replace(",", " ").lower().split() if c else []) + re.split(
+            r"[._\-+]+", email.partition("@")[0].lower()
+        )
+        if first in words:
             return email
     return None
 

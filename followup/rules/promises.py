@@ -7,8 +7,16 @@ from datetime import datetime
 
 from followup.config import MeSettings, RuleSettings
 from followup.nudges import Nudge, PromiseFacts, WaitingOnFacts
-from followup.rules.common import evidence, first_other, later_from, later_from_me, person
+from followup.rules.common import (
+    evidence,
+    first_other,
+    later_from,
+    later_from_me,
+    named_recipient,
+    person,
+)
 from followup.rules.guard import PlanFailures
+from followup.rules.reply import delivered_after, new_mail_to
 from followup.rules.restraint import direct_to_me, may_nudge, put_away
 from followup.state import PlanningState
 from nlp.findings import Finding
@@ -29,6 +37,7 @@ def plan_promises(
 ) -> list[Nudge]:
     guard = failures or PlanFailures()
     out: list[Nudge] = []
+    sent = new_mail_to(state)
     for th in state.threads:
         for m in th.messages:
             with guard.candidate("promise", f"message {m.pk}"):
@@ -40,8 +49,13 @@ def plan_promises(
                 target = first_other(state, m)
                 if target is None or state.muted(target):
                     continue
-                who = person(state, target)
                 for f in commits:
+                    # "Monte, I will help you with these": promised to Monte, not to
+                    # the first in To.
+                    to = named_recipient(state, m, f.text) or target
+                    if state.muted(to) or delivered_after(sent, to, f, m.date):
+                        continue  # muted, or sent to them since in another mail
+                    who = person(state, to)
                     if f.due is not None:
                         if f.due - now > rules.promise_soon.delta:
                             continue

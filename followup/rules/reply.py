@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 from followup.config import MeSettings, RuleSettings
 from followup.nudges import Nudge, ReplyFacts
@@ -15,6 +16,16 @@ from nlp.findings import Finding
 
 # A request to more people than this is a broadcast: someone else will answer.
 MAX_RECIPIENTS = 5
+# "Email the sheet to me": answered by the mail I send them soon after, whatever its
+# subject (people attach the file to a new message as often as they reply).
+_DELIVERY = re.compile(
+    r"^(?:please\s+)?(?:e-?mail|send|re-?send|forward|fax|mail|deliver|pass"
+    r"|(?:have|get) (?:\S+ ){0,6}?to you)\b",
+    re.I,
+)
+DELIVERY_WINDOW = timedelta(days=2)
+# Extra key: when the asker last wrote again in the thread (a reminder, a re-forward).
+REMINDED_AT = "reminded_at"
 
 
 def _direct(state: PlanningState, m: Msg) -> bool:
@@ -26,6 +37,48 @@ def _direct(state: PlanningState, m: Msg) -> bool:
     return len(m.to) + len(m.cc) <= MAX_RECIPIENTS
 
 
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv)\s*:", re.I)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fw|fwd|wg)\s*:", re.I)
+
+
+def _hands_over(m: Msg) -> bool:
+    """My mail that passes something on: a forward, or a new message that asks nothing
+    back ("Lunch again next week?" starts a conversation; a reply answers its own
+    thread)."""
+    subject = m.subject or ""
+    if _FORWARD_SUBJECT.match(subject):
+        return True
+    return not _REPLY_SUBJECT.match(subject) and not m.expects_answer
+
+
+def new_mail_to(state: PlanningState) -> dict[str, list[datetime]]:
+    """Address -> dates of my mail to them (in To) that hands something over."""
+    out: dict[str, list[datetime]] = {}
+    for th in state.threads:
+        for m in th.messages:
+            if m.from_me and _hands_over(m):
+                for email in m.to:
+                    out.setdefault(email, []).append(m.date)
+    return out
+
+
+def delivered_after(
+    sent: dict[str, list[datetime]], email: str, f: Finding, when: datetime
+) -> bool:
+    """An ask (or my promise) to send something, followed within DELIVERY_WINDOW by new
+    mail of mine to them (``sent``: new_mail_to): "Email the sheet to me" / "I'll have the
+    procedures to you tomorrow"."""
+    if not _DELIVERY.match(f.action or f.text):
+        return False
+    return any(when < d <= when + DELIVERY_WINDOW for d in sent.get(email, ()))
+
+
+def _reminded(th_messages: tuple[Msg, ...], sender: str, first: Msg) -> datetime | None:
+    """The last time the asker wrote again in the thread after the first ask."""
+    again = [x.date for x in th_messages if x.sender == sender and x.date > first.date]
+    return max(again) if again else None
+
+
 def plan_reply(
     state: PlanningState,
     now: datetime,
@@ -35,6 +88,7 @@ def plan_reply(
 ) -> list[Nudge]:
     guard = failures or PlanFailures()
     out: list[Nudge] = []
+    sent = new_mail_to(state)
     for th in state.threads:
         with guard.candidate("reply", f"thread {th.id}"):
             pending: dict[
@@ -50,7 +104,10 @@ def plan_reply(
                     continue
                 if later_from_me(th, m):
                     continue
-                pending.setdefault(m.sender, []).append((m, max(asks, key=lambda f: f.score)))
+                top = max(asks, key=lambda f: f.score)
+                if delivered_after(sent, m.sender, top, m.date):
+                    continue
+                pending.setdefault(m.sender, []).append((m, top))
             for sender, items in pending.items():
                 first, _ = items[0]
                 latest, latest_ask = items[-1]
@@ -62,6 +119,10 @@ def plan_reply(
                 known = strength(contact, now).score if contact and contact.sent else 0.0
                 age = (now - first.date).total_seconds() / 86400
                 score = known + 20 * latest_ask.score - max(0.0, age - 7)
+                extra: dict[str, object] = {"asks": len(items)}
+                again = _reminded(th.messages, sender, latest)
+                if again is not None:
+                    extra[REMINDED_AT] = again.isoformat()
                 out.append(
                     Nudge(
                         key=f"reply:{first.message_id}",
@@ -71,7 +132,7 @@ def plan_reply(
                         evidence=evidence(latest, latest_ask.text),
                         due=latest_ask.due,
                         score=round(score, 2),
-                        extra={"asks": len(items)},
+                        extra=extra,
                     )
                 )
     return out

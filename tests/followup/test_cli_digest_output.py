@@ -81,7 +81,11 @@ def test_one_persons_several_asks_are_one_item(tmp_path: Path) -> None:
         (omar, f"Hi Penny,\n\nCould you send the {t} figures?\n\nOmar\n", f"omar-{t}@acme.example")
         for t in ("march", "april", "may")
     ]
-    other = ("Dana Lee <dana@beta.example>", "Hi Penny,\n\nCan you call me?\n\nDana\n", "d@b")
+    other = (
+        "Dana Lee <dana@beta.example>",
+        "Hi Penny,\n\nCan you check the contract?\n\nDana\n",
+        "d@b",
+    )
     archive(tmp_path / "Mail", *asks, other)
     config = write_config(tmp_path)
     assert CliRunner().invoke(cli, ["--config", str(config), "sync"]).exit_code == 0

@@ -57,6 +57,12 @@ NOT_ASKS = [
     "I think that is what happened with them.",
     # a seminar notice ("take me off your list" is bulk mail's, judged at sync)
     "For seminar dates and hotel information, call 555-0100 or visit www.example.com.",
+    # standing instructions: a change of practice, no answer awaited
+    "Please start forwarding these requests to Robin and me.",
+    "Please include her on all correspondence concerning the audit.",
+    # an offer of the writer's help, and what the writer can do once the reader is ready
+    "Please let me know if they are pushing you too hard on timing, I can help here.",
+    "When you get all your tax papers together we can work on it.",
 ]
 STATUS_CHASES = [
     "Where are we on this?",
@@ -77,6 +83,10 @@ NOT_PROMISES = [
     # presence
     "I will be at home until 9:20.",
     "I will be on the road most of Tuesday.",
+    # wishes, declining and predictions
+    "I wish I could make it.",
+    "I am going to have to miss your party.",
+    "We'll see those variances, and at the same time accounting should see one too.",
 ]
 # Promises that wait on something first: the corpora count them, the digest does not.
 CONTINGENT_PROMISES = [
@@ -84,6 +94,7 @@ CONTINGENT_PROMISES = [
     "When you have decided, can you enter it in the matrix and I'll then send it on.",
     "Can you tell me which trades you want moved and we will take care of it.",
     "Assuming the totals match, I will sign the release.",
+    "Once we get their ok on the curves, we can set them up for the traders.",
 ]
 # Their near neighbours stay what they are.
 STILL_PROMISES = [
@@ -91,6 +102,7 @@ STILL_PROMISES = [
     "Next week I will set this up so that once the entries exist, we will update the book.",
     "I will be attending.",
     "I will place a call to the bank this afternoon.",
+    "I'll see to it that the books are set up.",
 ]
 STILL_ASKS = [
     "Can you handle this?",
@@ -99,6 +111,8 @@ STILL_ASKS = [
     "If you see any problems, let me know.",
     "Can you let me know if you have any questions about the lease by Friday?",
     "Have you heard from the auditors?",
+    "Please start the reconciliation today.",
+    "Let me know if the book naming is ok with you.",
 ]
 
 
@@ -156,3 +170,21 @@ def test_a_sure_ask_is_firm_without_a_classifier_score() -> None:
     chase = Judgement(request=True, sure_ask=True)
     assert th.decide(chase, 0.05, 0.0, 0.0) == (True, False)
     assert th.decide(Judgement(request=True), 0.05, 0.0, 0.0) == (False, False)
+
+
+def test_if_so_goes_on_from_the_ask_before_it(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """ "Robin, have you got the request? If so, would you email it to me?": both asks are
+    Robin's, not the reader's (Kim's)."""
+    from nlp.findings import PersonMention, TextItem
+
+    item = TextItem(
+        text="Robin, have you got the request from Kim? If so, would you email it to me?",
+        sent_at=WED,
+        reader_names=("Kim Lane",),
+        correspondents=(PersonMention(name="Robin Tate", email="robin.tate@example.com"),),
+    )
+    found = next(rules_pipeline.extract_many([item])).findings
+    asks = [f for f in found if f.kind == "request"]
+    assert len(asks) == 2
+    assert not any(f.firm for f in asks)
+    assert all("addressed_other" in (f.cues or ()) for f in asks)
