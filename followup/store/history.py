@@ -276,10 +276,13 @@ Table(
     Column("planned_version", Integer(), nullable=True),
     _s("fingerprint", nullable=True),
     _dt("planned_at"),
+    Column("nudges_version", Integer(), nullable=False, server_default="0"),
+    Column("planned_nudges_version", Integer(), nullable=True),
 )
 # The tables planning reads (load_state, the addresses that are me): on SQLite each
 # change to one of them counts in plan_inputs.version, by triggers named
-# plan_inputs_<table>_<insert|update|delete>.
+# plan_inputs_<table>_<insert|update|delete>; changes to the nudge table (what a plan
+# recorded, and the user's decisions) count in plan_inputs.nudges_version.
 V0007_PLANNED_TABLES = (
     "message",
     "participant",

@@ -149,12 +149,13 @@ def _0007_plan_inputs(conn: Connection) -> None:
     conn.execute(text("INSERT INTO plan_inputs (id, version) VALUES (1, 0)"))
     if conn.dialect.name != "sqlite":
         return
-    for table in history.V0007_PLANNED_TABLES:
+    counted = [(t, "version") for t in history.V0007_PLANNED_TABLES]
+    for table, counter in [*counted, ("nudge", "nudges_version")]:
         for op in ("insert", "update", "delete"):
             conn.execute(
                 text(
                     f"CREATE TRIGGER plan_inputs_{table}_{op} AFTER {op.upper()} ON {table} "
-                    "BEGIN UPDATE plan_inputs SET version = version + 1 WHERE id = 1; END"
+                    f"BEGIN UPDATE plan_inputs SET {counter} = {counter} + 1 WHERE id = 1; END"
                 )
             )
 

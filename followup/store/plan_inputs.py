@@ -4,7 +4,9 @@ Step 0007 keeps a counter (``plan_inputs.version``) that SQLite triggers bump on
 insert, update and delete in the tables planning reads (history.V0007_PLANNED_TABLES),
 whoever writes: sync, analysis, threading, ``mute``, ``forget``, another process. The
 plan records the counter it read before loading the state, in the transaction that
-records its nudges, so a stamp never claims a change the stored nudges did not see.
+records its nudges, so a stamp never claims a change the stored nudges did not see;
+it records the nudge table's own counter after writing them, so anything that changes
+the nudges since (a decision, a delete by hand) makes the stamp stale too.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from followup.store.store import Store
 
 TRIGGERS = frozenset(
     f"plan_inputs_{table}_{op}"
-    for table in history.V0007_PLANNED_TABLES
+    for table in (*history.V0007_PLANNED_TABLES, "nudge")
     for op in ("insert", "update", "delete")
 )
 
@@ -52,11 +54,17 @@ def last_stamp(store: Store) -> tuple[int | None, PlanStamp | None]:
         return None, None
     with store.begin() as conn:
         row = conn.execute(
-            select(PI.c.planned_version, PI.c.fingerprint, PI.c.planned_at).where(PI.c.id == 1)
+            select(
+                PI.c.planned_version,
+                PI.c.fingerprint,
+                PI.c.planned_at,
+                PI.c.nudges_version,
+                PI.c.planned_nudges_version,
+            ).where(PI.c.id == 1)
         ).first()
     if row is None or row.planned_version is None or row.fingerprint is None:
         return version, None
-    if row.planned_at is None:
+    if row.planned_at is None or row.planned_nudges_version != row.nudges_version:
         return version, None
     return version, PlanStamp(int(row.planned_version), row.fingerprint, row.planned_at)
 
@@ -71,5 +79,7 @@ def record_stamp(conn: Connection, stamp: PlanStamp | None) -> None:
             planned_version=stamp.version if stamp else None,
             fingerprint=stamp.fingerprint if stamp else None,
             planned_at=stamp.planned_at if stamp else None,
+            # After the plan's own writes to the nudge table, in its transaction.
+            planned_nudges_version=PI.c.nudges_version if stamp else None,
         )
     )

@@ -230,3 +230,6 @@ class PlanInputs(SQLModel, table=True):
     planned_version: int | None = None  # the counter the last plan was made from
     fingerprint: str | None = None  # its settings and decisions (followup.plan_reuse)
     planned_at: datetime | None = Field(default=None, sa_column=_dt())
+    # Changes to the nudge table, and their count when the last plan was recorded.
+    nudges_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    planned_nudges_version: int | None = None

@@ -190,3 +190,18 @@ def test_every_write_to_what_planning_reads_counts(tmp_path):
         assert inputs_version(store) is None  # a trigger missing: nothing is reused
     finally:
         store.close()
+
+
+def test_a_change_to_the_nudges_themselves_makes_a_new_plan(setup):
+    run(setup, NOW)
+    assert not replanned(run(setup, NOW + timedelta(minutes=1)))
+    r = CliRunner().invoke(
+        cli, ["--config", str(setup["config"]), "done", "1"], catch_exceptions=False
+    )
+    assert r.exit_code == 0, r.output
+    assert replanned(run(setup, NOW + timedelta(minutes=2)))
+    assert not replanned(run(setup, NOW + timedelta(minutes=3)))
+    with Store.open(f"sqlite:///{setup['db']}").begin() as conn:
+        conn.execute(text("DELETE FROM nudge"))  # by hand: the plan must be made again
+    again = run(setup, NOW + timedelta(minutes=4))
+    assert replanned(again) and again["nudges"]["open"] >= 1  # type: ignore[index]
