@@ -12,7 +12,10 @@ caches listings for two seconds and offers no ctime. A message's uid is its uniq
 without the ``:2,FLAGS`` suffix, so flag changes and the new/ -> cur/ move keep the uid.
 
 The checkpoint holds the number of messages, a hash of their uids and the newest inode
-change time (ctime) seen. An unchanged folder costs one directory listing. When it
+change time (ctime) seen, and the mtimes of new/ and cur/ where they were settled
+when listed. An unchanged folder costs two stat calls (the directories' mtimes are as
+recorded: no file was added, removed or renamed; Maildir never rewrites a file in
+place), else one directory listing. When it
 changed, only files whose ctime is not older than that are read: delivery, a move from
 another folder and a flag change all set the ctime (POSIX rename semantics). Elsewhere
 (Windows, where ctime is the creation time) a changed folder is read again in full.
@@ -27,6 +30,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +55,8 @@ logger = logging.getLogger(__name__)
 _CHECKPOINT_VERSION = "maildir1"
 _INCREMENTAL = os.name == "posix"
 _MAX_DEPTH = 6
+# How long before a look a directory's mtime must be for the checkpoint to trust it.
+QUIET_NS = 2_000_000_000
 
 
 class _Entry(NamedTuple):
@@ -124,11 +130,29 @@ def _state(entries: list[_Entry]) -> tuple[int, str, int]:
 
 def _parse_checkpoint(value: str) -> tuple[str, str, int] | None:
     parts = value.split()
-    if len(parts) != 4 or parts[0] != _CHECKPOINT_VERSION:
+    if len(parts) not in (4, 6) or parts[0] != _CHECKPOINT_VERSION:
         return None
     try:
         return parts[1], parts[2], int(parts[3])
     except ValueError:
+        return None
+
+
+def _checkpoint_dirs(value: str) -> tuple[int, int] | None:
+    """The new/ and cur/ mtimes a checkpoint recorded (its optional last two fields)."""
+    parts = value.split()
+    if len(parts) != 6 or parts[0] != _CHECKPOINT_VERSION:
+        return None
+    try:
+        return int(parts[4]), int(parts[5])
+    except ValueError:
+        return None
+
+
+def _dir_mtimes(folder: Path) -> tuple[int, int] | None:
+    try:
+        return tuple(os.stat(folder / sub).st_mtime_ns for sub in ("new", "cur"))  # type: ignore[return-value]
+    except OSError:
         return None
 
 
@@ -227,12 +251,26 @@ class MaildirSource:
 
     def _sync_folder(self, folder: str, path: Path, checkpoint: str) -> Iterator[MailBatch]:
         role = self.options.role(folder)
+        looked = time.time_ns()
+        dirs = _dir_mtimes(path)
+        if _INCREMENTAL and dirs is not None and dirs == _checkpoint_dirs(checkpoint):
+            # No file came, went or was renamed (a flag change) in new/ or cur/ since
+            # the listing that recorded these mtimes: the folder is as it was then.
+            logger.debug("%s/%s: unchanged (directories)", self.name, folder)
+            return
         entries = _list(path)
         count, digest, newest = _state(entries)
         final = f"{_CHECKPOINT_VERSION} {count} {digest} {newest}"
+        # The mtimes are recorded only when older than this look by QUIET_NS: a change
+        # in the same timestamp tick as the look would leave them as they were.
+        quiet = _INCREMENTAL and dirs is not None and max(dirs) < looked - QUIET_NS
+        if quiet and dirs is not None:
+            final += f" {dirs[0]} {dirs[1]}"
         old = _parse_checkpoint(checkpoint)
         if old is not None and old[:2] == (str(count), digest) and old[2] == newest:
             logger.debug("%s/%s: unchanged", self.name, folder)
+            if final != checkpoint:  # the same listing, now with quiet directories
+                yield MailBatch(folder, role, checkpoint=final)
             return
         # Changed since a checkpoint: files may be gone too (deleted, moved elsewhere).
         listing = _folder_listing(path, entries) if old is not None else None

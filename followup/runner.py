@@ -31,6 +31,7 @@ class RunReport:
     rejudged: int = 0  # stored findings whose firm decision changed: the thresholds did
     backlog: int = 0  # older messages left for later runs (analysis goes newest first)
     plan_failed: int = 0  # candidate nudges a rule failed on (dropped)
+    plan_reused: bool = False  # nothing changed: the last plan stands (plan_reuse.py)
     nudges: list[Nudge] = field(default_factory=list)
     plan: PlanResult | None = None
     delivery: Any = None
@@ -50,6 +51,14 @@ def plan_now(
 ) -> tuple[list[Nudge], PlanResult]:
     """Compute the nudges at ``now`` from the store and record them; a candidate a rule
     fails on is dropped and counted in ``failures`` (see rules.guard)."""
+    from dataclasses import replace
+
+    from followup.plan_reuse import fingerprint
+    from followup.store.learning import stopped_pairs
+    from followup.store.plan_inputs import PlanStamp, inputs_version
+
+    # Read before the state: a change made while planning makes the stamp stale.
+    version = inputs_version(store)
     me = my_addresses(config, store)
     state = load_state(
         store,
@@ -61,13 +70,11 @@ def plan_now(
         important=frozenset(config.rules.important),
         my_name=config.me.name,
     )
-    from dataclasses import replace
-
-    from followup.store.learning import stopped_pairs
-
-    state = replace(state, stopped=frozenset(stopped_pairs(store)))
+    stopped = frozenset(stopped_pairs(store))
+    state = replace(state, stopped=stopped)
     nudges = plan(state, now, config.rules, config.me, failures)
-    result = apply_plan(store, nudges, now)
+    stamp = None if version is None else PlanStamp(version, fingerprint(config, stopped), now)
+    result = apply_plan(store, nudges, now, stamp)
     logger.info(
         "Planned %d nudges: %d new, %d closed, %d reopened",
         len(nudges),
@@ -122,7 +129,20 @@ def run_once(
         # Before planning, so "done 3" in a reply is in effect for today's digest.
         report.replies = _apply_replies(store, config, now)
         failures = PlanFailures()
-        report.nudges, report.plan = plan_now(store, config, now, failures)
+        reused = (
+            None if deliver and _may_send(store, config, now) else _last_plan(store, config, now)
+        )
+        if reused is not None:
+            from followup.rules import sort_nudges
+            from followup.store.nudges import planned_at
+
+            report.plan_reused = True
+            report.nudges = sort_nudges(planned_at(store, reused))
+            logger.info(
+                "Nothing changed since the last plan: its %d nudges stand", len(report.nudges)
+            )
+        else:
+            report.nudges, report.plan = plan_now(store, config, now, failures)
         report.plan_failed = failures.count
         if deliver:
             report.delivery = _deliver(store, config, now)
@@ -130,6 +150,29 @@ def run_once(
         if own:
             store.close()
     return report
+
+
+def _last_plan(store: Store, config: Config, now: datetime) -> datetime | None:
+    """When the last plan was made, if this run may keep it (plan_reuse.py)."""
+    from followup.plan_reuse import last_plan_holds
+    from followup.store.learning import stopped_pairs
+
+    return last_plan_holds(store, config, now, frozenset(stopped_pairs(store)))
+
+
+def _may_send(store: Store, config: Config, now: datetime) -> bool:
+    """This run may send the digest (configured, its time of day come, not sent today):
+    then it plans afresh (plan_reuse.py)."""
+    d = config.digest
+    if not d.to or (d.smtp is None and d.imap_account is None):
+        return False
+    local = now.astimezone(config.me.tz)
+    if local.time() < d.at:
+        return False
+    from followup.digest import ledger
+
+    row = ledger.day_row(store, local.date(), d.to)
+    return row is None or row.status != "sent"
 
 
 def _apply_replies(store: Store, config: Config, now: datetime) -> Any:

@@ -342,6 +342,8 @@ def run(
                         "open": len(items),
                         "new": report.plan.new if report.plan else 0,
                         "closed": report.plan.closed if report.plan else 0,
+                        # False: nothing changed, the last plan stands (plan_reuse.py).
+                        "replanned": not report.plan_reused,
                     },
                     "digest": _delivery_dict(report.delivery),
                     "replies": report.replies.to_dict() if report.replies else None,

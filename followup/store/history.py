@@ -262,3 +262,33 @@ Table(
 V0006_MESSAGE_COLUMNS = ("web_link VARCHAR",)
 # Before 0006 the rules built Gmail links from X-GM-THRID; stored mail keeps its link.
 V0006_GMAIL_LINK = "https://mail.google.com/mail/#all/"
+
+
+# -- 0007_plan_inputs ------------------------------------------------------------------
+
+V0007 = MetaData()
+
+Table(
+    "plan_inputs",
+    V0007,
+    Column("id", Integer(), primary_key=True),
+    Column("version", Integer(), nullable=False, server_default="0"),
+    Column("planned_version", Integer(), nullable=True),
+    _s("fingerprint", nullable=True),
+    _dt("planned_at"),
+    Column("nudges_version", Integer(), nullable=False, server_default="0"),
+    Column("planned_nudges_version", Integer(), nullable=True),
+)
+# The tables planning reads (load_state, the addresses that are me): on SQLite each
+# change to one of them counts in plan_inputs.version, by triggers named
+# plan_inputs_<table>_<insert|update|delete>; changes to the nudge table (what a plan
+# recorded, and the user's decisions) count in plan_inputs.nudges_version.
+V0007_PLANNED_TABLES = (
+    "message",
+    "participant",
+    "finding",
+    "event",
+    "attendee",
+    "person",
+    "address",
+)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Connection, String, case, func, select, type_coerce
 
 from followup.people import clean_name
 from followup.rules.restraint import (
@@ -33,6 +35,21 @@ MEETING_SIGNAL_MAX = 15
 OPENING_CHARS = 160
 OWN_CHARS = 1000
 TENTATIVE_SCORE = 0.5
+
+
+def _stored_dates(conn: Connection) -> tuple[Any, Callable[[Any], datetime]]:
+    """The message date column as stored, and its reading as aware UTC: on SQLite the
+    text itself, read by datetime.fromisoformat (the column type's reading was a tenth
+    of planning at 100k messages); elsewhere the column as it is."""
+    if conn.dialect.name != "sqlite":
+        return M.c.date, lambda d: d
+    return type_coerce(M.c.date, String()), _utc_text
+
+
+def _utc_text(stored: str) -> datetime:
+    """UTCDateTime's reading of its SQLite text ("YYYY-MM-DD HH:MM:SS.ffffff", UTC)."""
+    d = datetime.fromisoformat(stored)
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
 
 
 def load_state(
@@ -172,15 +189,17 @@ def load_state(
         last_subject: dict[str, tuple[datetime, str]] = {}
         seen_ids: set[tuple[str, str, str]] = set()
         in_range = (M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
+        raw_date, as_date = _stored_dates(conn)
         # The work is done by the database where it can be (this reads every message of
         # two years): recipient counts, "I am in To", and lists among the addresses.
-        counts = (
-            select(P.c.message_pk, func.count().label("n"))
+        # Broadcasts as a short list of message pks (NOT IN), not a count per message
+        # joined to every row: the same rows, a fifth less time at 100k messages.
+        broadcasts = (
+            select(P.c.message_pk)
             .where(P.c.role.in_(["to", "cc"]))
             .group_by(P.c.message_pk)
-            .subquery()
+            .having(func.count() > BROADCAST_RECIPIENTS)
         )
-        to_me = select(P.c.message_pk).where(P.c.role == "to", P.c.email.in_(sorted(me)))
         lists = sorted(e for (e,) in conn.execute(select(P.c.email).distinct()) if list_address(e))
         to_list: set[int] = set()
         for i in range(0, len(lists), 900):
@@ -192,26 +211,36 @@ def load_state(
                     )
                 )
             )
-        hist = conn.execute(
-            select(M.c.id, M.c.message_id, M.c.date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
-            .join(P, P.c.message_pk == M.c.id)
-            .outerjoin(counts, counts.c.message_pk == M.c.id)
-            .where(
-                *in_range,
-                func.coalesce(counts.c.n, 0) <= BROADCAST_RECIPIENTS,
-                or_(
-                    and_(M.c.from_me.is_(True), P.c.role.in_(["to", "cc"])),
-                    and_(M.c.from_me.is_(False), P.c.role == "from", M.c.id.in_(to_me)),
-                ),
-            )
+        # Two queries, not one with an OR: my mail to them, and theirs to me read from
+        # the To rows that name me (an index lookup), not from every message's row.
+        cols = (M.c.id, M.c.message_id, raw_date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
+        mine = (
+            select(*cols)
+            .select_from(M.join(P, P.c.message_pk == M.c.id))
+            .where(*in_range, M.c.id.not_in(broadcasts), M.c.from_me.is_(True))
+            .where(P.c.role.in_(["to", "cc"]))
         )
+        addressed = P.alias("addressed")
+        theirs = (
+            select(*cols)
+            .select_from(
+                addressed.join(M, M.c.id == addressed.c.message_pk).join(
+                    P, P.c.message_pk == M.c.id
+                )
+            )
+            .where(addressed.c.role == "to", addressed.c.email.in_(sorted(me)))
+            .where(*in_range, M.c.id.not_in(broadcasts), M.c.from_me.is_(False))
+            .where(P.c.role == "from")
+        )
+        hist = [*conn.execute(mine), *conn.execute(theirs)]
         listed = frozenset(lists)
-        for pk, mid, date, from_me, subject, email, role in hist:
+        for pk, mid, stored, from_me, subject, email, role in hist:
             if email in me or pk in to_list or email in listed:
                 continue
             if (mid, email, role) in seen_ids:
                 continue
             seen_ids.add((mid, email, role))
+            date = as_date(stored)
             (sent if from_me else received)[email].add(date)
             if email not in last_subject or last_subject[email][0] < date:
                 last_subject[email] = (date, subject)

@@ -140,6 +140,26 @@ def _0006_calendar_checkpoints_and_web_links(conn: Connection) -> None:
     )
 
 
+def _0007_plan_inputs(conn: Connection) -> None:
+    """A counter of changes to what planning reads, kept by triggers on SQLite (one
+    process, the store on the user's machine); a run whose inputs did not change reuses
+    the last plan (followup.plan_reuse). PostgreSQL keeps no counter: one row bumped by
+    every writer of a shared store would serialise them all."""
+    history.V0007.create_all(conn, checkfirst=True)
+    conn.execute(text("INSERT INTO plan_inputs (id, version) VALUES (1, 0)"))
+    if conn.dialect.name != "sqlite":
+        return
+    counted = [(t, "version") for t in history.V0007_PLANNED_TABLES]
+    for table, counter in [*counted, ("nudge", "nudges_version")]:
+        for op in ("insert", "update", "delete"):
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER plan_inputs_{table}_{op} AFTER {op.upper()} ON {table} "
+                    f"BEGIN UPDATE plan_inputs SET {counter} = {counter} + 1 WHERE id = 1; END"
+                )
+            )
+
+
 STEPS: tuple[Step, ...] = (
     Step("0001_initial", _0001_initial),
     Step("0002_digest_replies", _0002_digest_replies),
@@ -147,6 +167,7 @@ STEPS: tuple[Step, ...] = (
     Step("0004_reanalysis", _0004_reanalysis),
     Step("0005_nudge_facts", _0005_nudge_facts),
     Step("0006_calendar_checkpoints_and_web_links", _0006_calendar_checkpoints_and_web_links),
+    Step("0007_plan_inputs", _0007_plan_inputs),
 )
 
 SCHEMA_VERSION = len(STEPS)

@@ -37,6 +37,7 @@ from followup.nudges import (
 )
 from followup.store.chunks import chunks
 from followup.store.handles import N
+from followup.store.plan_inputs import PlanStamp, record_stamp
 from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -74,15 +75,18 @@ class PlanResult:
     reopened: int  # closed nudges planned again (open again, or snoozed to their date)
 
 
-def apply_plan(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResult:
-    """Upsert the planned nudges and close those no longer planned, in one transaction.
+def apply_plan(
+    store: Store, nudges: Sequence[Nudge], now: datetime, stamp: PlanStamp | None = None
+) -> PlanResult:
+    """Upsert the planned nudges and close those no longer planned, in one transaction,
+    with the plan's ``stamp`` (none: no later run may reuse this plan; plan_inputs.py).
 
     Under the nudge lock a conflict cannot happen between followup processes of this
     version; should one come anyway (an older version writing the same database), the
     whole transaction is rolled back and run again on what is committed by then."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _apply_plan_once(store, nudges, now)
+            return _apply_plan_once(store, nudges, now, stamp)
         except IntegrityError:
             # The exception's text carries the SQL parameters (mail text): not shown.
             logger.warning("Recording the plan conflicted with another writer (try %d)", attempt)
@@ -91,7 +95,9 @@ def apply_plan(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResu
     )
 
 
-def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> PlanResult:
+def _apply_plan_once(
+    store: Store, nudges: Sequence[Nudge], now: datetime, stamp: PlanStamp | None
+) -> PlanResult:
     planned = {n.key: n for n in nudges}
     new = updated = closed = reopened = 0
     with nudge_transaction(store) as conn:
@@ -136,6 +142,7 @@ def _apply_plan_once(store: Store, nudges: Sequence[Nudge], now: datetime) -> Pl
         for chunk in chunks(stale):
             conn.execute(update(N).where(N.c.key.in_(chunk)).values(state="closed", closed_at=now))
         closed = len(stale)
+        record_stamp(conn, stamp)
     return PlanResult(new=new, updated=updated, closed=closed, reopened=reopened)
 
 
@@ -183,6 +190,15 @@ def list_nudges(
         )
     out.sort(key=lambda o: (order.get(o.nudge.kind, 99), -o.nudge.score, o.nudge.key))
     return out
+
+
+def planned_at(store: Store, when: datetime) -> list[Nudge]:
+    """The nudges the plan at ``when`` recorded (their last_seen), closed ones aside."""
+    with store.begin() as conn:
+        rows = conn.execute(
+            select(N.c.payload, N.c.facts).where(N.c.last_seen == when, N.c.state != "closed")
+        ).all()
+    return [_nudge(r.payload, r.facts) for r in rows]
 
 
 def set_state(store: Store, ref: str, state: str, *, until: datetime | None = None) -> OpenNudge:

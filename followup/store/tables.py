@@ -217,3 +217,19 @@ class DigestReply(SQLModel, table=True):
     digest_message_id: str = Field(index=True)
     applied_at: datetime = Field(sa_column=_dt(nullable=False))
     results: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON
+
+
+class PlanInputs(SQLModel, table=True):
+    """One row: a counter of changes to what planning reads, and the last plan's stamp
+    (followup.store.plan_inputs). On SQLite triggers keep the counter; elsewhere it
+    stays 0 and every run plans."""
+
+    __tablename__ = "plan_inputs"
+    id: int = Field(primary_key=True)
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    planned_version: int | None = None  # the counter the last plan was made from
+    fingerprint: str | None = None  # its settings and decisions (followup.plan_reuse)
+    planned_at: datetime | None = Field(default=None, sa_column=_dt())
+    # Changes to the nudge table, and their count when the last plan was recorded.
+    nudges_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    planned_nudges_version: int | None = None

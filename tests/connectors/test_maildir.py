@@ -195,3 +195,46 @@ def test_since(tmp_path: Path) -> None:
     box.add(make_message(1, date=datetime(2023, 6, 1, tzinfo=UTC)))
     box.add(make_message(2, date=datetime(2024, 6, 1, tzinfo=UTC)))
     assert [r.subject for r in run(source(tmp_path, since="2024-01-01")).records] == ["Message 2"]
+
+
+def _settle(folder: Path, seconds: int = 60) -> None:
+    """Date new/ and cur/ back, as a mailbox untouched for a while."""
+    for sub in ("new", "cur"):
+        st = os.stat(folder / sub)
+        os.utime(folder / sub, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_settled_unchanged_folder_is_not_listed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "md"
+    box = mailbox.Maildir(folder)
+    for i in range(5):
+        box.add(make_message(i))
+    src = source(folder)
+    fresh = run(src)
+    # Directories changed just now: their mtimes are not trusted, nor recorded.
+    assert len(fresh.checkpoints["INBOX"].split()) == 4
+    _settle(folder)
+    settled = run(src, fresh.checkpoints)
+    assert [b.records for b in settled.batches] == [()]  # the checkpoint alone, updated
+    assert len(settled.checkpoints["INBOX"].split()) == 6
+
+    def refuse(path: Path) -> list[object]:
+        raise AssertionError("an unchanged settled folder was listed")
+
+    monkeypatch.setattr(connectors.maildir, "_list", refuse)
+    assert run(src, settled.checkpoints).batches == []
+    monkeypatch.undo()
+
+    # A delivery, and a flag change (a rename in cur/), change the directories' mtimes.
+    key = box.add(make_message(7))
+    after = run(src, settled.checkpoints)
+    assert key in {r.uid for r in after.records}
+    _settle(folder)
+    flagged = run(src, after.checkpoints)
+    (name,) = [n for n in os.listdir(folder / "new") if n.startswith(key)]
+    os.rename(folder / "new" / name, folder / "cur" / f"{name}:2,S")
+    renamed = run(src, flagged.checkpoints)
+    assert [b.records for b in flagged.batches] == [()]  # settled: mtimes recorded
+    assert key in {r.uid for r in renamed.records}  # listed again: its ctime changed
