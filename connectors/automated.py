@@ -147,6 +147,11 @@ _BULK_HINTS = (
 )
 
 
+# The most characters a _BULK_TEXT match can have before its hint ("view this message on
+# your web browser" has 29, "change your subscription preferences" 25): with margin.
+_MAX_HINT_LEAD = 64
+
+
 def bulk_text_reason(text: str) -> str | None:
     """Why the message's own text (quoted parts excluded) reads as bulk/automated mail.
 
@@ -159,7 +164,16 @@ def bulk_text_reason(text: str) -> str | None:
     m = _QUOTE_START.search(text)
     # Wrapped lines and HTML leave runs of spaces and line breaks between the words.
     own = " ".join((text[: m.start()] if m else text).split())
-    for hit in _BULK_TEXT.finditer(own):
+    start = 0
+    if own.isascii():  # lower() keeps ASCII positions (not every other script's)
+        lower = own.lower()
+        found = [i for i in (lower.find(h) for h in _BULK_HINTS) if i >= 0]
+        if not found:
+            return None
+        # No match starts before the first hint less the longest lead; the big
+        # alternation is slow per character (most of the sync's time in this check).
+        start = max(0, min(found) - _MAX_HINT_LEAD)
+    for hit in _BULK_TEXT.finditer(own, start):
         if _LEGAL_AFTER.match(own, hit.end()) or (
             hit.group(0).lower().startswith(("you have received", "you received"))
             and _LEGAL_BEFORE.search(own, max(0, hit.start() - 30), hit.start())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.charsets import clean_text
 from connectors.records import Address, MailRecord
@@ -94,31 +95,39 @@ def sanitise_record(r: MailRecord) -> MailRecord:
     """``r`` with every text field cleaned and capped (see the module's constants).
 
     The keys (source, folder, uid, uidvalidity) are the source's own and are left
-    alone: the sources make them text-safe where they come from file names.
+    alone: the sources make them text-safe where they come from file names. A record
+    that needs no change is returned as it is (the usual case, and the store checks
+    every record again: a copy per check is a tenth of a sync).
     """
     budget = [MAX_ADDRESSES]
     sender = _address(r.sender) if r.sender is not None else None
     in_reply_to = clean_message_id(r.in_reply_to) if r.in_reply_to else None
-    return dataclasses.replace(
-        r,
-        message_id=clean_message_id(r.message_id),
-        subject=clean_text(r.subject, MAX_SUBJECT_CHARS),
-        sender=sender,
-        to=_addresses(r.to, budget),
-        cc=_addresses(r.cc, budget),
-        bcc=_addresses(r.bcc, budget),
-        reply_to=_addresses(r.reply_to, budget),
-        in_reply_to=in_reply_to or None,
-        references=_references(r.references),
-        excerpt=clean_text(r.excerpt),
-        attachments=_names(r.attachments, MAX_ATTACHMENTS),
-        automated=clean_text(r.automated, MAX_REASON_CHARS) if r.automated else r.automated,
-        gmail_thread_id=clean_text(r.gmail_thread_id, MAX_NAME_CHARS)
+    clean = {
+        "message_id": clean_message_id(r.message_id),
+        "subject": clean_text(r.subject, MAX_SUBJECT_CHARS),
+        "sender": sender,
+        "to": _addresses(r.to, budget),
+        "cc": _addresses(r.cc, budget),
+        "bcc": _addresses(r.bcc, budget),
+        "reply_to": _addresses(r.reply_to, budget),
+        "in_reply_to": in_reply_to or None,
+        "references": _references(r.references),
+        "excerpt": clean_text(r.excerpt),
+        "attachments": _names(r.attachments, MAX_ATTACHMENTS),
+        "automated": clean_text(r.automated, MAX_REASON_CHARS) if r.automated else r.automated,
+        "gmail_thread_id": clean_text(r.gmail_thread_id, MAX_NAME_CHARS)
         if r.gmail_thread_id
         else r.gmail_thread_id,
-        labels=_names(r.labels, MAX_LABELS),
-        web_link=_web_link(r.web_link),
-    )
+        "labels": _names(r.labels, MAX_LABELS),
+        "web_link": _web_link(r.web_link),
+    }
+    # type() too: a list where a tuple belongs is replaced, as before.
+    changed: dict[str, Any] = {
+        key: value
+        for key, value in clean.items()
+        if type(value) is not type(old := getattr(r, key)) or value != old
+    }
+    return dataclasses.replace(r, **changed) if changed else r
 
 
 MAX_LINK_CHARS = 2000

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from connectors.automated import automated_reason, bulk_text_reason
+from connectors.automated import (
+    _BULK_TEXT,
+    _LEGAL_AFTER,
+    _LEGAL_BEFORE,
+    automated_reason,
+    bulk_text_reason,
+)
 from connectors.mime import parse_message
 from connectors.records import Address
 
@@ -221,3 +229,40 @@ def test_footer_in_a_quoted_newsletter_stays_out():
     )
     rec = parse_message(_message(body), source="s", folder="INBOX", role="inbox", uid="1")
     assert rec.automated is None
+
+
+# The bulk wording with the most words before its cheap hint, and a legal footer that
+# explains a match away: the search starts at the first hint, less the longest lead.
+LEAD_PHRASES = [
+    "Can't see it? View this message on your web browser.",
+    "Change your subscription preferences here.",
+    "Write back to this e-mail with 'remove' in it.",
+    "If you no longer wish to receive these updates, click.",
+    "This e-mail is an auto-generated notice.",
+    "This newsletter has been sent to you.",
+    "If you have received this e-mail in error, delete it. You received this message as a member.",
+]
+
+
+@pytest.mark.parametrize("phrase", LEAD_PHRASES)
+@pytest.mark.parametrize("before", ["", "Thanks for the report on the venue. " * 40])
+def test_bulk_wording_found_whatever_its_lead(phrase, before):
+    assert bulk_text_reason(before + phrase) is not None
+    assert bulk_text_reason(before + phrase.upper()) is not None
+
+
+@given(st.lists(st.sampled_from([*LEAD_PHRASES, "we received the deck.", "Ok.", "\n\n"])))
+def test_bulk_reason_is_the_first_unexplained_match(parts):
+    # The reference: every match of the whole own text, the first not explained away.
+    text = " ".join(parts)
+    own = " ".join(text.split())
+    expected = None
+    for hit in _BULK_TEXT.finditer(own):
+        legal = _LEGAL_AFTER.match(own, hit.end()) or (
+            hit.group(0).lower().startswith(("you have received", "you received"))
+            and _LEGAL_BEFORE.search(own, max(0, hit.start() - 30), hit.start())
+        )
+        if not legal:
+            expected = f"bulk text: {' '.join(hit.group(0).lower().split())!r}"
+            break
+    assert bulk_text_reason(text) == expected
