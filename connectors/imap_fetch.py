@@ -28,6 +28,7 @@ from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
 from connectors.imap_parts import Structure, analyse
 from connectors.imap_response import parse_fetch
 from connectors.mime import SYNTHETIC_ID_FETCH_BYTES
+from connectors.records import MAX_INVITATION_BYTES
 
 logger = logging.getLogger(__name__)
 _IMAPLIB_LOG = logging.getLogger("imapclient.imaplib")
@@ -155,9 +156,7 @@ def _fetch_calendars(
 ) -> dict[int, bytes]:
     """The calendar parts of the batch's invitations, whole but bounded (one FETCH per
     section, as for the text parts): rare, and a few KB each."""
-    from connectors.invitations import MAX_PART_BYTES
-
-    limit = MAX_PART_BYTES * 4 // 3 + 4  # base64
+    limit = MAX_INVITATION_BYTES * 4 // 3 + 4  # base64
     by_item: dict[str, list[int]] = {}
     for uid, structure in structures.items():
         cal = structure.calendar

@@ -18,14 +18,18 @@ from typing import Any
 
 from connectors import ics_bounds
 from connectors.ics import _address, _clean, expand_calendar
-from connectors.records import Attendee, Invitation, InvitationMethod
+from connectors.records import (
+    INVITATIONS_CALENDAR,
+    MAX_INVITATION_BYTES,
+    Attendee,
+    Invitation,
+    InvitationMethod,
+)
 
 logger = logging.getLogger(__name__)
 
-CALENDAR = "invitations"
-"""The ``calendar`` of events that came by mail."""
-MAX_PART_BYTES = 256 * 1024
-"""A calendar part bigger than this is no invitation (one meeting is a few KB)."""
+CALENDAR = INVITATIONS_CALENDAR
+MAX_PART_BYTES = MAX_INVITATION_BYTES
 # A series is expanded this far around the message's date: a weekly 1:1 invited a year
 # ago still counts in the relationship, and what it will be in a year is not yet known.
 BEFORE = timedelta(days=400)

@@ -6,6 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+# Here, not in connectors.invitations, so the store and the IMAP fetch can name them
+# without importing icalendar (a tenth of a second of every sync's start-up).
+INVITATIONS_CALENDAR = "invitations"
+"""The ``calendar`` of events that came by mail."""
+MAX_INVITATION_BYTES = 256 * 1024
+"""A calendar part bigger than this is no invitation (one meeting is a few KB)."""
+
 FolderRole = Literal["inbox", "sent", "archive", "other"]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from connectors.invitations import CALENDAR as INVITATIONS
+from connectors.records import INVITATIONS_CALENDAR as INVITATIONS
 from connectors.records import EventBatch, EventRecord
 from followup.store.chunks import chunks
 from followup.store.handles import AT, CCP, EV, A

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from connectors.invitations import CALENDAR
+from connectors.records import INVITATIONS_CALENDAR as CALENDAR
 from connectors.records import EventRecord, Invitation, MailRecord
 from followup.store.handles import AT, EV, A
 
