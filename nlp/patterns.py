@@ -667,6 +667,11 @@ def build_patterns() -> dict[str, list[Pattern]]:
             ],
         ],
         "CMT_WILL": [
+            # the subject left out, as in a quick reply: "Will let you know."
+            [
+                {"IS_SENT_START": True, "LOWER": {"IN": ["will", "shall"]}},
+                {"LOWER": {"IN": ["let", "send", "call", "get", "do", "check", "forward"]}},
+            ],
             [
                 {"LOWER": {"IN": FIRST}},
                 {"LOWER": {"IN": WILL}},

@@ -130,6 +130,12 @@ def test_a_calendar_stops_expanding_once_its_budget_is_spent(
     started = time.process_time()
     got = list(s.events_between(START, END))
     assert time.process_time() - started < 4
-    # Two burn the budget (1 s, then the 0.5 s left); the rest, "later" included, wait.
-    assert s.skipped == {ics_bounds.REASON_TOO_COSTLY: 2, ics_bounds.REASON_BUDGET_SPENT: 3}
+    # Two burn the budget (1 s, then the 0.5 s left; a third may start on a sliver the
+    # checks' granularity leaves); the rest, "later" included, wait.
+    costly = s.skipped[ics_bounds.REASON_TOO_COSTLY]
+    assert costly in (2, 3)
+    assert s.skipped == {
+        ics_bounds.REASON_TOO_COSTLY: costly,
+        ics_bounds.REASON_BUDGET_SPENT: 5 - costly,
+    }
     assert got == []

@@ -55,6 +55,8 @@ NOT_ASKS = [
     "If the print shop made them, we may have to go to an outside printer.",
     "Did you see it?",
     "I think that is what happened with them.",
+    # a promise with its subject left out
+    "Will let you know.",
     # a seminar notice ("take me off your list" is bulk mail's, judged at sync)
     "For seminar dates and hotel information, call 555-0100 or visit www.example.com.",
     # standing instructions: a change of practice, no answer awaited
@@ -103,6 +105,7 @@ STILL_PROMISES = [
     "I will be attending.",
     "I will place a call to the bank this afternoon.",
     "I'll see to it that the books are set up.",
+    "Will let you know.",
 ]
 STILL_ASKS = [
     "Can you handle this?",
