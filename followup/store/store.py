@@ -124,6 +124,23 @@ class Store(MailStore, ThreadStore, AnalysisStore, PeopleStore, DigestStore):
         return out
 
 
+def _wal(cur: Any) -> None:
+    """Switch to WAL. Two processes opening a new file at once can get "database is
+    locked" here without the busy handler being asked (SQLite does not wait on every
+    lock the switch takes), so the switch is retried for as long as busy_timeout."""
+    import sqlite3
+    import time
+
+    for attempt in range(100):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == 99:
+                raise
+            time.sleep(0.1)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # First: a second process waits up to 10 s for a writer's commit (switching to WAL on
@@ -132,7 +149,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     # WAL + NORMAL: a commit per batch stays cheap, a crash loses at most the
     # transaction in flight (FACTS.md), and readers never wait for the writer.
-    cur.execute("PRAGMA journal_mode=WAL")
+    _wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
