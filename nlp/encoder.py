@@ -119,6 +119,10 @@ def _load(path: Path) -> SentenceEncoder | None:
             raise FileNotFoundError(f"{path / name}: missing")
     options = ort.SessionOptions()
     options.log_severity_level = 3  # warnings about the host's CPU are not the user's
+    # Threads that wait for work sleep instead of spinning: on a 2-core machine shared
+    # with the store and other work, spinning threads only took each other's cores.
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(
             str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
