@@ -51,6 +51,14 @@ _SENDER_LIKE = re.compile(r"@|<[^>]*>?|^\s*\"[^\"]+\"|\w/\w")
 _HEADER_ANYWHERE = re.compile(
     r"(?:^|\s{2,}|\t)\*?(From|Sent|Date|To|cc|Subject)\*?\s*:", re.IGNORECASE
 )
+_ON = re.compile(r"^\s*On\b")
+_WROTE_END = re.compile(r"\bwrote:\s*$")
+# What every test of a line as the start of the quoted history needs on that line: a
+# colon (attributions, header fields, times), a run of dashes or underscores (rules),
+# "On" (a wrapped attribution) or "Original" (a rule that lost its dashes, case-folded
+# like _CUT_LINE). The leading character set lets the engine skip to the few characters
+# a hint can begin with: twice as fast as the plain alternation.
+_HINT = re.compile(r"[:_\-Oo](?:(?<=:)|(?<=-)-|(?<=_)_|(?<=O)n\b|(?i:riginal))")
 _QUOTED = re.compile(r"^\s*(?:>|\|)")
 _SIG_DASHES = re.compile(r"^--\s*$")
 _MOBILE = re.compile(
@@ -85,6 +93,12 @@ _FOOTER = re.compile(
 # Enron-style attachment lines carry no sentence worth judging.
 _ATTACHMENT = re.compile(r"^\s*(?:<<.*>>|<\s*<\s*File\s*:.*|\(See attached file:.*\))\s*$", re.I)
 
+# One expression per line instead of two or three: the same tests, joined.
+_DROPPED_LINE = re.compile(rf"(?:{_QUOTED.pattern})|(?i:{_ATTACHMENT.pattern})")
+_SIG_START = re.compile(
+    rf"(?:{_SIG_DASHES.pattern})|(?i:{_MOBILE.pattern})|(?ix:{_FOOTER.pattern})"
+)
+
 _CONTACT = re.compile(r"@|https?://|www\.|\d{3}[-. )]+\d{3,4}|\b(?:Inc|Ltd|Co|Corp)\.$")
 
 # How far below a closing a signature may run (name, title, company, phones).
@@ -115,48 +129,71 @@ def split_body(text: str) -> BodyParts:
     """Split ``text`` into the writer's own body, the signature and the quoted part."""
     if not text:
         return BodyParts("")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cut = _find_quote_start(lines)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    cut = _find_quote_start(lines, text)
     own, quoted = lines[:cut], lines[cut:]
     # Interleaved replies: drop the quoted lines, keep the writer's answers between them.
-    own = [ln for ln in own if not _QUOTED.match(ln) and not _ATTACHMENT.match(ln)]
+    own = [ln for ln in own if not _DROPPED_LINE.match(ln)]
     own, signature = _cut_signature(own)
     body = "\n".join(own).strip()
     return BodyParts(body=body, signature="\n".join(signature).strip(), quoted="\n".join(quoted))
 
 
-def _find_quote_start(lines: list[str]) -> int:
-    for i, line in enumerate(lines):
-        if _CUT_LINE.match(line):
-            return i
-        if _WROTE.match(line) or _WROTE_ANY.match(line):
-            return i
-        # An attribution wrapped over two lines: "On Mon, ... Dana Example <" + "...> wrote:"
-        if (
-            i + 1 < len(lines)
-            and re.match(r"^\s*On\b", line)
-            and re.search(r"\bwrote:\s*$", lines[i + 1])
-            and len(line) + len(lines[i + 1]) < 300
-        ):
-            return i
-        if _HEADER.match(line) and line.lstrip().lower().startswith(("from", "*from")):
-            # An Outlook header block: "From:" followed by Sent/Date/To/Subject lines.
-            window = lines[i + 1 : i + 6]
-            if sum(1 for w in window if _HEADER.match(w)) >= 2:
-                return i
-        lotus = _LOTUS_ONE_LINE.match(line)
-        if lotus and _SENDER_LIKE.search(lotus.group("who")):
-            return i
-        if _header_columns(lines, i):
-            # The name and address lines just above the columns belong to the block.
-            start = i
-            while start > 0 and i - start < 3 and lines[start - 1].strip():
-                start -= 1
+def _find_quote_start(lines: list[str], text: str) -> int:
+    """The index of the first line of ``lines`` (``text`` split on newlines) that starts
+    the quoted history, or ``len(lines)``.
+
+    Every test in :func:`_quote_starts_at` needs one of the ``_HINT`` features on the
+    line itself, and most lines have none: one search of the whole text finds the next
+    line worth testing instead of nine expressions tried on every line.
+    """
+    line_no, line_start = 0, 0
+    while (hint := _HINT.search(text, line_start)) is not None:
+        line_no += text.count("\n", line_start, hint.start())
+        start = _quote_starts_at(lines, line_no)
+        if start is not None:
             return start
-        if _LOTUS_STAMP.match(line) and i > 0:
-            # "Name@Org" on the line before the stamp belongs to the quoted block too.
-            return i - 1 if "@" in lines[i - 1] or not lines[i - 1].strip() else i
+        end = text.find("\n", hint.start())
+        if end < 0:
+            break
+        line_no, line_start = line_no + 1, end + 1
     return len(lines)
+
+
+def _quote_starts_at(lines: list[str], i: int) -> int | None:
+    """Where the quoted block starts if line ``i`` begins it (``i`` or a line above)."""
+    line = lines[i]
+    if _CUT_LINE.match(line):
+        return i
+    if _WROTE.match(line) or _WROTE_ANY.match(line):
+        return i
+    # An attribution wrapped over two lines: "On Mon, ... Dana Example <" + "...> wrote:"
+    if (
+        i + 1 < len(lines)
+        and _ON.match(line)
+        and _WROTE_END.search(lines[i + 1])
+        and len(line) + len(lines[i + 1]) < 300
+    ):
+        return i
+    if _HEADER.match(line) and line.lstrip().lower().startswith(("from", "*from")):
+        # An Outlook header block: "From:" followed by Sent/Date/To/Subject lines.
+        window = lines[i + 1 : i + 6]
+        if sum(1 for w in window if _HEADER.match(w)) >= 2:
+            return i
+    lotus = _LOTUS_ONE_LINE.match(line)
+    if lotus and _SENDER_LIKE.search(lotus.group("who")):
+        return i
+    if _header_columns(lines, i):
+        # The name and address lines just above the columns belong to the block.
+        start = i
+        while start > 0 and i - start < 3 and lines[start - 1].strip():
+            start -= 1
+        return start
+    if _LOTUS_STAMP.match(line) and i > 0:
+        # "Name@Org" on the line before the stamp belongs to the quoted block too.
+        return i - 1 if "@" in lines[i - 1] or not lines[i - 1].strip() else i
+    return None
 
 
 def _header_columns(lines: list[str], i: int) -> bool:
@@ -176,7 +213,7 @@ def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
     """Remove the signature (and any legal footer) from the end of the writer's lines."""
     tail: list[str] = []
     for i, line in enumerate(lines):
-        if _SIG_DASHES.match(line) or _MOBILE.match(line) or _FOOTER.match(line):
+        if _SIG_START.match(line):
             lines, tail = lines[:i], lines[i:]
             break
     # The last closing line ("Thanks," / "Best regards,") with only a short block below.
