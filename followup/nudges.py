@@ -222,6 +222,22 @@ class Nudge:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# ``extra`` key of a reply: when the asker last wrote again in the thread (rules.reply).
+REMINDED_AT = "reminded_at"
+
+
+def reminded_at(n: Nudge) -> datetime | None:
+    """When the asker of a reply wrote again after the ask (a reminder, a re-forward);
+    None when they did not, or the stored value is unreadable."""
+    again = n.extra.get(REMINDED_AT)
+    if not isinstance(again, str):
+        return None
+    try:
+        return datetime.fromisoformat(again)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class OpenNudge:
     """A nudge as stored, with its short number for ``followup done 3`` and its state."""

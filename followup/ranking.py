@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from followup.nudges import Nudge, OpenNudge
+from followup.nudges import Nudge, OpenNudge, reminded_at
 from followup.people import strength
 from followup.state import Msg, PlanningState
 
@@ -132,14 +132,9 @@ def _last_word(n: Nudge) -> datetime | None:
     """When the item last came up: the evidence, or the asker's reminder after it (a
     re-forward, "any news?"), which makes an old ask pressing again."""
     when = n.evidence.date
-    again = n.extra.get("reminded_at")
-    if isinstance(again, str):
-        try:
-            reminded = datetime.fromisoformat(again)
-        except ValueError:
-            return when
-        if when is None or reminded > when:
-            return reminded
+    again = reminded_at(n)
+    if again is not None and (when is None or again > when):
+        return again
     return when
 
 

@@ -12,7 +12,6 @@ followup.digest.items, does).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from followup.nudges import (
     ReplyFacts,
     WaitingOnFacts,
     Words,
+    reminded_at,
 )
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -241,8 +241,7 @@ def title(nudge: Nudge, tz: ZoneInfo) -> str:
 
 def reason(nudge: Nudge, now: datetime, tz: ZoneInfo) -> str:
     text = facts_reason(nudge.facts, now, tz)
-    again = nudge.extra.get("reminded_at")  # rules.reply: the asker wrote again since
-    if nudge.kind == "reply" and isinstance(again, str):
-        with contextlib.suppress(ValueError):
-            text += f"; they wrote again {ago(datetime.fromisoformat(again), now, tz)}"
+    again = reminded_at(nudge) if nudge.kind == "reply" else None
+    if again is not None:
+        text += f"; they wrote again {ago(again, now, tz)}"
     return text

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from followup.config import MeSettings, RuleSettings
-from followup.nudges import Nudge, ReplyFacts
+from followup.nudges import REMINDED_AT, Nudge, ReplyFacts
 from followup.people import strength
 from followup.rules.common import evidence, later_from_me, person, within
 from followup.rules.guard import PlanFailures
@@ -24,8 +24,6 @@ _DELIVERY = re.compile(
     re.I,
 )
 DELIVERY_WINDOW = timedelta(days=2)
-# Extra key: when the asker last wrote again in the thread (a reminder, a re-forward).
-REMINDED_AT = "reminded_at"
 
 
 def _direct(state: PlanningState, m: Msg) -> bool:
@@ -73,9 +71,9 @@ def delivered_after(
     return any(when < d <= when + DELIVERY_WINDOW for d in sent.get(email, ()))
 
 
-def _reminded(th_messages: tuple[Msg, ...], sender: str, first: Msg) -> datetime | None:
-    """The last time the asker wrote again in the thread after the first ask."""
-    again = [x.date for x in th_messages if x.sender == sender and x.date > first.date]
+def _reminded(th_messages: tuple[Msg, ...], sender: str, ask: Msg) -> datetime | None:
+    """The last time the asker wrote again in the thread after ``ask``."""
+    again = [x.date for x in th_messages if x.sender == sender and x.date > ask.date]
     return max(again) if again else None
 
 
