@@ -8,11 +8,16 @@ The score (0..100) is the product of what a busy reader weighs, each part 0..1:
 - **confidence**: how sure the finding is (the NLP score of the ask or commitment);
 - **urgency**: due today, just overdue, or fresh; an item weeks old is history;
 - **freshness**: a time-bound ask ("call me when you get in", "is 10 tomorrow OK?")
-  decays once its moment has passed, and any item decays as the two keep writing to
-  each other (they have moved on, or sorted it out in another thread).
+  decays once its moment has passed, any item decays as the two keep writing to each
+  other (they have moved on, or sorted it out in another thread), and any item left
+  three weeks halves with each further week: by then it is history, not today's work;
+- **audience**: an item from a mail to more than three people is one any of them may
+  settle, and one to more than five is close to an announcement.
 
 ``score = 100 * (0.25 relationship + 0.2 directness + 0.3 confidence + 0.25 urgency)
-* freshness * kind weight``. The digest then shows the top items across kinds
+* freshness * audience * kind weight``. Freshness and audience multiply where the other
+parts add: a strong relationship and a sure finding must not carry a month-old item or
+a memo to eight people into a digest of ten. The digest then shows the top items across kinds
 (``choose``), with per-kind caps; reconnects rotate so each candidate gets its day.
 """
 
@@ -64,6 +69,15 @@ STALE_FACTOR = 0.3
 EXCHANGES_HALVING = 4
 EXCHANGES_HALVING_ANY = 12
 EXCHANGES_FLOOR = 0.25
+# An item untouched this long (from its last word, or its due date if later) fades:
+# the owner's own reading of a digest calls an ask more than about three weeks old
+# history, however real it was.
+FADE_AFTER = timedelta(days=21)
+FADE_HALVING = timedelta(days=7)
+# Kinds whose moment is a date of their own (a meeting, a quiet spell), not an age.
+_NO_FADE = frozenset({"reconnect", "before_meeting", "after_meeting"})
+# The share of the score kept by an item whose mail went to this many people or more.
+AUDIENCE = ((6, 0.6), (4, 0.85))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +88,7 @@ class ScoreParts:
     urgency: float
     freshness: float
     kind_weight: float
+    audience: float = 1.0
 
     @property
     def total(self) -> float:
@@ -83,7 +98,7 @@ class ScoreParts:
             + WEIGHTS["confidence"] * self.confidence
             + WEIGHTS["urgency"] * self.urgency
         )
-        return round(100 * base * self.freshness * self.kind_weight, 1)
+        return round(100 * base * self.freshness * self.audience * self.kind_weight, 1)
 
     def to_dict(self) -> dict[str, float]:
         return {
@@ -92,6 +107,7 @@ class ScoreParts:
             "confidence": round(self.confidence, 2),
             "urgency": round(self.urgency, 2),
             "freshness": round(self.freshness, 2),
+            "audience": round(self.audience, 2),
         }
 
 
@@ -115,6 +131,11 @@ def _directness(state: PlanningState, n: Nudge, m: Msg | None) -> float:
     if in_to and recipients <= 3:
         return 0.8
     return 0.6 if in_to else 0.3
+
+
+def _audience(m: Msg | None) -> float:
+    recipients = len(m.to) + len(m.cc) if m is not None else 0
+    return next((share for least, share in AUDIENCE if recipients >= least), 1.0)
 
 
 def _confidence(n: Nudge, m: Msg | None) -> float:
@@ -185,6 +206,12 @@ def _freshness(state: PlanningState, n: Nudge, now: datetime) -> float:
             # A time-bound ask is overtaken by a few mails; any item by many.
             halving = EXCHANGES_HALVING if bound else EXCHANGES_HALVING_ANY
             factor *= max(EXCHANGES_FLOOR, 0.5 ** (since / halving))
+    if when is not None and n.kind not in _NO_FADE:
+        if n.due is not None and n.due > when:
+            when = n.due
+        late = now - when - FADE_AFTER
+        if late > timedelta(0):
+            factor *= 0.5 ** (late / FADE_HALVING)
     return factor
 
 
@@ -206,6 +233,7 @@ def score_parts(
         urgency=_urgency(n, now),
         freshness=_freshness(state, n, now),
         kind_weight=KIND_WEIGHT.get(n.kind, 0.8),
+        audience=_audience(m),
     )
 
 
