@@ -17,6 +17,8 @@ from followup.safe_text import clean_line, dump_json
 from followup.wording import describe
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from followup.state import Contact, PlanningState
 
 # Nudge numbers are small; anything past this is a typo (and would overflow SQLite).
@@ -183,6 +185,25 @@ def _contacts(app: AppContext, now: datetime) -> PlanningState:
     return state
 
 
+def _no_history_why(app: AppContext, now: datetime) -> str:
+    """Why a person or the list has no history at ``now``: nothing synced, or mail
+    only outside the two years before it (an archive, or a --now before the mail)."""
+    from followup.store.counts import mail_span
+    from followup.store.load import HISTORY
+
+    span = mail_span(app.store)
+    if span is None:
+        return "nothing synced yet: run 'followup sync' first"
+    first, last = span
+    if last < now - HISTORY or first > now:
+        day = last.astimezone(app.config.me.tz).date().isoformat()
+        return (
+            f"the history is the {HISTORY.days // 365} years of mail before now, and the "
+            f"newest mail is from {day} (try --now {day})"
+        )
+    return ""
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -234,6 +255,9 @@ def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_:
     if json_:
         click.echo(dump_json(rows))
         return
+    if not rows and (why := _no_history_why(app, now)):
+        click.echo(f"No one to list: {why}.")
+        return
     from rich.table import Table
     from rich.text import Text
 
@@ -259,8 +283,9 @@ def people(app: AppContext, limit: int, show_all: bool, now_: str | None, json_:
     console().print(table)
 
 
-def _find_person(state: PlanningState, who: str) -> str:
-    """An address as given, or the one person whose name matches ``who``."""
+def _find_person(state: PlanningState, who: str, why: Callable[[], str]) -> str:
+    """An address as given, or the one person whose name matches ``who`` (``why`` says
+    why no one is known, when it is not a misspelling)."""
     if "@" in who:
         return _check_email(who)
     wanted = " ".join(who.lower().split())
@@ -268,9 +293,8 @@ def _find_person(state: PlanningState, who: str) -> str:
     exact = sorted(e for e, n in named.items() if " ".join(n.lower().split()) == wanted)
     found = exact or sorted(e for e, n in named.items() if wanted and wanted in n.lower())
     if not found:
-        raise UserError(
-            f"No one called {clean_line(who, 80)!r}: 'followup people --all' lists known people"
-        )
+        hint = why() or "'followup people --all' lists known people"
+        raise UserError(f"No one called {clean_line(who, 80)!r}: {hint}")
     if len(found) > 1:
         shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
         raise UserError(
@@ -307,10 +331,11 @@ def person(
 
     now = parse_now(now_, app.config.me.tz)
     state = _contacts(app, now)
-    email = _find_person(state, who)
+    email = _find_person(state, who, lambda: _no_history_why(app, now))
     c = state.contacts.get(email)
     if c is None:
-        raise UserError(f"No history with {email}: 'followup people --all' lists known people")
+        why = _no_history_why(app, now) or "'followup people --all' lists known people"
+        raise UserError(f"No history with {email}: {why}")
     if allow_kind is not None:
         if allow_kind != "all" and allow_kind not in KIND_ORDER:
             raise UserError(f"--allow {allow_kind!r}: use one of {', '.join(KIND_ORDER)} or all")

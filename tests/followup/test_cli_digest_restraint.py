@@ -204,6 +204,22 @@ def test_person_by_an_unknown_or_ambiguous_name_is_a_clear_error(config: Path) -
     assert r.exit_code == 2 and "matches several people" in r.output
 
 
+def test_people_of_an_old_archive_say_where_its_mail_is(config: Path) -> None:
+    empty = invoke(config, "people")
+    assert "No one to list: nothing synced yet: run 'followup sync' first." in empty.output
+    invoke(config, "sync")
+    later = ("--now", "2029-01-05T09:00")  # more than two years after the mail
+    hint = "the newest mail is from 2026-03-13 (try --now 2026-03-13)"
+    listed = invoke(config, "people", *later)
+    assert listed.exit_code == 0 and hint in listed.output
+    for who in ("Person 0", "p0@acme.example"):
+        r = CliRunner().invoke(cli, ["--config", str(config), "person", who, *later])
+        assert r.exit_code == 2 and hint in r.output
+    # At the archive's own time the people are there.
+    then = invoke(config, "person", "Person 0", "--now", NOW.isoformat())
+    assert "p0@acme.example" in then.output
+
+
 def test_a_digest_with_no_way_to_go_out_is_said_once_by_run_and_doctor(tmp_path: Path) -> None:
     write_archive(tmp_path / "Mail")
     warning = "Warning: [digest] to is set but the digest has no way to go out"
