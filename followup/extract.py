@@ -153,10 +153,10 @@ def _analyse_all(
         limit = min(BATCH, total - report.analysed)
         if deadline is not None and since is not None and report.analysed >= deadline[0]:
             busy = deadline[2]
-            if started is None and busy is not None and report.analysed > 0:  # noqa: SIM102
-                if time.monotonic() - began > busy:
-                    logger.info("The new mail took this run's time: history left for later")
-                    break
+            spent = time.monotonic() - began  # on the recent mail, before any history
+            if started is None and busy is not None and report.analysed > 0 and spent > busy:
+                logger.info("The new mail took this run's time: history left for later")
+                break
             started = started if started is not None else time.monotonic()
             left = deadline[1] - (time.monotonic() - started)
             if left <= 0:
