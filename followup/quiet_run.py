@@ -157,7 +157,7 @@ def _look(config: Config, path: Path, now: datetime) -> QuietReport | None:
         g.touch_sources(sources, datetime.now(UTC))
         with g.read():
             open_nudges = g.open_nudges(now)
-    logger.info("Nothing changed since the last plan: its %d nudges stand", open_nudges)
+    logger.info("Quiet run: nothing changed since the last plan; %d open nudges", open_nudges)
     return QuietReport(sources, backlog, open_nudges, replies=bool(config.digest.to))
 
 
