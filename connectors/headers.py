@@ -14,12 +14,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parsedate_tz
 
 from connectors.charsets import decode_words, guess_decode
-from connectors.records import Address
+from connectors.records import MAX_HEADER_BYTES, Address
 
 logger = logging.getLogger(__name__)
-
-MAX_HEADER_BYTES = 1 << 20
-"""A header section larger than this is not mail followup can use (and a parse bomb)."""
 
 SYNTHETIC_ID_BODY_BYTES = 512
 """How much of the body (line ends normalised) goes into a synthetic Message-ID."""

@@ -47,7 +47,6 @@ from connectors.fileconfig import (
     text_key,
 )
 from connectors.mbox import MAX_MESSAGE_READ
-from connectors.mime import parse_message
 from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
 
 logger = logging.getLogger(__name__)
@@ -156,6 +155,12 @@ def _dir_mtimes(folder: Path) -> tuple[int, int] | None:
         return None
 
 
+def _settled(dirs: tuple[int, int] | None, checkpoint: str) -> bool:
+    """No file came, went or was renamed (a flag change) in new/ or cur/ since the
+    listing that recorded these mtimes: the folder is as it was then."""
+    return _INCREMENTAL and dirs is not None and dirs == _checkpoint_dirs(checkpoint)
+
+
 def _read(entry: _Entry, folder_path: Path) -> bytes | None:
     """The message's first MAX_MESSAGE_READ bytes; None if it vanished (deleted)."""
     try:
@@ -249,13 +254,24 @@ class MaildirSource:
             find_maildir_folders,
         )
 
+    def unchanged(self, checkpoints: Mapping[str, str]) -> bool:
+        """True when ``sync(checkpoints)`` would yield nothing: every folder settled as
+        its checkpoint says (two stat calls each), and every configured folder there.
+        False says only that a sync must look (followup.quiet_run)."""
+        if self._closed:
+            return False
+        folders = self.folders()
+        if self.options.folders:
+            have = {k.casefold() for k in folders}
+            if any(f.casefold() not in have for f in self.options.folders):
+                return False
+        return all(_settled(_dir_mtimes(p), checkpoints.get(f, "")) for f, p in folders.items())
+
     def _sync_folder(self, folder: str, path: Path, checkpoint: str) -> Iterator[MailBatch]:
         role = self.options.role(folder)
         looked = time.time_ns()
         dirs = _dir_mtimes(path)
-        if _INCREMENTAL and dirs is not None and dirs == _checkpoint_dirs(checkpoint):
-            # No file came, went or was renamed (a flag change) in new/ or cur/ since
-            # the listing that recorded these mtimes: the folder is as it was then.
+        if _settled(dirs, checkpoint):
             logger.debug("%s/%s: unchanged (directories)", self.name, folder)
             return
         entries = _list(path)
@@ -301,6 +317,9 @@ class MaildirSource:
         entries: list[_Entry],
         progress: dict[str, int],
     ) -> Iterator[MailRecord | Skipped | None]:
+        # The parser only when there is mail to read: a settled folder costs two stats.
+        from connectors.mime import parse_message
+
         since = self.options.since
         for entry in entries:
             progress["ctime"] = entry.ctime_ns

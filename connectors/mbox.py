@@ -31,8 +31,14 @@ from connectors.fileconfig import (
     sync_folders,
     text_key,
 )
-from connectors.mime import MAX_HEADER_BYTES, parse_date, parse_message
-from connectors.records import FolderListing, FolderRole, MailBatch, MailRecord, Skipped
+from connectors.records import (
+    MAX_HEADER_BYTES,
+    FolderListing,
+    FolderRole,
+    MailBatch,
+    MailRecord,
+    Skipped,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +220,28 @@ class MboxSource:
             find_mbox_folders,
         )
 
+    def unchanged(self, checkpoints: Mapping[str, str]) -> bool:
+        """True when ``sync(checkpoints)`` would yield nothing: every file's size and
+        mtime as its checkpoint recorded (one stat each), every configured folder there.
+        False says only that a sync must look (followup.quiet_run)."""
+        if self._closed:
+            return False
+        folders = self.folders()
+        if self.options.folders:
+            have = {k.casefold() for k in folders}
+            if any(f.casefold() not in have for f in self.options.folders):
+                return False
+        for folder, path in folders.items():
+            parsed = _parse_checkpoint(checkpoints.get(folder, ""))
+            try:  # opened as sync opens it: an unreadable file is reported there
+                with path.open("rb") as f:
+                    st = os.fstat(f.fileno())
+            except OSError:
+                return False
+            if parsed is None or parsed[:2] != (st.st_size, st.st_mtime_ns):
+                return False
+        return True
+
     def _sync_folder(self, folder: str, path: Path, checkpoint: str) -> Iterator[MailBatch]:
         role = self.options.role(folder)
         try:
@@ -278,6 +306,9 @@ class MboxSource:
         size: int,
         state: dict[str, int],
     ) -> Iterator[MailRecord | Skipped | None]:
+        # The parser only when there is mail to read: an unchanged file costs a stat.
+        from connectors.mime import parse_date, parse_message
+
         seen_uids: dict[str, int] = {}
         since = self.options.since
         for offset, next_offset, from_line, raw in read_messages(f, start, size):

@@ -32,7 +32,6 @@ from connectors.charsets import (
     decode_words,
 )
 from connectors.headers import (
-    MAX_HEADER_BYTES,
     SYNTHETIC_ID_BODY_BYTES,
     SYNTHETIC_ID_FETCH_BYTES,
     message_ids,
@@ -45,7 +44,14 @@ from connectors.headers import (
     undecoded_text,
 )
 from connectors.htmltext import html_to_text, tidy_text
-from connectors.records import Address, FolderRole, Invitation, MailRecord, Skipped
+from connectors.records import (
+    MAX_HEADER_BYTES,
+    Address,
+    FolderRole,
+    Invitation,
+    MailRecord,
+    Skipped,
+)
 from connectors.sanitise import clean_message_id, plausible_date, sanitise_record
 
 # The pieces live in small modules; this is the one import the sources need.

@@ -12,6 +12,9 @@ INVITATIONS_CALENDAR = "invitations"
 """The ``calendar`` of events that came by mail."""
 MAX_INVITATION_BYTES = 256 * 1024
 """A calendar part bigger than this is no invitation (one meeting is a few KB)."""
+# Here too, so the file sources can size their reads without importing the parser.
+MAX_HEADER_BYTES = 1 << 20
+"""A header section larger than this is not mail followup can use (and a parse bomb)."""
 
 FolderRole = Literal["inbox", "sent", "archive", "other"]
 

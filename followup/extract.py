@@ -18,8 +18,13 @@ older history after it, newest first, at most ``BACKFILL_PER_RUN`` messages and
 years of mail ends with a digest soon and later runs work back through the history. A run
 from cron or the CLI has a small budget (``HISTORY_SECONDS``) and spends it only when it
 loads the pipeline anyway (new or stale recent mail): loading it for history alone would
-cost every quiet run seconds. The daemon, whose pipeline stays loaded, passes
-``history_alone`` and a larger budget: its idle cycles do the bulk.
+cost every quiet run seconds. Nor does it when its recent mail took longer than
+``BUSY_SECONDS`` (a burst of new mail, a first run): that run has spent its time, and the
+next ones, which mostly bring a few messages, take the slice. A threshold rather than a
+budget that shrinks with the time spent, so those usual runs keep the whole slice and the
+history of a cron-only user advances as fast as before. The daemon, whose pipeline stays
+loaded, passes ``history_alone`` and a larger budget: its idle cycles do the bulk; a
+budget given (the daemon's, ``--history-seconds``) is spent whatever the recent mail took.
 
 One message never stops the others: whatever its text does to the pipeline (any
 exception), the message is marked analysed with no findings, counted, and logged by its
@@ -48,6 +53,8 @@ BATCH = 256
 BACKFILL_PER_RUN = 2000
 # Seconds of history analysis a cron/CLI run spends (the daemon passes its own budget).
 HISTORY_SECONDS = 2.0
+# A cron/CLI run whose recent mail took longer than this leaves the history to later runs.
+BUSY_SECONDS = 0.5
 # The first history batch when no batch has measured the pipeline's speed yet; later
 # batches are sized from the measured rate to fit what is left of the budget.
 FIRST_HISTORY_BATCH = 16
@@ -113,7 +120,8 @@ def extract_pending(
             what = loaded
             stale = store.count_stale_analysis(what.identity, since)
         seconds = HISTORY_SECONDS if history_seconds is None else history_seconds
-        deadline = None if analyse_all else (recent, seconds)
+        busy = BUSY_SECONDS if history_seconds is None else None
+        deadline = None if analyse_all else (recent, seconds, busy)
         _analyse_all(store, config, pipe, what, report, total, progress, since, deadline)
         if stale and since is not None:
             _reanalyse(store, config, pipe, what, since, report, stale, progress)
@@ -131,17 +139,24 @@ def _analyse_all(
     total: int,
     progress: Callable[[str, int, int], None] | None,
     since: datetime | None = None,
-    deadline: tuple[int, float] | None = None,
+    deadline: tuple[int, float, float | None] | None = None,
 ) -> None:
     """``total`` pending messages: without ``since`` oldest first; with it the mail
     since then newest first, then the older mail newest first. ``deadline`` (messages,
-    seconds): after the first ``messages``, no batch starts once ``seconds`` have gone,
-    and each batch is sized from the measured rate to fit what is left."""
+    seconds, busy): after the first ``messages``, none if they took longer than ``busy``
+    seconds, else no batch starts once ``seconds`` have gone, and each batch is sized
+    from the measured rate to fit what is left."""
+    began = time.monotonic()
     started: float | None = None
     rate: float | None = None  # messages per second, from the last batch
     while report.analysed < total:
         limit = min(BATCH, total - report.analysed)
         if deadline is not None and since is not None and report.analysed >= deadline[0]:
+            busy = deadline[2]
+            spent = time.monotonic() - began  # on the recent mail, before any history
+            if started is None and busy is not None and report.analysed > 0 and spent > busy:
+                logger.info("The new mail took this run's time: history left for later")
+                break
             started = started if started is not None else time.monotonic()
             left = deadline[1] - (time.monotonic() - started)
             if left <= 0:

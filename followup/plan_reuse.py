@@ -27,12 +27,14 @@ import dataclasses
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from followup import __version__
 from followup.config import Config
-from followup.store.plan_inputs import PlanStamp, last_stamp
-from followup.store.store import Store
+from followup.store.glance import PlanStamp
+
+if TYPE_CHECKING:
+    from followup.store.store import Store
 
 REPLAN_EVERY = timedelta(hours=1)
 
@@ -80,6 +82,8 @@ def last_plan_holds(
 ) -> datetime | None:
     """When the last plan was made, if its nudges are what this run may keep (see
     above); the caller checks that the run will not send the digest."""
+    from followup.store.plan_inputs import last_stamp  # SQLAlchemy: off the quiet run's path
+
     version, stamp = last_stamp(store)
     if stamp is not None and reusable(stamp, version, fingerprint(config, stopped), now, config):
         return stamp.planned_at

@@ -44,7 +44,9 @@ class QuotedHeader:
 
 def quoted_header(excerpt: str) -> QuotedHeader | None:
     """The From/Subject of the first "-----Original Message-----" block, if any."""
-    m = _QUOTED_HEADER.search(excerpt or "")
+    if "---" not in (excerpt or ""):  # the block's rule: most mail has none (cheap test)
+        return None
+    m = _QUOTED_HEADER.search(excerpt)
     if m is None:
         return None
     fields = {k.lower(): v.strip() for k, v in _HEADER_LINE.findall(m.group("block"))}
@@ -63,7 +65,14 @@ def normalise_subject(subject: str) -> str:
 
 
 def looks_like_reply(subject: str, excerpt: str) -> bool:
-    return bool(_PREFIX.match(subject or "")) or bool(_ORIGINAL.search(excerpt or ""))
+    if _PREFIX.match(subject or ""):
+        return True
+    # _ORIGINAL needs a "---" rule or a "wrote:" (its letters have no other case forms
+    # re.IGNORECASE would match): text with neither is no reply, without the search.
+    excerpt = excerpt or ""
+    if "---" not in excerpt and "wrote:" not in excerpt.lower():
+        return False
+    return bool(_ORIGINAL.search(excerpt))
 
 
 @dataclass(frozen=True, slots=True)

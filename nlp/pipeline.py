@@ -25,12 +25,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nlp.addressees import addressed_to_other, addressees, greeting_names
-from nlp.dates import resolve_due
 from nlp.findings import Extraction, Finding, TextItem
-from nlp.people import known_name_spans, merge_spans, ner_spans, rule_spans, to_people
-from nlp.quoting import split_body
 from nlp.thresholds import Thresholds, thresholds_id
+
+# The modules that analyse text (addressees, dates, people, quoting: hundreds of regular
+# expressions) are imported where text is analysed: asking what is installed
+# (``installed``), as every run does, must stay cheap.
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,9 @@ class Pipeline:
         store names from running text): people then come from the rules alone (header
         lines, greetings, signatures).
         """
+        from nlp.addressees import greeting_names
         from nlp.components import USER_DATA_KEY
+        from nlp.quoting import split_body
 
         item_iter = iter(items)
         while True:
@@ -186,6 +188,9 @@ class Pipeline:
     def _findings(
         self, doc: Any, verdicts: list[Any], item: TextItem, greeted: tuple[str, ...] = ()
     ) -> tuple[Finding, ...]:
+        from nlp.addressees import addressees
+        from nlp.dates import resolve_due
+
         sent_at = item.sent_at or datetime.now(UTC)
         out: list[Finding] = []
         put_to: tuple[str, ...] = ()  # whom the previous ask named
@@ -233,6 +238,8 @@ class Pipeline:
     def _people(
         self, body: str, signature: str, quoted: str, item: TextItem, *, ner: bool = True
     ) -> tuple[Any, ...]:
+        from nlp.people import to_people
+
         text = "\n".join(t for t in (body, signature, quoted) if t)
         spans = self.person_spans(text, ner=ner)
         return to_people(spans, item.sender_name, item.correspondents)
@@ -240,6 +247,8 @@ class Pipeline:
     def person_spans(self, text: str, *, ner: bool = True) -> list[Any]:
         """Name spans in ``text`` (rules first, then NER where the model is loaded and
         ``ner`` is True)."""
+        from nlp.people import known_name_spans, merge_spans, ner_spans, rule_spans
+
         found = merge_spans(rule_spans(text))
         spread = found
         if self.ner is not None and ner:
@@ -266,6 +275,8 @@ def _addressed_other(names: tuple[str, ...], item: TextItem) -> bool:
     """The ask singles out people by name, none of them the reader. Where the thread's
     correspondents are known, a name counts only when one of them has it (a vocative
     "Houston - can you ...?" names a place)."""
+    from nlp.addressees import addressed_to_other
+
     if not item.reader_names or not addressed_to_other(names, item.reader_names):
         return False
     if not item.correspondents:

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nlp.rules import Judgement
-
 # The Judgement flags the decisions read, by name: what a stored finding keeps.
 CUES = (
     "request",
@@ -142,6 +140,8 @@ def rejudge(
 ) -> bool:
     """Whether a stored finding of ``kind`` is firm under ``th``, from its cues and
     scores: the same decision the pipeline takes (``Thresholds.decide_all``)."""
+    from nlp.rules import Judgement  # the rules' patterns only where findings are judged
+
     j = Judgement(**{c: True for c in cues if c in CUES})
     _, _, firm_req, firm_cmt = th.decide_all(j, p_request, p_commitment, p_task)
     return firm_req if kind == "request" else firm_cmt

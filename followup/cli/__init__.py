@@ -56,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Remove mail and meetings from before a date, for good."),
     "reopen": ("followup.cli.actions", "reopen",
                "Reopen nudges marked done, dismissed or snoozed."),
-    "run": ("followup.cli.commands", "run",
+    "run": ("followup.cli.run_command", "run",
             "Run one full cycle: sync, analyse, plan, and send the digest if due."),
     "snooze": ("followup.cli.actions", "snooze",
                "Hide nudges until later (3d, 2 weeks, tomorrow, until Monday, 2026-04-01)."),

@@ -1,4 +1,4 @@
-"""The pipeline commands: init, sync, digest, run."""
+"""The pipeline commands: init, sync, digest (run: run_command.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from followup.cli.context import (
     pass_app,
 )
 from followup.cli.output import console, print_digest, print_digest_footer, progress_reporter
+from followup.cli.run_command import EXIT_SOURCE_FAILED, warn_if_exposed
 from followup.config import default_config_path, parse_since
 from followup.errors import UserError
 from followup.safe_text import clean_line, dump_json
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from followup.config import Config
     from followup.nudges import OpenNudge
 
-EXIT_SOURCE_FAILED = 1
 # sysexits.h EX_TEMPFAIL: an interactive command found a cycle running; try again later.
 EXIT_BUSY = 75
 
@@ -61,15 +61,6 @@ def init(app: AppContext, force: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(example_config_text(), encoding="utf-8")
     click.echo(f"Wrote {path}: edit [me] and add your [[mail]] sources, then run 'followup sync'.")
-
-
-def warn_if_exposed(app: AppContext) -> None:
-    """One line on stderr when the store or the home is open to other users."""
-    from followup.private_files import exposure_warning
-
-    line = exposure_warning(app.config.home, app.config.database_url())
-    if line:
-        click.echo(line, err=True)
 
 
 @click.command()
@@ -264,138 +255,3 @@ def emit_digest(
             hidden = selection.hidden
             items = sorted(selection.shown, key=sort_key)
         print_digest(items, now, tz, out=console(), more=hidden, footer=footer, verbose=verbose)
-
-
-@click.command()
-@click.option("--no-send", is_flag=True, help="Do everything but send the digest email.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something failed.")
-@click.option(
-    "--analyse-all",
-    is_flag=True,
-    help="Analyse all the older mail now (by default a slice of it per run, newest first).",
-)
-@click.option(
-    "--history-seconds",
-    type=click.FloatRange(min=0),
-    default=None,
-    metavar="SECONDS",
-    help="Time this run may spend on older mail (default 2; the daemon does the bulk).",
-)
-@now_option
-@json_option
-@pass_app
-def run(
-    app: AppContext,
-    no_send: bool,
-    quiet: bool,
-    analyse_all: bool,
-    history_seconds: float | None,
-    now_: str | None,
-    json_: bool,
-) -> None:
-    """Run one full cycle: sync, analyse, plan, and send the digest if due.
-
-    This is the command for cron or a systemd timer (see contrib/).
-
-    \b
-    Example usage:
-        followup run
-        followup run --no-send --json
-    """
-    from followup.lock import LockedError, cycle_lock
-    from followup.runner import run_once
-
-    cfg = app.config
-    now = parse_now(now_, cfg.me.tz)
-    try:
-        with cycle_lock(cfg.home, lambda: app.store) as store:
-            warn_if_exposed(app)  # by the run that does the work, not the one turned away
-            with progress_reporter(not (json_ or quiet)) as progress:
-                report = run_once(
-                    cfg,
-                    now=now,
-                    store=store,
-                    deliver=not no_send,
-                    progress=progress,
-                    analyse_all=analyse_all,
-                    history_seconds=history_seconds,
-                    # Asked for history time: spend it even with nothing new to analyse.
-                    history_alone=bool(history_seconds),
-                )
-    except LockedError as e:
-        click.echo(str(e), err=True)
-        return
-    from followup.store.nudges import list_nudges
-
-    items = list_nudges(app.store, now)
-    if json_:
-        click.echo(
-            dump_json(
-                {
-                    "sources": [s.to_dict() for s in report.sources],
-                    "analysed": report.analysed,
-                    "analysis_backlog": report.backlog,
-                    "findings": report.findings,
-                    "analysis_failed": report.analysis_failed,
-                    "planning_failed": report.plan_failed,
-                    "nudges": {
-                        "open": len(items),
-                        "new": report.plan.new if report.plan else 0,
-                        "closed": report.plan.closed if report.plan else 0,
-                        # False: nothing changed, the last plan stands (plan_reuse.py).
-                        "replanned": not report.plan_reused,
-                    },
-                    "digest": _delivery_dict(report.delivery),
-                    "replies": report.replies.to_dict() if report.replies else None,
-                },
-            )
-        )
-    elif not quiet:
-        for s in report.sources:
-            if s.error:
-                click.echo(f"Error: {clean_line(s.error, 500)}", err=True)
-        new = report.plan.new if report.plan else 0
-        msgs = sum(s.new for s in report.sources)
-        click.echo(
-            f"Synced {msgs} new messages, analysed {report.analysed}, "
-            f"{len(items)} open nudges ({new} new)."
-        )
-        for count, what in (
-            (report.analysis_failed, "analysis failed for {} message{} (no findings kept)"),
-            (report.plan_failed, "planning failed for {} nudge{} (dropped)"),
-        ):
-            if count:
-                click.echo(what.format(count, "" if count == 1 else "s"))
-        if report.replies and report.replies.applied:
-            click.echo(f"Applied {report.replies.applied} commands from replies to the digest.")
-        if report.delivery is not None:
-            click.echo(clean_line(_delivery_line(report.delivery), 500))
-    else:
-        for s in report.failed:
-            click.echo(f"Error: {clean_line(s.error, 500)}", err=True)
-    from followup.digest.undeliverable import delivery_problem
-
-    undeliverable = delivery_problem(cfg)
-    if undeliverable and not no_send:
-        click.echo(undeliverable, err=True)
-    # Problems with replies to the digest quote the reply's text: clean lines.
-    problems = list(report.replies.problems) if report.replies else []
-    for p in problems:
-        click.echo(f"Warning: {clean_line(p, 500)}", err=True)
-    delivery_error = getattr(report.delivery, "error", None)
-    if delivery_error and (quiet or json_):
-        click.echo(f"Error: digest not sent: {clean_line(delivery_error, 500)}", err=True)
-    if report.failed or delivery_error:
-        sys.exit(EXIT_SOURCE_FAILED)
-
-
-def _delivery_dict(delivery: object) -> object:
-    if delivery is None:
-        return None
-    to_dict = getattr(delivery, "to_dict", None)
-    return to_dict() if callable(to_dict) else str(delivery)
-
-
-def _delivery_line(delivery: object) -> str:
-    summary = getattr(delivery, "summary", None)
-    return summary() if callable(summary) else str(delivery)

@@ -12,11 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from followup.store.glance import STOP_AFTER
 from followup.store.handles import N
 from followup.store.nudges import nudge_transaction
 from followup.store.store import Store
-
-STOP_AFTER = 2
 
 
 def stopped_pairs(store: Store, email: str | None = None) -> dict[tuple[str, str], int]:

@@ -11,27 +11,13 @@ the nudges since (a decision, a delete by hand) makes the stamp stale too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import Connection, select, text, update
 
-from followup.store import history
+from followup.store.glance import TRIGGERS, PlanStamp
 from followup.store.handles import PI
 from followup.store.store import Store
 
-TRIGGERS = frozenset(
-    f"plan_inputs_{table}_{op}"
-    for table in (*history.V0007_PLANNED_TABLES, "nudge")
-    for op in ("insert", "update", "delete")
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PlanStamp:
-    version: int  # the counter read before the plan loaded the state
-    fingerprint: str  # its settings and decisions (followup.plan_reuse.fingerprint)
-    planned_at: datetime  # the plan's ``now``
+__all__ = ["TRIGGERS", "PlanStamp", "inputs_version", "last_stamp", "record_stamp"]
 
 
 def inputs_version(store: Store) -> int | None:

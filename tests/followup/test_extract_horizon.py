@@ -161,3 +161,33 @@ def test_a_daemon_cycle_works_through_the_history_with_nothing_new(
     report = run_cycle(load_config(config), NOW, frozenset(), lambda *a: None, deliver=False)
     assert report.analysed == 5 and report.backlog == 0
     assert analysed_days(config) == RECENT_DAYS + OLD_DAYS
+
+
+def test_a_run_whose_new_mail_took_long_leaves_the_history_to_later_runs(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Any time at all on the recent mail counts as long: a burst of new mail.
+    monkeypatch.setattr(followup.extract, "BUSY_SECONDS", -1.0)
+    first = run(config)
+    assert first["analysed"] == 3 and first["analysis_backlog"] == 5
+    assert analysed_days(config) == RECENT_DAYS
+    # New mail that is quick to analyse: the run takes its history slice again.
+    monkeypatch.setattr(followup.extract, "BUSY_SECONDS", 600.0)
+    box = mailbox.Maildir(config.parent / "Mail")
+    box.add(
+        (
+            f"From: Sam Roe <sam@gamma.example>\r\nTo: {ME}\r\nSubject: d2\r\n"
+            f"Date: {format_datetime(NOW - timedelta(days=2))}\r\n"
+            "Message-ID: <d2@gamma.example>\r\n\r\nCould you call me?\r\n"
+        ).encode()
+    )
+    second = run(config)
+    assert second["analysed"] == 6 and second["analysis_backlog"] == 0
+
+
+def test_a_history_budget_asked_for_is_spent_whatever_the_new_mail_took(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(followup.extract, "BUSY_SECONDS", -1.0)
+    report = run(config, "--history-seconds", "600")
+    assert report["analysed"] == 8 and report["analysis_backlog"] == 0
