@@ -18,7 +18,8 @@ interleaved, ``--repeat`` times each:
 Prints the medians, messages/s, the ratio a/b (the target is >= 0.5), the process's
 no-op sync and the sync after one message is expunged, and the CLI's peak RSS.
 ``--profile FILE`` writes a cProfile of one more ``followup sync`` process and prints
-its stage split.
+its stage split. ``--baseline DIR`` (a checkout of another revision, e.g. ``git worktree
+add``) times that revision's ``followup sync`` too, interleaved with the others.
 
     python benchmarks/imap_sync.py --n 9000 --mbox ~/mail/archive
 """
@@ -172,11 +173,14 @@ def followup_command() -> list[str]:
 
 
 def run_cli(  # type: ignore[type-arg]
-    config: Path, home: Path, *, python: tuple[str, ...] = ()
+    config: Path, home: Path, *, python: tuple[str, ...] = (), code: Path | None = None
 ) -> tuple[float, list, str]:
     """``followup sync --json`` as a process: (seconds from start to exit, its report,
-    its stderr). ``python``: run it as ``python <options> -m followup`` instead."""
+    its stderr). ``python``: run it as ``python <options> -m followup`` instead.
+    ``code``: a checkout whose followup/connectors/nlp are run instead of this one's."""
     env = {**os.environ, "FOLLOWUP_HOME": str(home), "FOLLOWUP_CONFIG": str(config)}
+    if code is not None:  # ahead of the editable install on sys.path
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     command = [sys.executable, *python, "-m", "followup"] if python else followup_command()
     t = time.perf_counter()
     done = subprocess.run(
@@ -220,6 +224,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs, median kept (5)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of one more sync here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another revision: its followup sync is timed too, interleaved",
+    )
     args = parser.parse_args()
 
     from followup.config import SourceSettings
@@ -260,7 +269,7 @@ def main() -> None:
                 "batch_size": args.batch_size,
             },
         )
-        raw_times, source_times, cli_times = [], [], []
+        raw_times, source_times, cli_times, base_times = [], [], [], []
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             config = tmp / "config.toml"
@@ -281,10 +290,18 @@ def main() -> None:
                 elapsed, report, _ = run_cli(config, tmp / f"home{i}")
                 cli_times.append(elapsed)
                 n_cli = seen(report)
-                print(
+                line = (
                     f"  run {i + 1}: raw {raw_times[-1]:.2f} s, connector {source_times[-1]:.2f} s,"
                     f" followup sync {elapsed:.2f} s"
                 )
+                if args.baseline:
+                    write_config(config, tmp / f"base{i}.db", server, user, args.batch_size)
+                    elapsed, report, _ = run_cli(config, tmp / f"bhome{i}", code=args.baseline)
+                    assert seen(report) == n_cli, report
+                    base_times.append(elapsed)
+                    line += f", baseline {elapsed:.2f} s"
+                    write_config(config, db, server, user, args.batch_size)
+                print(line)
             a = statistics.median(raw_times)
             s = statistics.median(source_times)
             b = statistics.median(cli_times)
@@ -312,6 +329,9 @@ def main() -> None:
             f"= {n_cli / b:,.0f} msgs/s"
         )
         print(f"    ratio a/b = {a / b:.2f}")
+        if base_times:
+            base = statistics.median(base_times)
+            print(f"    baseline ({args.baseline.name}): {base:.2f} s, ratio a/b {a / base:.2f}")
         print(
             f"(c) connector alone, in-process, no store: {n_source} msgs in {s:.2f} s = "
             f"{n_source / s:,.0f} msgs/s (ratio a/c {a / s:.2f})"

@@ -35,6 +35,7 @@ import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -701,11 +702,17 @@ class ImapMailSource:
         try:
             for index, chunk in enumerate(chunks):
                 assert pending is not None
+                parsed: dict[int, ParsedHeaders] = {}
                 fetched = fetch_batch(
-                    client, chunk, gmail=gmail, excerpt_chars=self.excerpt_chars, pending=pending
+                    client,
+                    chunk,
+                    gmail=gmail,
+                    excerpt_chars=self.excerpt_chars,
+                    pending=pending,
+                    meanwhile=partial(self._parse_headers, plan, into=parsed),
                 )
                 pending = None
-                parsed, dates = self._headers(client, plan, fetched)
+                dates = self._complete_headers(client, fetched, parsed)
                 # The next batch's headers travel while this one is parsed and stored.
                 if index + 1 < len(chunks):
                     pending = start_fetch(client, chunks[index + 1], gmail=gmail)
@@ -756,16 +763,25 @@ class ImapMailSource:
         listing = FolderListing(frozenset(str(uid) for uid in present), str(uidvalidity))
         return listing, sum(1 for uid in present if uid <= final_uid)
 
-    def _headers(
-        self, client: imapclient.IMAPClient, plan: FolderPlan, fetched: Mapping[int, Fetched]
-    ) -> tuple[dict[int, ParsedHeaders], dict[int, datetime]]:
-        """Parse the header fields; fetch what the rare incomplete message lacks."""
-        parsed: dict[int, ParsedHeaders] = {}
-        for uid, got in fetched.items():
+    def _parse_headers(
+        self, plan: FolderPlan, headers: Mapping[int, bytes], *, into: dict[int, ParsedHeaders]
+    ) -> None:
+        """Parse a batch's header fields into ``into`` (no I/O: ``fetch_batch`` runs it
+        while the server answers the text FETCH)."""
+        for uid, header in headers.items():
             try:
-                parsed[uid] = parse_headers(got.header)
+                into[uid] = parse_headers(header)
             except Exception as e:  # parse_headers never raises; belt and braces
                 logger.warning("%s: could not read %s/%s: %s", self.name, plan.name, uid, e)
+
+    def _complete_headers(
+        self,
+        client: imapclient.IMAPClient,
+        fetched: Mapping[int, Fetched],
+        parsed: dict[int, ParsedHeaders],
+    ) -> dict[int, datetime]:
+        """Fetch what the rare incomplete message lacks: ``parsed`` is updated in place,
+        the INTERNALDATEs that stand in for missing Date headers are returned."""
         # No Date: INTERNALDATE stands in. No Message-ID: a synthetic one is made from
         # the start of the body, the same bytes a Maildir source hashes.
         need_date = [uid for uid, h in parsed.items() if h.date is None]
@@ -773,7 +789,7 @@ class ImapMailSource:
         dates, bodies = fetch_extras(client, need_date, need_body)
         for uid in need_body:
             parsed[uid] = parse_headers(fetched[uid].header, body_start=bodies.get(uid, b""))
-        return parsed, dates
+        return dates
 
     def _records(
         self,

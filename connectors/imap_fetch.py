@@ -9,7 +9,9 @@ because turning it into a datetime costs imapclient more than the Date header co
 
 The first FETCH of the next batch is sent before the current batch is parsed and
 handed to the caller (``start_fetch`` / ``PendingFetch.result``), so the server reads
-and sends it while we parse and the store commits: one command in flight, never more.
+and sends it while we parse and the store commits; likewise the first text FETCH is
+sent before the header fields are handed over for parsing (``meanwhile``): one command
+in flight, never more.
 (A prefetch thread was tried and made the sync slower: imapclient's parser holds the
 GIL, and the socket thread then waits for it after every read.)
 """
@@ -17,7 +19,7 @@ GIL, and the socket thread then waits for it after every read.)
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,10 +114,13 @@ def fetch_batch(
     gmail: bool,
     excerpt_chars: int,
     pending: PendingFetch | None = None,
+    meanwhile: Callable[[Mapping[int, bytes]], object] | None = None,
 ) -> dict[int, Fetched]:
     """Download one batch; a UID missing from the result was expunged meanwhile.
 
     ``pending`` is this batch's header FETCH sent earlier by ``start_fetch``.
+    ``meanwhile`` is called once with the header fields by UID, while the server
+    answers the first text FETCH (the caller parses them then instead of after).
     """
     if pending is None:
         pending = start_fetch(client, uids, gmail=gmail)
@@ -132,17 +137,25 @@ def fetch_batch(
             length = structure.text.fetch_length(excerpt_chars)
             item = f"BODY.PEEK[{structure.text.section}]<0.{length}>"
             by_section.setdefault(item, []).append(uid)
-    # One FETCH per distinct (section, length): usually two or three per batch.
+    headers = {uid: _header_value(fetched[uid]) for uid in structures}
+    # One FETCH per distinct (section, length): usually two or three per batch. The
+    # first is sent before ``meanwhile`` runs, so the server reads the text parts while
+    # we parse the headers: still one command in flight.
     texts: dict[int, bytes] = {}
-    for item, section_uids in by_section.items():
-        for uid, data in PendingFetch(client, section_uids, [item]).result().items():
+    for index, (item, section_uids) in enumerate(by_section.items()):
+        text_fetch = PendingFetch(client, section_uids, [item])
+        if index == 0 and meanwhile is not None:
+            meanwhile(headers)
+        for uid, data in text_fetch.result().items():
             texts[uid] = _body_value(data)
+    if not by_section and meanwhile is not None:
+        meanwhile(headers)
     calendars = _fetch_calendars(client, structures)
     return {
         uid: Fetched(
             uid=uid,
             data=fetched[uid],
-            header=_header_value(fetched[uid]),
+            header=headers[uid],
             structure=structures[uid],
             text=texts.get(uid, b""),
             calendar=calendars.get(uid, b""),

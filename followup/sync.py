@@ -20,6 +20,7 @@ from connectors.errors import ConnectorError
 from connectors.records import MailBatch
 from followup.config import Config, SourceSettings
 from followup.errors import UserError
+from followup.gc_budget import fewer_collections
 from followup.store.calendar_sync import (
     calendar_checkpoints,
     count_events,
@@ -310,11 +311,24 @@ def sync_all(
 ) -> list[SourceReport]:
     """Sync every source (or only the named one); one source's failure never stops
     the others. ``openers`` gives the source objects (the registry's by default)."""
-    from followup.identity import my_addresses
-
     names = [s.name for s in (*config.mail, *config.calendars)]
     if only and only not in names:
         raise UserError(f"No source named {only!r}; configured: {', '.join(names) or 'none'}")
+    with fewer_collections():
+        return _sync_sources(store, config, now, only, since, progress, openers)
+
+
+def _sync_sources(
+    store: Store,
+    config: Config,
+    now: datetime,
+    only: str | None,
+    since: Any,
+    progress: Progress | None,
+    openers: SourceOpeners,
+) -> list[SourceReport]:
+    from followup.identity import my_addresses
+
     me = frozenset(config.me.addresses)
     reports = []
     for s in config.mail:

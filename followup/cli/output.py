@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from followup.digest.items import build_view
 from followup.nudges import OpenNudge
 from followup.safe_text import clean_line
 
@@ -82,6 +81,9 @@ def _print_items(
     if not items:
         out.print(f"Nothing needs you today ({local:%a %d %b %Y}).")
         return
+    # Here, not at the top: sync and the other commands print no digest (start-up).
+    from followup.digest.items import build_view
+
     view = build_view(items, now, tz)
     out.print(Text(f"followup — {local:%a %d %b %Y %H:%M} — {view.count} to look at", style="bold"))
     for section in view.sections:

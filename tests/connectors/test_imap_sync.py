@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from mailgen import ME, PEOPLE, make_message
 from servers import Dovecot, MailUser
 
 from connectors.errors import SourceConfigError
+from connectors.imap_fetch import fetch_batch
 
 pytestmark = pytest.mark.server
 
@@ -316,3 +318,39 @@ def test_next_batch_is_requested_before_this_one_is_handed_over(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     rest, _ = run_sync(source, {"INBOX": first.checkpoint})
     assert [r.uid for r in records(rest, "INBOX")] == [str(uid) for uid in range(11, 61)]
+
+
+def test_headers_are_handed_over_while_the_text_fetch_is_in_flight(
+    dovecot_server: Dovecot,
+    mail_user: MailUser,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dovecot_server.deliver(mail_user, "INBOX", [make_message(i) for i in range(5)])
+    source = make_source(dovecot_server, mail_user)
+    caplog.set_level(logging.DEBUG, logger="imapclient")
+    client = source._connect()
+    try:
+        client.select_folder("INBOX", readonly=True)
+        uids = sorted(client.search("ALL"))
+        seen: list[tuple[list[int], str, bool]] = []
+
+        def meanwhile(headers: Mapping[int, bytes]) -> None:
+            lines = [r.getMessage() for r in caplog.records]
+            last_sent = next(line for line in reversed(lines) if line.startswith("> "))
+            tag = re.match(r"> b'([A-Za-z]+\d+) ", last_sent).group(1)  # type: ignore[union-attr]
+            answered = any(line.startswith(f"< b'{tag} ") for line in lines)
+            seen.append((sorted(headers), last_sent, answered))
+            assert all(b"Message-ID" in h or b"Message-Id" in h for h in headers.values())
+
+        fetched = fetch_batch(client, uids, gmail=False, excerpt_chars=4096, meanwhile=meanwhile)
+    finally:
+        client.logout()
+    # Once, with every message's header fields, just after the first text FETCH went
+    # out (the server answers it while the caller parses) ...
+    assert len(seen) == 1
+    assert seen[0][0] == uids
+    assert "BODY.PEEK[1]<0." in seen[0][1]
+    assert not seen[0][2]
+    # ... and the texts still arrive whole.
+    assert all(f.text for f in fetched.values())
+    assert sorted(fetched) == uids
