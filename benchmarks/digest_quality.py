@@ -9,7 +9,8 @@ day: items planned and shown by kind, reconnects, items whose evidence is in a d
 folder, items whose evidence message reads as bulk mail; and over the judged days
 (``judgements/keiser-k.jsonl``) the share of judged NOISE and of judged ACT items still
 shown. "Shown" is what the email and ``followup digest`` show: the digest's selection
-(``followup.ranking``) where it exists, everything planned otherwise.
+(``followup.ranking``) where it exists, everything planned otherwise. With the sentence
+encoder, also how many of the sentences it was given it had scored before (its cache).
 
 Judged items are matched to nudges by kind, person and evidence message, not by wording:
 the evidence message counts as the same when it is a copy of the judged one (same sender,
@@ -157,6 +158,19 @@ def matches(j: dict[str, Any], n: Any, same: dict[str, frozenset[str]]) -> bool:
     return bool(nudge_messages(n) & wanted)
 
 
+def encoder_cache(pipeline: str) -> dict[str, int] | None:
+    """The sentence encoder's scores answered from its cache (a repeated sentence) and
+    computed, in this process; None where the encoder did not run."""
+    if pipeline == "rules":
+        return None
+    from nlp.encoder import load_encoder
+
+    encoder = load_encoder()  # the process's own, the one the analysis used
+    if encoder is None or not encoder.hits + encoder.misses:
+        return None
+    return {"hits": encoder.hits, "scored": encoder.misses}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", help="the shared data dir (default: ../shared/data)")
@@ -204,6 +218,7 @@ def main() -> int:
             with store.begin() as conn:
                 conn.exec_driver_sql("DELETE FROM nudge")
         figures["sync_extract_s"] = round(time.perf_counter() - t0, 1)
+        figures["encoder_cache"] = encoder_cache(args.pipeline)
         shown_judged: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for day in sorted(days):
             now = datetime.fromisoformat(day).replace(hour=8, tzinfo=TZ)
@@ -277,6 +292,10 @@ def main() -> int:
         print(json.dumps(figures, indent=2, default=dict))
         return 0
     print(f"sync + analysis: {figures['sync_extract_s']} s (pipeline {args.pipeline})")
+    if figures["encoder_cache"]:
+        hits, scored = figures["encoder_cache"]["hits"], figures["encoder_cache"]["scored"]
+        share = hits / (hits + scored) if hits + scored else 0.0
+        print(f"encoder: {scored} sentences scored, {hits} seen before ({share:.1%})")
     for day, f in figures["days"].items():
         kinds = ", ".join(f"{k} {v}" for k, v in f["by_kind"].items()) or "none"
         print(

@@ -5,11 +5,19 @@ whole, where the bag of words and the CNN see a window of a few words; on Lin's 
 task sentences it is the difference between 0.73 and 0.79 F1. What ships in
 ``nlp/models/encoder_findings`` is one ONNX graph (``encoder.onnx``: the base weights
 with the project's low-rank updates merged in, the mean of the token vectors and the
-three-label head, weights quantised to int8) and the base model's WordPiece tokenizer
-(``tokenizer.json``). It runs on ONNX Runtime and ``tokenizers`` (``pip install
-'followup[encoder]'``, about 90 MB): no torch, no transformers. ``python -m
-nlp.train_encoder`` (the ``train`` extra) trains the updates and writes the graph.
+three-label head; weights stored as float16, computed in float32) and the base model's
+WordPiece tokenizer (``tokenizer.json``). It runs on ONNX Runtime and ``tokenizers``
+(``pip install 'followup[encoder]'``, about 90 MB): no torch, no transformers.
+``python -m nlp.train_encoder`` (the ``train`` extra) trains the updates and writes the
+graph.
 Without the packages the pipeline uses the bag of words + CNN classifier, as before.
+
+A sentence's scores depend on its text alone, not on what is scored with it: the graph
+computes in float32 (int8 with activation ranges taken per batch made a sentence's
+scores move by up to 0.36 with its neighbours, and the same mail get other findings),
+and batches hold sentences of the same token count only, so nothing is padded. That
+lets the scores be kept by text: a signature line, a disclaimer or a forwarded block
+seen again is not scored again.
 
 onnxruntime and tokenizers are imported here only, through ``importlib`` so that the
 rest of the package neither needs them nor type-checks against them.
@@ -22,6 +30,7 @@ import importlib
 import importlib.util
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -35,6 +44,9 @@ MODEL_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 # What the run time needs: the graph's runner and the tokenizer's.
 RUNTIME_MODULES = ("onnxruntime", "tokenizers")
+# Sentences whose scores are kept, the most recently used: 10 MB at most.
+CACHE_SIZE = 20_000
+Scores = tuple[float, float, float]
 
 
 def encoder_path() -> Path | None:
@@ -49,47 +61,77 @@ def runtime_installed() -> bool:
 class SentenceEncoder:
     """Scores sentences: (REQUEST, COMMITMENT, TASK) probabilities per sentence."""
 
-    def __init__(self, session: Any, tokenizer: Any, meta: dict[str, Any], thresholds: Any):
+    def __init__(
+        self,
+        session: Any,
+        tokenizer: Any,
+        meta: dict[str, Any],
+        thresholds: Any,
+        cache_size: int = CACHE_SIZE,
+    ):
         self.session = session
         self.tokenizer = tokenizer
         self.meta = meta
         self.max_length = int(meta.get("max_length", 96))
         self.thresholds: Any = thresholds  # nlp.thresholds.Thresholds chosen with the model
         self._inputs = {i.name for i in session.get_inputs()}
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Scores] = OrderedDict()
+        self.hits = self.misses = 0  # sentences answered from the cache, and scored
 
     @property
     def name(self) -> str:
         base = self.meta.get("base", "all-MiniLM-L6-v2")
-        quant = ", int8" if self.meta.get("quantised") else ""
-        return f"{base} fine-tuned (LoRA rank {self.meta['rank']}{quant}, ONNX Runtime)"
+        weights = self.meta.get("weights")
+        stored = f", {weights} weights" if weights else ""
+        return f"{base} fine-tuned (LoRA rank {self.meta['rank']}{stored}, ONNX Runtime)"
 
-    def score(self, texts: Sequence[str], batch_size: int = 64) -> list[tuple[float, float, float]]:
+    def score(self, texts: Sequence[str], batch_size: int = 64) -> list[Scores]:
+        """The scores of each text, from the cache where it was scored before."""
+        out: list[Scores | None] = [self._cache.get(t) for t in texts]
+        for t, got in zip(texts, out, strict=True):
+            if got is not None:
+                self._cache.move_to_end(t)
+        todo = list(dict.fromkeys(t for t, got in zip(texts, out, strict=True) if got is None))
+        self.hits += len(texts) - len(todo)
+        self.misses += len(todo)
+        fresh = dict(zip(todo, self.score_uncached(todo, batch_size), strict=True))
+        if self.cache_size > 0:
+            for t, scores in fresh.items():
+                self._cache[t] = scores
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return [got if got is not None else fresh[t] for t, got in zip(texts, out, strict=True)]
+
+    def score_uncached(self, texts: Sequence[str], batch_size: int = 64) -> list[Scores]:
+        """The graph's scores, in batches of sentences of one token count: no padding,
+        the main cost on short mail sentences, and nothing a neighbour could change."""
         import numpy as np
 
-        out: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * len(texts)
-        # Similar lengths together: less padding, the main cost on short mail sentences.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for k in range(0, len(order), batch_size):
-            idx = order[k : k + batch_size]
-            encodings = self.tokenizer.encode_batch([texts[i] for i in idx])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = np.zeros_like(ids)
-            (probs,) = self.session.run(["probs"], feed)
-            for i, row in zip(idx, probs.tolist(), strict=True):
-                out[i] = (row[0], row[1], row[2])
+        out: list[Scores] = [(0.0, 0.0, 0.0)] * len(texts)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        by_length: dict[int, list[int]] = {}
+        for i, e in enumerate(encodings):
+            by_length.setdefault(len(e.ids), []).append(i)
+        for same in by_length.values():
+            for k in range(0, len(same), batch_size):
+                idx = same[k : k + batch_size]
+                ids = np.array([encodings[i].ids for i in idx], dtype=np.int64)
+                feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+                if "token_type_ids" in self._inputs:
+                    feed["token_type_ids"] = np.zeros_like(ids)
+                (probs,) = self.session.run(["probs"], feed)
+                for i, row in zip(idx, probs.tolist(), strict=True):
+                    out[i] = (row[0], row[1], row[2])
         return out
 
 
 def load_tokenizer(file: Path, max_length: int) -> Any:
-    """The base model's WordPiece tokenizer, padding to the longest in a batch."""
+    """The base model's WordPiece tokenizer, without padding (batches are of one length)."""
     tokenizers = importlib.import_module("tokenizers")
     tokenizer = tokenizers.Tokenizer.from_file(str(file))
     tokenizer.enable_truncation(max_length=max_length)
-    pad = tokenizer.token_to_id("[PAD]")
-    tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="[PAD]")
+    tokenizer.no_padding()
     return tokenizer
 
 

@@ -23,6 +23,9 @@ from encoder_sentences import ASKS, NEITHER, PROMISES  # noqa: E402
 from nlp.encoder import MODEL_FILE, TOKENIZER_FILE, encoder_path, load_encoder  # noqa: E402
 
 SENTENCES = ASKS + PROMISES + NEITHER
+# How far float16 weights (a relative rounding of 5e-4) may move a probability: the
+# shipped graph's moved by 7e-4 at most on 1,000 mail sentences.
+HALF = 0.002
 
 
 def write_corpora(root: Path) -> Path:
@@ -64,7 +67,7 @@ def test_what_training_saves_exports_and_scores_as_trained(tmp_path: Path) -> No
 
     out = tmp_path / "model"
     save(out, trainer.state(), trainer, {"broad_request": 0.5}, {"epochs": 3})
-    export_onnx(out, quantise=False)
+    export_onnx(out, half=False)
     names = {p.name for p in out.iterdir()}
     assert names == {ADAPTER_FILE, MODEL_FILE, TOKENIZER_FILE, "encoder.json", "thresholds.json"}
     loaded = load_encoder(out)
@@ -73,16 +76,17 @@ def test_what_training_saves_exports_and_scores_as_trained(tmp_path: Path) -> No
     # tokenizers library: the scores the hooks gave in torch.
     assert flat(loaded.score(SENTENCES)) == pytest.approx(flat(trained), abs=1e-4)
     assert loaded.thresholds is not None and loaded.thresholds.broad_request == 0.5
-    assert "LoRA rank 4" in loaded.name and "int8" not in loaded.name
+    assert "LoRA rank 4" in loaded.name and "float32 weights" in loaded.name
 
-    # Quantised to int8: a quarter of the size, near the same scores.
+    # Weights stored as float16: half the size, the same scores but for float16's
+    # rounding of the weights (computed in float32).
     size = (out / MODEL_FILE).stat().st_size
-    export_onnx(out, quantise=True)
-    assert (out / MODEL_FILE).stat().st_size < size / 3
+    export_onnx(out)
+    assert (out / MODEL_FILE).stat().st_size < size * 0.55
     assert not list(out.glob("*.fp32.onnx"))
     small = load_encoder(out)
-    assert small is not None and "int8" in small.name
-    assert flat(small.score(SENTENCES)) == pytest.approx(flat(trained), abs=0.05)
+    assert small is not None and "float16 weights" in small.name
+    assert flat(small.score(SENTENCES)) == pytest.approx(flat(trained), abs=HALF)
 
 
 def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -> None:
@@ -90,10 +94,10 @@ def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -
 
     data_dir = write_corpora(tmp_path / "data")
     out = tmp_path / "model"
-    args = [str(data_dir), "--out", str(out), "--epochs", "1", "--rank", "2", "--no-quantise"]
+    args = [str(data_dir), "--out", str(out), "--epochs", "1", "--rank", "2", "--float32"]
     assert main(args) == 0
     meta = json.loads((out / "encoder.json").read_text())
-    assert meta["rank"] == 2 and meta["epochs"] == 1 and meta["quantised"] is False
+    assert meta["rank"] == 2 and meta["epochs"] == 1 and meta["weights"] == "float32"
     chosen = json.loads((out / "thresholds.json").read_text())
     assert chosen  # chosen, not empty
     assert load_encoder(out) is not None
@@ -104,12 +108,13 @@ def test_training_command_writes_a_model_the_pipeline_can_load(tmp_path: Path) -
     assert main([str(data_dir), "--out", str(out), "--rechoose"]) == 0
     assert json.loads((out / "thresholds.json").read_text()) == chosen
     assert (out / ADAPTER_FILE).read_bytes() == weights
-    # --export: the graph written again from the updates, no data needed; int8 by default.
+    # --export: the graph written again from the updates, no data needed; float16 weights
+    # by default.
     (out / MODEL_FILE).unlink()
     assert main(["--out", str(out), "--export"]) == 0
-    assert json.loads((out / "encoder.json").read_text())["quantised"] is True
+    assert json.loads((out / "encoder.json").read_text())["weights"] == "float16"
     encoder = load_encoder(out)
-    assert encoder is not None and "int8" in encoder.name
+    assert encoder is not None and "float16 weights" in encoder.name
 
 
 def test_a_damaged_model_is_refused_with_what_it_lacks(tmp_path: Path) -> None:
@@ -139,9 +144,9 @@ def test_a_damaged_model_is_refused_with_what_it_lacks(tmp_path: Path) -> None:
 
 
 def test_the_shipped_graph_keeps_the_torch_models_decisions() -> None:
-    """The int8 graph shipped against the float model merged from the shipped updates:
-    scores move a little (int8 weights), the firm findings (what the digest acts on) do
-    not. A borderline broad finding may (held-out F1 within 0.004 on every corpus)."""
+    """The graph shipped against the float model merged from the shipped updates: the
+    same scores but for float16's rounding of the weights, the same findings (held-out
+    F1 the same as torch's on every corpus)."""
     import nlp
     from nlp.pipeline import load_pipeline
     from nlp.train_encoder import merged_encoder
@@ -153,7 +158,7 @@ def test_the_shipped_graph_keeps_the_torch_models_decisions() -> None:
     reference = merged_encoder(shipped)
     reference.thresholds = onnx_encoder.thresholds  # type: ignore[attr-defined]
     assert flat(onnx_encoder.score(SENTENCES)) == pytest.approx(
-        flat(reference.score(SENTENCES)), abs=0.2
+        flat(reference.score(SENTENCES)), abs=HALF
     )
     pipe = load_pipeline("rules")
     component = pipe.nlp.get_pipe("followup_findings")
@@ -161,6 +166,6 @@ def test_the_shipped_graph_keeps_the_torch_models_decisions() -> None:
     for encoder in (reference, onnx_encoder):
         component.set_encoder(encoder)
         extractions = pipe.extract_many([nlp.TextItem(t) for t in SENTENCES], people=False)
-        found.append([sorted(f.kind for f in ex.findings if f.firm) for ex in extractions])
+        found.append([sorted((f.kind, f.firm) for f in ex.findings) for ex in extractions])
     assert found[0] == found[1]
     assert sum(map(len, found[0])) >= len(ASKS) + len(PROMISES)
