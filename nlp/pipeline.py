@@ -40,7 +40,7 @@ _NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", 
 
 # The version of the rules (patterns.py, rules.py, the component's decisions): bump it
 # when a change there finds different things, so stored mail is analysed again.
-RULES_VERSION = 3
+RULES_VERSION = 4
 
 _default: Pipeline | None = None
 _default_lock = threading.Lock()

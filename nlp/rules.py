@@ -168,7 +168,9 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     # "9:30 I will meet with the weekend team": an agenda or an itinerary line.
     agenda = "NEG_AGENDA" in labels
     j.contingent = waits
-    j.veto_commitment = (question or only_purpose or agenda) or bool(
+    j.veto_commitment = (
+        question or only_purpose or agenda or _opens_with(words, "please")
+    ) or bool(
         {"NEG_HEDGE", "NEG_NOT", "NEG_COND", "NEG_PAST", "NEG_COURTESY_CMT", "NEG_PLAN"} & labels
     )
     j.block_commitment = "NEG_PLAN" in labels or agenda
@@ -190,7 +192,7 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
             first = min(cmt, key=lambda m: m[1])
             j.cmt_action_start = first[2] - 1 if first[0] != "CMT_FIXED" else first[1]
     # A plain promise is not also an ask just because the classifier leans that way.
-    j.veto_request = j.veto_request or (j.commitment and not j.request)
+    j.veto_request = j.veto_request or (j.commitment and not j.request) or _let_me_say(words)
     direct_ask = any(m[0] == "REQ_MODAL_YOU" for m in matches) or (question and not courtesy_q)
     offer = "NEG_OFFER" in labels and not strong and not any(m[0] == "REQ_PLEASE" for m in matches)
     text = " ".join(words)
@@ -211,12 +213,34 @@ def judge(words: list[str], matches: list[tuple[str, int, int]]) -> Judgement:
     return j
 
 
-def _writer_statement(words: list[str]) -> bool:
-    """ "I shall attend.", "9:30 I will meet with the team": the writer says what they
-    will do or be (a clock time, an interjection may lead)."""
+def _core(words: list[str]) -> list[str]:
+    """The words after leading punctuation, interjections and clock times."""
     core = [w for w in words if w not in (",", "-", ":", "*")]
     while core and (core[0] in _LEADERS or _CLOCK.match(core[0])):
         core = core[1:]
+    return core
+
+
+def _opens_with(words: list[str], first: str) -> bool:
+    """ "Please give me a call on Friday": an imperative to the reader, so the
+    classifier's lean towards a promise is not the writer's promise."""
+    core = _core(words)
+    return bool(core) and core[0] == first
+
+
+# "Let me be clear", "let me explain": the writer speaking of their own words.
+_LET_ME_SAY = frozenset({"be", "explain", "clarify", "say", "add", "point", "reiterate", "stress"})
+
+
+def _let_me_say(words: list[str]) -> bool:
+    core = _core(words)
+    return len(core) >= 3 and core[:2] == ["let", "me"] and core[2] in _LET_ME_SAY
+
+
+def _writer_statement(words: list[str]) -> bool:
+    """ "I shall attend.", "9:30 I will meet with the team": the writer says what they
+    will do or be (a clock time, an interjection may lead)."""
+    core = _core(words)
     return len(core) >= 2 and core[0] in ("i", "we") and core[1] in _WRITER_VERBS
 
 

@@ -40,6 +40,9 @@ def firm(text: str, pipeline) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 NOT_ASKS = [
+    # the writer on their own words
+    "Let me be very clear.",
+    "Let me explain where the numbers come from.",
     # offers and closings
     "Let me know if you still have problems with this book.",
     "Robin - let me know if you still have trouble opening the file.",
@@ -75,6 +78,8 @@ STATUS_CHASES = [
     "I am wondering if this charge is right, since the contract ended in December.",
 ]
 NOT_PROMISES = [
+    # an imperative to the reader: their call, not the writer's promise
+    "Please give me a call on Friday morning.",
     # agenda and itinerary lines
     "9:30 I will meet with the weekend team.",
     "10:00 - 11:00 I will be in the training room.",
@@ -108,6 +113,8 @@ STILL_PROMISES = [
     "Will let you know.",
 ]
 STILL_ASKS = [
+    "Let me know if the numbers are right.",
+    "Please give me a call on Friday morning.",
     "Can you handle this?",
     "Can you find out what they want?",
     "Please fill out the book and trader name.",
