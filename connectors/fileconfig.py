@@ -45,6 +45,14 @@ class FileOptions:
     since: datetime | None = None
     max_excerpt: int = DEFAULT_MAX_EXCERPT
 
+    def lacks_folder(self, found: Mapping[str, Path]) -> bool:
+        """Whether a configured folder is not among ``found`` (a quiet-run check
+        cannot vouch for a folder it cannot see: the sync reports it)."""
+        if not self.folders:
+            return False
+        have = {k.casefold() for k in found}
+        return any(f.casefold() not in have for f in self.folders)
+
     def role(self, folder: str) -> FolderRole:
         return guess_role(folder, self.sent, self.archive)
 

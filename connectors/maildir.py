@@ -261,10 +261,8 @@ class MaildirSource:
         if self._closed:
             return False
         folders = self.folders()
-        if self.options.folders:
-            have = {k.casefold() for k in folders}
-            if any(f.casefold() not in have for f in self.options.folders):
-                return False
+        if self.options.lacks_folder(folders):
+            return False
         return all(_settled(_dir_mtimes(p), checkpoints.get(f, "")) for f, p in folders.items())
 
     def _sync_folder(self, folder: str, path: Path, checkpoint: str) -> Iterator[MailBatch]:

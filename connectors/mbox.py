@@ -227,10 +227,8 @@ class MboxSource:
         if self._closed:
             return False
         folders = self.folders()
-        if self.options.folders:
-            have = {k.casefold() for k in folders}
-            if any(f.casefold() not in have for f in self.options.folders):
-                return False
+        if self.options.lacks_folder(folders):
+            return False
         for folder, path in folders.items():
             parsed = _parse_checkpoint(checkpoints.get(folder, ""))
             try:  # opened as sync opens it: an unreadable file is reported there

@@ -7,15 +7,11 @@ mail shaped like real mail, the hostile samples, and any text.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import importlib.util
-import sys
 from pathlib import Path
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from mailgen import corpus as mime_corpus
+from mail_texts import mail_texts
 
 from followup import threads
 from followup.threads import QuotedHeader, looks_like_reply, quoted_header
@@ -42,33 +38,8 @@ def assert_same(subject: str, text: str) -> None:
     assert quoted_header(text) == reference_quoted_header(text)
 
 
-def mail_texts() -> list[str]:
-    """Text parts (and whole sources) of the benchmark's real-shaped mailbox, the
-    MIME-heavy test corpus and the hostile samples."""
-    spec = importlib.util.spec_from_file_location(
-        "mailbox_gen", REPO / "benchmarks" / "mailbox_gen.py"
-    )
-    assert spec and spec.loader
-    mailbox_gen = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("mailbox_gen", mailbox_gen)
-    spec.loader.exec_module(mailbox_gen)
-    raws = [raw for _, raw in mailbox_gen.messages(1500, seed=7)]
-    raws += [raw for _, raw in mime_corpus(300, seed=9)]
-    raws += [p.read_bytes() for p in sorted((REPO / "tests/data/hostile/mail").glob("*"))]
-    out = []
-    for raw in raws:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        for part in msg.walk():
-            if part.get_content_maintype() == "text":
-                payload = part.get_payload(decode=True)
-                if isinstance(payload, bytes):
-                    out.append(payload.decode("utf-8", "replace"))
-        out.append(raw.decode("latin-1"))
-    return out
-
-
 def test_generated_mail_threads_as_before() -> None:
-    texts = mail_texts()
+    texts = mail_texts(7, 9)
     assert len(texts) > 3000
     replies = 0
     for text in texts:
