@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from followup.addresses import address_problem, is_address
+from followup.addresses import address_problem, is_address, own_domains
 from followup.durations import Duration, parse_duration
 from followup.errors import UserError
 
@@ -296,9 +296,15 @@ def _parse_me(t: dict[str, Any], problem: Any) -> MeSettings:
         bad = address_problem(a, "me.addresses")
         if bad:
             problem(bad)
-    domains = tuple(
-        d.strip().lower().lstrip("@")
-        for d in _str_list(t.get("domains", []), "me.domains", problem)
+    # Without the key, the domains of the user's own addresses (public providers aside):
+    # with none, every colleague would count as outside. ``domains = []`` means none.
+    domains = (
+        tuple(
+            d.strip().lower().lstrip("@")
+            for d in _str_list(t.get("domains", []), "me.domains", problem)
+        )
+        if "domains" in t
+        else own_domains(addresses)
     )
     tz = t.get("timezone", "UTC")
     try:

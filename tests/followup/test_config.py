@@ -89,3 +89,22 @@ def test_business_days_skip_weekends():
     assert business_days_between(fri, datetime(2026, 3, 15, 18, 0, tzinfo=UTC), tz) == 0  # Sun
     assert business_days_between(fri, datetime(2026, 3, 16, 14, 0, tzinfo=UTC), tz) == 1  # Mon
     assert business_days_between(fri, datetime(2026, 3, 24, 14, 0, tzinfo=UTC), tz) == 7
+
+
+def _me(tmp_path, lines: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "me.toml"
+    path.write_text(f'[me]\n{lines}\n[[mail]]\nname = "a"\nkind = "mbox"\npath = "{tmp_path}"\n')
+    return load_config(path).me
+
+
+def test_domains_default_to_the_users_own_but_not_public_providers(tmp_path):
+    mine = (
+        'addresses = ["kim@acme.example", "kim.lee@gmail.com", "k@yahoo.co.uk",'
+        ' "k@Lab.Acme.Example"]'
+    )
+    assert _me(tmp_path, mine).domains == ("acme.example", "lab.acme.example")
+    # Said explicitly, the list is what the user wrote, empty included.
+    assert _me(tmp_path, mine + '\ndomains = ["corp.example"]').domains == ("corp.example",)
+    assert _me(tmp_path, mine + "\ndomains = []").domains == ()
+    only_public = 'addresses = ["kim.lee@gmail.com", "kim@hotmail.fr"]'
+    assert _me(tmp_path, only_public).domains == ()

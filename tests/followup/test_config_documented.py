@@ -43,3 +43,8 @@ def test_source_keys_are_documented(kind, calendar):
     # `calendars` is accepted on every calendar for DESIGN's shape; ICS has one per file.
     undocumented = sorted(k for k in keys if k not in DOCUMENTED and k != "calendars")
     assert undocumented == []
+
+
+def test_the_example_followup_init_writes_is_this_one() -> None:
+    packaged = Path(__file__).resolve().parents[2] / "followup" / "config.example.toml"
+    assert packaged.read_text() == EXAMPLE
