@@ -393,7 +393,7 @@ def test_a_google_calendar_makes_before_and_after_meeting_nudges(
     token = tmp_path / "token.json"
     write_token(token, scopes=(CALENDAR_READONLY,))
     people = [
-        {"email": "ana@example.com", "displayName": "Ana Ruiz", "responseStatus": "accepted"},
+        {"email": "ana@acme.example", "displayName": "Ana Ruiz", "responseStatus": "accepted"},
         {"email": ME[1], "self": True, "responseStatus": "accepted"},
     ]
     declined = [people[0], {"email": ME[1], "self": True, "responseStatus": "declined"}]
