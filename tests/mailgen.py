@@ -6,6 +6,7 @@ Names and addresses are Example-style; nothing here comes from real mail.
 from __future__ import annotations
 
 import base64
+import mailbox
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -146,3 +147,15 @@ def corpus(n: int, *, seed: int = 1) -> Iterator[tuple[str, bytes]]:
                 headers=headers,
             ),
         )
+
+
+def add_numbers_ask(box: mailbox.Maildir, n: int, when: datetime, sender: str) -> None:
+    """Dana's "Could you send me the Q3 numbers?" to the test owner, as mail number ``n``
+    (a reply nudge once two business days have passed)."""
+    box.add(
+        (
+            f"From: Dana Lee <{sender}>\r\nTo: {ME[1]}\r\nSubject: numbers {n}\r\n"
+            f"Date: {format_datetime(when)}\r\nMessage-ID: <d{n}@acme.example>\r\n\r\n"
+            "Hi Penny,\r\n\r\nCould you send me the Q3 numbers?\r\n\r\nThanks\r\n"
+        ).encode()
+    )

@@ -191,9 +191,10 @@ def emit(out: Outcome, cfg: Config, *, json_: bool, quiet: bool, no_send: bool) 
                 },
             )
         )
-    elif not quiet:
+    else:
         for error in out.errors:
             click.echo(f"Error: {clean_line(error, 500)}", err=True)
+    if not (json_ or quiet):
         click.echo(
             f"Synced {out.new_messages} new messages, analysed {out.analysed}, "
             f"{out.open} open nudges ({out.new} new)."
@@ -208,9 +209,6 @@ def emit(out: Outcome, cfg: Config, *, json_: bool, quiet: bool, no_send: bool) 
             click.echo(f"Applied {out.applied} commands from replies to the digest.")
         if out.delivery is not None:
             click.echo(clean_line(_delivery_line(out.delivery), 500))
-    else:
-        for error in out.errors:
-            click.echo(f"Error: {clean_line(error, 500)}", err=True)
     from followup.digest.undeliverable import delivery_problem
 
     undeliverable = delivery_problem(cfg)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import mailbox
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from mailgen import add_numbers_ask
 from sqlalchemy import text
 
 from followup.cli import cli
@@ -24,13 +24,7 @@ ME = "penny@example.com"
 
 
 def _mail(box: mailbox.Maildir, n: int, when: datetime, sender: str = "dana@acme.example") -> None:
-    box.add(
-        (
-            f"From: Dana Lee <{sender}>\r\nTo: {ME}\r\nSubject: numbers {n}\r\n"
-            f"Date: {format_datetime(when)}\r\nMessage-ID: <d{n}@acme.example>\r\n\r\n"
-            "Hi Penny,\r\n\r\nCould you send me the Q3 numbers?\r\n\r\nThanks\r\n"
-        ).encode()
-    )
+    add_numbers_ask(box, n, when, sender)
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from mailgen import add_numbers_ask
 
 import followup.quiet_run
 import followup.runner
@@ -29,13 +29,7 @@ HOUR_AGO = 3600
 
 
 def _mail(box: mailbox.Maildir, n: int, when: datetime, sender: str = "dana@acme.example") -> None:
-    box.add(
-        (
-            f"From: Dana Lee <{sender}>\r\nTo: {ME}\r\nSubject: numbers {n}\r\n"
-            f"Date: {format_datetime(when)}\r\nMessage-ID: <d{n}@acme.example>\r\n\r\n"
-            "Hi Penny,\r\n\r\nCould you send me the Q3 numbers?\r\n\r\nThanks\r\n"
-        ).encode()
-    )
+    add_numbers_ask(box, n, when, sender)
 
 
 def settle(root: Path) -> None:
