@@ -84,13 +84,16 @@ def extract_pending(
     analyse_all: bool = False,
     history_seconds: float | None = None,
     history_alone: bool = False,
+    load: Callable[[], Any] | None = None,
 ) -> ExtractReport:
     """Analyse the pending messages; with ``now``, the recent ones first and a bounded
     slice of the older ones (all with ``analyse_all``), analyse again the recent mail
     another pipeline analysed and judge again what other thresholds judged (module
     docstring). Without ``now``, every pending message. ``history_seconds`` is the time
     budget of the older mail (``HISTORY_SECONDS`` by default); with ``history_alone`` the
-    history is analysed even when nothing recent is (the pipeline is loaded for it)."""
+    history is analysed even when nothing recent is (the pipeline is loaded for it).
+    ``load`` gives the pipeline when one is needed and none is given (the run's
+    analysis process, followup.analysis_process; by default nlp.load_pipeline)."""
     from nlp.pipeline import installed
 
     report = ExtractReport()
@@ -110,9 +113,14 @@ def extract_pending(
         budget = 0  # nothing else to load the pipeline for: history waits (docstring)
     total = recent + budget
     if total or stale:
-        import nlp
+        if pipeline is not None:
+            pipe = pipeline
+        elif load is not None:
+            pipe = load()
+        else:
+            import nlp
 
-        pipe = pipeline or nlp.load_pipeline(config.nlp.pipeline)
+            pipe = nlp.load_pipeline(config.nlp.pipeline)
         loaded = getattr(pipe, "installed", what)
         if loaded != what and since is not None:
             # Not what the files said (an encoder that failed to load): the loaded one

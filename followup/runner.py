@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -98,12 +99,14 @@ def run_once(
     analyse_all: bool = False,
     history_seconds: float | None = None,
     history_alone: bool = False,
+    load_pipeline: Callable[[], Any] | None = None,
 ) -> RunReport:
     """sync -> extract -> plan (-> deliver). Safe to rerun at any time.
 
     ``openers`` gives the source objects to sync (the registry's by default);
     ``history_seconds`` and ``history_alone`` bound the older mail analysed (see
-    extract.extract_pending)."""
+    extract.extract_pending); ``load_pipeline`` gives the pipeline when the analysis
+    needs one (the run's analysis process, followup.analysis_process)."""
     own = store is None
     store = store or open_store(config)
     report = RunReport()
@@ -121,6 +124,7 @@ def run_once(
             analyse_all=analyse_all,
             history_seconds=history_seconds,
             history_alone=history_alone,
+            load=load_pipeline,
         )
         report.backlog = extracted.backlog
         report.analysed, report.findings = extracted.analysed, extracted.findings

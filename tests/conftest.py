@@ -27,6 +27,9 @@ def followup_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "followup-home"
     monkeypatch.setenv("FOLLOWUP_HOME", str(home))
     monkeypatch.delenv("FOLLOWUP_CONFIG", raising=False)
+    # The run's analysis process is off unless a test asks for it: in-process runs
+    # (CliRunner) would not see a pipeline a test put in place.
+    monkeypatch.setenv("FOLLOWUP_ANALYSIS_PROCESS", "0")
     return home
 
 

@@ -126,12 +126,18 @@ def run(
             warn_if_exposed(app)
             emit(from_quiet(found), cfg, json_=json_, quiet=quiet, no_send=no_send)
             return
+    from contextlib import nullcontext
+
+    from followup.analysis_process import AnalysisProcess, wanted
+
+    # A sync must look: the pipeline loads in a child meanwhile (analysis_process.py).
+    early = AnalysisProcess(cfg.nlp.pipeline) if wanted() else nullcontext()
     from followup.cli.output import progress_reporter
     from followup.lock import LockedError, cycle_lock
     from followup.runner import run_once
 
     try:
-        with cycle_lock(cfg.home, lambda: app.store) as store:
+        with early, cycle_lock(cfg.home, lambda: app.store) as store:
             warn_if_exposed(app)  # by the run that does the work, not the one turned away
             with progress_reporter(not (json_ or quiet)) as progress:
                 report = run_once(
@@ -144,6 +150,7 @@ def run(
                     history_seconds=history_seconds,
                     # Asked for history time: spend it even with nothing new to analyse.
                     history_alone=bool(history_seconds),
+                    load_pipeline=early.pipeline if isinstance(early, AnalysisProcess) else None,
                 )
     except LockedError as e:
         click.echo(str(e), err=True)

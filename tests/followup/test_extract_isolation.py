@@ -33,6 +33,11 @@ def mail(sender: str, date: str, subject: str, body: str, message_id: str) -> by
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+def write_config(tmp_path: Path) -> Path:
+    """A Maildir of two asks, one of them holding POISON, and its config."""
     box = mailbox.Maildir(tmp_path / "Mail", create=True)
     box.add(
         mail(

@@ -1,0 +1,50 @@
+"""The child of followup.analysis_process: loads the pipeline, then analyses what its
+parent sends until its stdin closes (the parent is done, or gone).
+
+It answers with the exception's class only when the pipeline fails: the text of an
+exception may quote the mail. SIGINT is the parent's to handle (Ctrl-C reaches the
+whole process group): the child ends when its parent closes the pipe.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from followup.analysis_process import receive, send
+
+
+def main(prefer: str) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    # Nothing else may write to the answers' stream.
+    sys.stdout = sys.stderr
+    try:
+        import nlp
+
+        pipe = nlp.load_pipeline(prefer)
+    except Exception as e:
+        send(stdout, ("failed", e.__class__.__name__))
+        return 1
+    send(stdout, ("ready", pipe.installed, pipe.name))
+    while True:
+        try:
+            request = receive(stdin)
+        except EOFError:
+            return 0
+        _, items, batch_size, people = request
+        try:
+            answer: tuple[str, object] = (
+                "ok",
+                list(pipe.extract_many(items, batch_size, people=people)),
+            )
+        except Exception as e:
+            answer = ("error", e.__class__.__name__)
+        try:
+            send(stdout, answer)
+        except (BrokenPipeError, OSError):
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "auto"))
