@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import statistics
@@ -73,12 +74,15 @@ def _spoken_start(word: str) -> bool:
     return bool(_VOWEL.search(head)) or head in _ONSETS
 
 
-def contact_days(c: Contact) -> list[datetime]:
+# A plan asks a contact's days several times (strength, rhythm, restraint), for every
+# candidate nudge: computed once per contact (a Contact is frozen, so its days are too).
+@functools.lru_cache(maxsize=4096)
+def contact_days(c: Contact) -> tuple[datetime, ...]:
     """Distinct days of contact (any direction), oldest first: the relationship's beat."""
     days: dict[object, datetime] = {}
     for d in sorted(c.received + c.sent + c.met):
         days.setdefault(d.date(), d)
-    return list(days.values())
+    return tuple(days.values())
 
 
 # Contacts closer than this belong to one conversation (a thread over a few days).
