@@ -13,15 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 import nlp.pipeline
 from followup.analysis_process import AnalysisProcess
-from followup.config import load_config
 from followup.extract import extract_pending
-from followup.store.handles import M
-from followup.store.store import Store
-from tests.followup.test_extract_isolation import NOW, write_config
+from tests.followup.test_extract_isolation import NOW, synced, the_failed_message, write_config
 
 
 @pytest.fixture
@@ -64,19 +60,14 @@ def test_a_run_analysing_in_a_child_gives_the_digest_of_one_analysing_here(
 def test_a_child_that_dies_on_a_text_costs_that_message_only(
     config: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert followup(config, "sync", child=False).returncode == 0
-    cfg = load_config(config)
-    store = Store.open(cfg.database_url())
+    cfg, store = synced(config)
     with AnalysisProcess("rules", CRASHING) as early, caplog.at_level(logging.WARNING):
         report = extract_pending(store, cfg, load=early.pipeline)
         # The batch, then the poisoned message alone: a child started again each time.
         assert early.restarts == 2
     assert (report.analysed, report.failed) == (2, 1)
     assert report.findings >= 1  # Dana's ask, analysed by a child started again
-    with store.begin() as conn:
-        rows = conn.execute(select(M.c.id, M.c.analysed, M.c.from_email)).all()
-    assert all(r.analysed for r in rows)
-    bad = next(r.id for r in rows if r.from_email == "max@far.example")
+    bad = the_failed_message(store)
     logged = [r.getMessage() for r in caplog.records]
     assert f"analysis failed for message {bad} (AnalysisProcessGone)" in logged
     assert not any("POISON" in line for line in logged)
@@ -86,9 +77,7 @@ def test_a_child_that_dies_on_a_text_costs_that_message_only(
 def test_a_child_that_cannot_start_leaves_the_analysis_here(
     config: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert followup(config, "sync", child=False).returncode == 0
-    cfg = load_config(config)
-    store = Store.open(cfg.database_url())
+    cfg, store = synced(config)
     gone = [sys.executable, "-c", "pass"]  # exits before loading anything
     with AnalysisProcess("rules", gone) as early, caplog.at_level(logging.WARNING):
         pipe = early.pipeline()

@@ -8,6 +8,7 @@ import mailbox
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -107,20 +108,30 @@ class Poisoned:
             yield ex
 
 
-def test_a_text_the_pipeline_fails_on_is_marked_and_counted(config, caplog):
+def synced(config: Path) -> tuple[Any, Store]:
+    """The config loaded and its store, the Maildir synced into it."""
     assert invoke(config, "sync").exit_code == 0
     cfg = load_config(config)
-    store = Store.open(cfg.database_url())
+    return cfg, Store.open(cfg.database_url())
+
+
+def the_failed_message(store: Store) -> int:
+    """The POISON message's pk, once every message is marked analysed."""
+    with store.begin() as conn:
+        rows = conn.execute(select(M.c.id, M.c.analysed, M.c.from_email)).all()
+    assert all(r.analysed for r in rows)
+    return next(r.id for r in rows if r.from_email == "max@far.example")
+
+
+def test_a_text_the_pipeline_fails_on_is_marked_and_counted(config, caplog):
+    cfg, store = synced(config)
     pipe = Poisoned()
     with caplog.at_level(logging.WARNING, logger="followup.extract"):
         report = extract_pending(store, cfg, pipeline=pipe)
     assert (report.analysed, report.failed) == (2, 1)
     assert report.findings >= 1  # Dana's ask, from the retry one message at a time
     assert pipe.calls == [2, 1, 1]
-    with store.begin() as conn:
-        rows = conn.execute(select(M.c.id, M.c.analysed, M.c.from_email)).all()
-    assert all(r.analysed for r in rows)
-    bad = next(r.id for r in rows if r.from_email == "max@far.example")
+    bad = the_failed_message(store)
     logged = [r.getMessage() for r in caplog.records]
     assert f"analysis failed for message {bad} (RuntimeError)" in logged
     assert "analysis failed for 1 message (marked analysed, no findings)" in logged
