@@ -40,7 +40,7 @@ _NER_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", 
 
 # The version of the rules (patterns.py, rules.py, the component's decisions): bump it
 # when a change there finds different things, so stored mail is analysed again.
-RULES_VERSION = 4
+RULES_VERSION = 5
 
 _default: Pipeline | None = None
 _default_lock = threading.Lock()
@@ -85,6 +85,12 @@ def _installed(scorer: str, cache: Path | None = None) -> Installed:
         model = f"textcat-{meta.get('version', '?')}-{digest}" if path else "none"
     else:
         path, model = None, "none"
+    if path is not None:
+        from nlp.cascade import cascade_path
+
+        # The gate decides which sentences the model sees: a new one, new findings.
+        gate = cascade_path()
+        model += f"+cascade-{_cached_hash(gate, cache)}" if gate else ""
     file = path / "thresholds.json" if path else None
     data = json.loads(file.read_text()) if file and file.exists() else {}
     return Installed(f"rules-{RULES_VERSION}+{model}", Thresholds.from_dict(data))
@@ -333,6 +339,7 @@ def build_rule_nlp(textcat: bool = True) -> Any:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("followup_linebreaks")
     component = nlp.add_pipe("followup_findings")
+    component.set_gate(_load_gate())
     path = _textcat_path() if textcat else None
     if path is not None:
         tc_nlp = spacy.load(path)
@@ -373,6 +380,17 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
     scorer = "encoder" if encoder is not None else "textcat" if tc_nlp is not None else "none"
     what = _installed(scorer)
     return Pipeline(nlp, ner, name, Installed(what.identity, component.thresholds))
+
+
+def _load_gate() -> Any:
+    from nlp.cascade import load_gate
+
+    try:
+        return load_gate()
+    except (OSError, ValueError, KeyError) as exc:
+        # Without the gate every plausible sentence is scored: slower, not wrong.
+        logger.warning("cascade gate not loaded (%s); scoring every plausible sentence", exc)
+        return None
 
 
 def _load_encoder() -> Any:
