@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import signal
 import struct
 import sys
@@ -28,6 +29,8 @@ import threading
 from typing import IO, Any
 
 HEADER = struct.Struct(">I")
+READ_AHEAD = 8
+"""Frames queued in the child while the parent stores: the read-ahead."""
 
 
 def read_frame(stream: IO[bytes]) -> Any:
@@ -42,26 +45,59 @@ def read_frame(stream: IO[bytes]) -> Any:
     return pickle.loads(body)
 
 
-def write_frame(stream: IO[bytes], value: Any) -> None:
+def frame(value: Any) -> bytes:
+    """``value`` as one frame: its pickle's length, then the pickle."""
     body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(HEADER.pack(len(body)) + body)
+    return HEADER.pack(len(body)) + body
+
+
+def write_frame(stream: IO[bytes], value: Any) -> None:
+    stream.write(frame(value))
     stream.flush()
+
+
+class _Sender:
+    """Frames go out from a thread of their own, up to ``READ_AHEAD`` of them queued.
+
+    The writing thread makes one blocking ``write`` per frame (the GIL released for all
+    of it) while the main thread goes on fetching and parsing; the parent then reads the
+    frames in its main thread. (A reading thread on the parent's side would wake, and
+    wait for the GIL, for every pipe-full of each frame: slower than not reading ahead.)
+    """
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.queue: queue.Queue[bytes | None] = queue.Queue(READ_AHEAD)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def send(self, value: Any) -> None:
+        self.queue.put(frame(value))
+
+    def _run(self) -> None:
+        fd = self.out.fileno()
+        while (data := self.queue.get()) is not None:
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(fd, view) :]
+            except OSError:  # the parent is gone
+                os._exit(0)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
 
 
 class _PipeHandler(logging.Handler):
     """Log records go up the pipe, formatted here, as ("log", logger, level, text)."""
 
-    def __init__(self, out: IO[bytes], lock: threading.Lock) -> None:
+    def __init__(self, sender: _Sender) -> None:
         super().__init__()
-        self.out = out
-        self.frame_lock = lock
+        self.sender = sender
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            with self.frame_lock:
-                write_frame(self.out, ("log", record.name, record.levelno, record.getMessage()))
-        except Exception:  # the parent is gone: the watcher ends us
-            pass
+        self.sender.send(("log", record.name, record.levelno, record.getMessage()))
 
 
 def _exit_when_closed(stdin: IO[bytes]) -> None:
@@ -79,47 +115,41 @@ def main() -> None:
     job = read_frame(stdin)
     if job is None:
         return
-    lock = threading.Lock()
+    sender = _Sender(out)
+    send = sender.send
     root = logging.getLogger()
     root.setLevel(job["log_level"])
-    root.addHandler(_PipeHandler(out, lock))
-
-    def send(value: Any) -> None:
-        with lock:
-            write_frame(out, value)
+    root.addHandler(_PipeHandler(sender))
 
     from connectors import mail_source_class
     from connectors.errors import AuthError, ConnectorError, SourceConfigError
 
     name = job["name"]
     try:
-        try:
-            source = mail_source_class(job["kind"]).from_config(name, job["options"])
-            checkpoints = read_frame(stdin)
-            if checkpoints is None:
-                return
-            threading.Thread(target=_exit_when_closed, args=(stdin,), daemon=True).start()
-            from followup.own_text import own_text_only
+        source = mail_source_class(job["kind"]).from_config(name, job["options"])
+        checkpoints = read_frame(stdin)
+        if checkpoints is None:
+            return
+        threading.Thread(target=_exit_when_closed, args=(stdin,), daemon=True).start()
+        from followup.gc_budget import fewer_collections
+        from followup.own_text import own_text_only
 
-            try:
-                for batch in source.sync(checkpoints):
-                    send(("batch", own_text_only(batch)))
-            finally:
-                source.close()
-        except ConnectorError as e:
-            kind = next(c.__name__ for c in (SourceConfigError, AuthError, ConnectorError)
-                        if isinstance(e, c))  # fmt: skip
-            send(("error", kind, e.source, e.message, e.retryable))
-            return
-        except OSError as e:  # as sync reports it in-process
-            send(("oserror", e.strerror or str(e)))
-            return
-        except Exception as e:
-            logging.getLogger(__name__).debug("the mail reader failed", exc_info=True)
-            send(("error", "ConnectorError", name, f"unexpected error: {type(e).__name__}", False))
-            return
+        with fewer_collections():
+            for batch in source.sync(checkpoints):
+                send(("batch", own_text_only(batch)))
         send(("done",))
-    except BrokenPipeError:  # the parent is gone
+    except ConnectorError as e:
+        kind = next(c.__name__ for c in (SourceConfigError, AuthError, ConnectorError)
+                    if isinstance(e, c))  # fmt: skip
+        send(("error", kind, e.source, e.message, e.retryable))
+    except OSError as e:  # as sync reports it in-process
+        send(("oserror", e.strerror or str(e)))
+    except Exception as e:
+        logging.getLogger(__name__).debug("the mail reader failed", exc_info=True)
+        send(("error", "ConnectorError", name, f"unexpected error: {type(e).__name__}", False))
+    finally:
+        sender.finish()
+        # Done: no interpreter teardown (freeing every object) keeps the parent waiting.
         os._exit(0)
 
 

@@ -4,7 +4,7 @@
 it holds the cycle lock, before it imports and opens the store: the child's start-up,
 connection and login overlap the parent's. A ``ChildMailSource`` is a ``MailSource``
 whose ``sync`` sends the checkpoints to its child and yields the batches it sends back;
-a reader thread keeps up to ``READ_AHEAD`` batches in hand, so the child fetches and
+the child keeps up to ``source_child.READ_AHEAD`` batches queued, so it fetches and
 parses while the parent writes.
 
 The parent alone commits, each batch with its checkpoint, so a crash of either process
@@ -17,11 +17,10 @@ dies mid-sync is one retryable error. The protocol is in ``followup.source_child
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
-import queue
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import IO, Any
@@ -33,34 +32,30 @@ from followup.source_child import read_frame, write_frame
 
 logger = logging.getLogger(__name__)
 
-READ_AHEAD = 8
-"""Batches the reader thread holds before the child waits on the pipe."""
 CHILD_KINDS = frozenset({"imap"})
 """The mail kinds read in a child: network sources, whose reading is the sync's bulk."""
 
 _ERRORS: dict[str, type[ConnectorError]] = {
     c.__name__: c for c in (ConnectorError, AuthError, SourceConfigError)
 }
-_END = object()
+# A pipe this big holds a batch or two: fewer wake-ups on both sides (Linux; the
+# default elsewhere).
+PIPE_BYTES = 1 << 20
 
 
-def _reader(stream: IO[bytes], into: queue.Queue[Any]) -> None:
-    try:
-        while (frame := read_frame(stream)) is not None:
-            into.put(frame)
-    except Exception:  # a broken pipe or frame is the child's end, reported below
-        logger.debug("reading from the mail reader failed", exc_info=True)
-    finally:
-        into.put(_END)
+def _widen(stream: IO[bytes]) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class ChildMailSource:
     """A mail source read by a child process (see the module docstring).
 
-    Its batches' excerpts are already cut to their writer's own text (``own_text_cut``).
+    Its batches come ``prepared``: their records made by ``connectors.mime.build_record``
+    (so sanitised) and their excerpts cut to the writer's own text, both in the child.
     """
 
-    own_text_cut = True
+    prepared = True
 
     def __init__(self, settings: SourceSettings, *, log_level: int) -> None:
         self.name = settings.name
@@ -75,7 +70,7 @@ class ChildMailSource:
             close_fds=True,
         )
         assert self._process.stdin is not None and self._process.stdout is not None
-        self._frames: queue.Queue[Any] = queue.Queue(READ_AHEAD)
+        _widen(self._process.stdout)
         # The job, secrets' commands included, goes on stdin: never argv or environment.
         job = {
             "name": settings.name,
@@ -87,10 +82,6 @@ class ChildMailSource:
             write_frame(self._process.stdin, job)
         except OSError:
             logger.debug("the mail reader for %s did not start", self.name, exc_info=True)
-        self._thread = threading.Thread(
-            target=_reader, args=(self._process.stdout, self._frames), daemon=True
-        )
-        self._thread.start()
 
     def __repr__(self) -> str:
         return f"ChildMailSource({self.name!r}, pid {self._process.pid})"
@@ -104,11 +95,11 @@ class ChildMailSource:
         if self._closed or self._synced:
             raise ConnectorError(self.name, "the source is closed")
         self._synced = True
-        stdin = self._process.stdin
-        assert stdin is not None
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
         with contextlib.suppress(OSError):  # a child gone: its end is reported below
             write_frame(stdin, dict(checkpoints))
-        while (frame := self._frames.get()) is not _END:
+        while (frame := read_frame(stdout)) is not None:
             kind = frame[0]
             if kind == "batch":
                 yield frame[1]

@@ -191,14 +191,14 @@ def sync_mail(
 
         checkpoints = store.checkpoints(settings.name)
         screen = load_screen(store)  # forgotten and purged mail is not stored again
-        # A source read in a child process cuts its excerpts there (source_process).
-        cut = getattr(source, "own_text_cut", False)
+        # A source read in a child process sanitises and cuts there (source_process).
+        prepared = getattr(source, "prepared", False)
         for batch in source.sync(checkpoints):
             batch = screen.screen_batch(batch, me)
             fr = report.folders.setdefault(batch.folder, FolderReport(batch.folder, batch.role))
-            if not cut:
+            if not prepared:
                 batch = own_text_only(batch)
-            result = store.write_batch(settings.name, batch, sorted(me))
+            result = store.write_batch(settings.name, batch, sorted(me), sanitised=prepared)
             fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
             fr.new += result.new
             fr.gone += result.gone
