@@ -18,7 +18,10 @@ the server sends.
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
 import logging
+import operator
 import os
 import pickle
 import queue
@@ -43,6 +46,20 @@ def read_frame(stream: IO[bytes]) -> Any:
     if len(body) < size:
         return None
     return pickle.loads(body)
+
+
+def _pickle_as_fields() -> None:
+    """Pickle records and addresses as their class and field values (the class called
+    on load): half the cost, both sides, of the dataclasses' own state functions."""
+    from connectors.records import Address, MailRecord
+
+    for cls in (MailRecord, Address):
+        fields = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+
+        def reduce(obj: Any, cls: type = cls, fields: Any = fields) -> tuple[type, tuple[Any, ...]]:
+            return cls, fields(obj)
+
+        copyreg.pickle(cls, reduce)
 
 
 def frame(value: Any) -> bytes:
@@ -115,6 +132,7 @@ def main() -> None:
     job = read_frame(stdin)
     if job is None:
         return
+    _pickle_as_fields()
     sender = _Sender(out)
     send = sender.send
     root = logging.getLogger()
