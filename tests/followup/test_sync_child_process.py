@@ -242,3 +242,44 @@ def test_the_password_reaches_the_reader_on_stdin_only(
     assert CHILD_MODULE in recorded  # it ran in the reader
     assert mail_user.password.encode() not in recorded
     assert mail_user.password not in result.stdout + result.stderr
+
+
+def test_a_batch_crosses_the_pipe_unchanged() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from connectors.records import Address, MailBatch, MailRecord, Skipped
+    from followup.source_child import _pickle_as_fields, frame, read_frame
+
+    record = MailRecord(
+        source="work",
+        folder="INBOX",
+        role="inbox",
+        uid="7",
+        message_id="<a@example.com>",
+        subject="Re: numbers",
+        sender=Address("Dana Lee", "dana@example.net"),
+        date=datetime(2026, 3, 1, 9, tzinfo=UTC),
+        to=(Address("", "penny@example.com"),),
+        cc=(Address("Raj", "raj@example.org"),),
+        in_reply_to="<b@example.com>",
+        references=("<b@example.com>",),
+        excerpt="Yes.\n\nOn Monday Dana wrote:",
+        attachments=("q3.pdf",),
+        automated=None,
+        size=1234,
+        uidvalidity="9",
+        labels=("Work",),
+    )
+    batch = MailBatch(
+        folder="INBOX",
+        role="inbox",
+        records=(record,),
+        skipped=(Skipped("INBOX", "8", "unreadable header"),),
+        checkpoint='{"last_uid": 8}',
+        seen=2,
+    )
+    _pickle_as_fields()
+
+    assert read_frame(io.BytesIO(frame(("batch", batch)))) == ("batch", batch)
+    assert read_frame(io.BytesIO(frame(batch)[:-1])) is None  # a cut-off frame ends
