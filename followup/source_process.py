@@ -57,7 +57,15 @@ class ChildMailSource:
 
     prepared = True
 
-    def __init__(self, settings: SourceSettings, *, log_level: int) -> None:
+    def __init__(
+        self,
+        settings: SourceSettings,
+        *,
+        log_level: int,
+        checkpoints: Mapping[str, str] | None = None,
+    ) -> None:
+        """Start the child. ``checkpoints``, when already known (a store not yet
+        created has none), are sent at once, so the child starts reading at once."""
         self.name = settings.name
         self._closed = False
         self._synced = False
@@ -78,8 +86,11 @@ class ChildMailSource:
             "options": dict(settings.options),
             "log_level": log_level,
         }
+        self._sent = None if checkpoints is None else dict(checkpoints)
         try:
             write_frame(self._process.stdin, job)
+            if self._sent is not None:
+                write_frame(self._process.stdin, self._sent)
         except OSError:
             logger.debug("the mail reader for %s did not start", self.name, exc_info=True)
 
@@ -97,8 +108,11 @@ class ChildMailSource:
         self._synced = True
         stdin, stdout = self._process.stdin, self._process.stdout
         assert stdin is not None and stdout is not None
-        with contextlib.suppress(OSError):  # a child gone: its end is reported below
-            write_frame(stdin, dict(checkpoints))
+        if self._sent is None:
+            with contextlib.suppress(OSError):  # a child gone: its end is reported below
+                write_frame(stdin, dict(checkpoints))
+        elif self._sent != dict(checkpoints):  # the store held by our lock: never
+            raise ConnectorError(self.name, "the store changed as the sync began: try again")
         while (frame := read_frame(stdout)) is not None:
             kind = frame[0]
             if kind == "batch":
@@ -150,13 +164,25 @@ class MailChildren:
     def __init__(self) -> None:
         self._started: dict[str, ChildMailSource] = {}
 
-    def start(self, mail: Sequence[SourceSettings], *, only: str | None, since: Any) -> None:
+    def start(
+        self,
+        mail: Sequence[SourceSettings],
+        *,
+        only: str | None,
+        since: Any,
+        new_store: bool = False,
+    ) -> None:
+        """Start a child for each IMAP account synced. ``new_store``: the store does not
+        exist yet (the caller holds the lock), so there are no checkpoints to wait for."""
         level = logging.getLogger().getEffectiveLevel()
+        checkpoints: dict[str, str] | None = {} if new_store else None
         for settings in mail:
             if settings.kind in CHILD_KINDS and only in (None, settings.name):
                 if since:
                     settings = replace(settings, options={**settings.options, "since": since})
-                self._started[settings.name] = ChildMailSource(settings, log_level=level)
+                self._started[settings.name] = ChildMailSource(
+                    settings, log_level=level, checkpoints=checkpoints
+                )
 
     def opener(self, settings: SourceSettings) -> Any:
         """The child started for ``settings``' source, else the source opened here."""

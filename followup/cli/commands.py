@@ -81,6 +81,7 @@ def sync(
         followup sync --source work --since 2025-01-01 --json
     """
     from followup.lock import INTERACTIVE_WAIT, LockedError, cycle_lock
+    from followup.private_files import sqlite_path
     from followup.source_process import MailChildren
 
     cfg = app.config
@@ -93,8 +94,11 @@ def sync(
     children = MailChildren()
 
     def start_then_open() -> Store:
-        # The IMAP readers start before the store's imports, which they overlap.
-        children.start(cfg.mail, only=only, since=since_date)
+        # The IMAP readers start before the store's imports, which they overlap; on a
+        # store not created yet, they read at once (no checkpoints to wait for).
+        db = sqlite_path(cfg.database_url())
+        new_store = db is not None and not db.exists()
+        children.start(cfg.mail, only=only, since=since_date, new_store=new_store)
         return app.store
 
     try:
