@@ -64,10 +64,11 @@ MIME_SHARE = 0.3
 # The stage split of a profiled sync: (label, file suffix, function), cumulative time.
 STAGES = (
     ("open the store (migrations)", "followup/store/store.py", "open"),
-    ("connector: IMAP + parse", "connectors/imap.py", "sync"),
+    ("connector: IMAP + parse (in-process)", "connectors/imap.py", "sync"),
     ("  of it, FETCH responses read", "connectors/imap_fetch.py", "result"),
+    ("waiting for the IMAP reader process", "followup/source_child.py", "read_frame"),
     ("screen (privacy)", "followup/store/privacy.py", "screen_batch"),
-    ("own_text (quotes cut)", "followup/sync.py", "own_text_only"),
+    ("own_text (quotes cut, in-process)", "followup/own_text.py", "own_text_only"),
     ("store: write_batch", "followup/store/mail.py", "write_batch"),
     ("identity", "followup/store/mail.py", "refresh_identity"),
     ("threads", "followup/store/threads.py", "assign_threads"),

@@ -502,9 +502,11 @@ class ImapMailSource:
                 retryable=True,
             )
         if isinstance(error, (IMAPClientAbortError, OSError, EOFError)):
+            # Not str(error): imaplib quotes the line it was cut in, which can be mail.
+            why = login_drop(error, s.timeout) or type(error).__name__
             return ConnectorError(
                 self.name,
-                f"the connection to {where} dropped while {doing} ({error}): try again; "
+                f"the connection to {where} dropped while {doing} ({why}): try again; "
                 "the next run resumes after the last saved batch",
                 retryable=True,
             )

@@ -12,35 +12,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connectors import calendar_source_class, mail_source_class
 from connectors.base import CalendarSource, MailSource
 from connectors.errors import ConnectorError
-from connectors.records import MailBatch
 from followup.config import Config, SourceSettings
 from followup.errors import UserError
 from followup.gc_budget import fewer_collections
-from followup.store.calendar_sync import (
-    calendar_checkpoints,
-    count_events,
-    drop_orphans,
-    screened_out,
-    write_event_batch,
-)
-from followup.store.load import HISTORY
-from followup.store.privacy import load_screen
-from followup.store.store import Store
+from followup.own_text import ATTRIBUTION_CHARS as ATTRIBUTION_CHARS  # kept importable here
+from followup.own_text import own_text as own_text
+from followup.own_text import own_text_only
+
+if TYPE_CHECKING:  # the store's modules (SQLAlchemy) are imported when a sync runs
+    from followup.store.store import Store
 
 logger = logging.getLogger(__name__)
 
 # Calendar events are mirrored for this window around now: as far back as relationship
-# history is read (mail's), so meetings count in strength and rhythm for all of it.
-CALENDAR_PAST = HISTORY
+# history is read (mail's, followup.store.load.HISTORY: a test holds them equal), so
+# meetings count in strength and rhythm for all of it.
+CALENDAR_PAST = timedelta(days=730)
 CALENDAR_FUTURE = timedelta(days=14)
-
-# How much of the first quoted line (the attribution) own_text keeps.
-ATTRIBUTION_CHARS = 200
 
 Progress = Callable[[str, int, int], None]  # (label, done, total or 0)
 
@@ -112,32 +105,6 @@ class SourceReport:
                 else {}
             ),
         }
-
-
-def own_text(excerpt: str) -> str:
-    """The part of an excerpt its writer wrote: quoted history and forwarded blocks cut.
-
-    Only the owner's own new text is kept at rest (a reply quotes other people's mail,
-    often many times over). The signature stays: it names the writer. The first line of
-    the cut (the "On ... wrote:" attribution or "Original Message" rule) is kept, cut
-    short, because threading reads it as the sign of a reply.
-    """
-    from nlp.quoting import split_body  # regular expressions only; no spaCy
-
-    if not excerpt:
-        return excerpt
-    parts = split_body(excerpt)
-    kept = [p for p in (parts.body, parts.signature) if p]
-    first_quoted = next((ln.strip() for ln in parts.quoted.splitlines() if ln.strip()), "")
-    if first_quoted:
-        kept.append(first_quoted[:ATTRIBUTION_CHARS])
-    return "\n\n".join(kept)
-
-
-def own_text_only(batch: MailBatch) -> MailBatch:
-    """``batch`` with every record's excerpt reduced to :func:`own_text`."""
-    records = tuple(dataclasses.replace(r, excerpt=own_text(r.excerpt)) for r in batch.records)
-    return dataclasses.replace(batch, records=records)
 
 
 def open_mail_source(settings: SourceSettings) -> MailSource:
@@ -220,12 +187,18 @@ def sync_mail(
         if source is None:
             source = opener(_with_since(settings, since))
             opened.append(source)
+        from followup.store.privacy import load_screen
+
         checkpoints = store.checkpoints(settings.name)
         screen = load_screen(store)  # forgotten and purged mail is not stored again
+        # A source read in a child process sanitises and cuts there (source_process).
+        prepared = getattr(source, "prepared", False)
         for batch in source.sync(checkpoints):
             batch = screen.screen_batch(batch, me)
             fr = report.folders.setdefault(batch.folder, FolderReport(batch.folder, batch.role))
-            result = store.write_batch(settings.name, own_text_only(batch), sorted(me))
+            if not prepared:
+                batch = own_text_only(batch)
+            result = store.write_batch(settings.name, batch, sorted(me), sanitised=prepared)
             fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
             fr.new += result.new
             fr.gone += result.gone
@@ -276,6 +249,15 @@ def sync_calendar(
     """
     report = SourceReport(settings.name, settings.kind)
     start, end = calendar_window(now)
+    from followup.store.calendar_sync import (
+        calendar_checkpoints,
+        count_events,
+        drop_orphans,
+        screened_out,
+        write_event_batch,
+    )
+    from followup.store.privacy import load_screen
+
     with _source_errors(report, settings) as opened:
         if source is None:
             source = opener(settings)

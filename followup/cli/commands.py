@@ -28,6 +28,7 @@ from followup.safe_text import clean_line, dump_json
 if TYPE_CHECKING:
     from followup.config import Config
     from followup.nudges import OpenNudge
+    from followup.store.store import Store
 
 # sysexits.h EX_TEMPFAIL: an interactive command found a cycle running; try again later.
 EXIT_BUSY = 75
@@ -80,7 +81,8 @@ def sync(
         followup sync --source work --since 2025-01-01 --json
     """
     from followup.lock import INTERACTIVE_WAIT, LockedError, cycle_lock
-    from followup.sync import sync_all
+    from followup.private_files import sqlite_path
+    from followup.source_process import MailChildren
 
     cfg = app.config
     now = parse_now(now_, cfg.me.tz)
@@ -89,12 +91,28 @@ def sync(
     except ValueError as e:
         raise UserError(f"--since {since!r} is not a date; use YYYY-MM-DD") from e
     warn_if_exposed(app)
+    children = MailChildren()
+
+    def start_then_open() -> Store:
+        # The IMAP readers start before the store's imports, which they overlap; on a
+        # store not created yet, they read at once (no checkpoints to wait for).
+        db = sqlite_path(cfg.database_url())
+        new_store = db is not None and not db.exists()
+        children.start(cfg.mail, only=only, since=since_date, new_store=new_store)
+        return app.store
+
     try:
         with (
-            cycle_lock(cfg.home, lambda: app.store, timeout=INTERACTIVE_WAIT) as store,
+            cycle_lock(cfg.home, start_then_open, timeout=INTERACTIVE_WAIT) as store,
+            children,
             progress_reporter(not json_) as progress,
         ):
-            reports = sync_all(store, cfg, now, only=only, since=since_date, progress=progress)
+            from followup.sync import SourceOpeners, sync_all
+
+            openers = SourceOpeners(mail=children.opener)
+            reports = sync_all(
+                store, cfg, now, only=only, since=since_date, progress=progress, openers=openers
+            )
     except LockedError as e:
         click.echo(f"Error: {e} Try again when it has finished.", err=True)
         sys.exit(EXIT_BUSY)

@@ -65,19 +65,23 @@ class MailStore(StoreBase):
 
     # -- mail ----------------------------------------------------------------------
 
-    def write_batch(self, source: str, batch: MailBatch, me: Sequence[str]) -> BatchResult:
+    def write_batch(
+        self, source: str, batch: MailBatch, me: Sequence[str], *, sanitised: bool = False
+    ) -> BatchResult:
         """Upsert a batch's messages, participants and addresses, and its checkpoint,
         in one transaction: after a crash, either all of it is there or none.
 
         Records are sanitised again here (the last line of defence behind the
-        connectors'). If the database still refuses the batch for a data reason, it is
-        written message by message: the messages it refuses are skipped with a reason
+        connectors'), unless ``sanitised`` says the caller knows they were (a batch from
+        the mail reader process: every record made by ``mime.build_record``). If the
+        database still refuses the batch for a data reason, it is written message by
+        message: the messages it refuses are skipped with a reason
         (``BatchResult.skipped``) and the rest, with the checkpoint, are committed, so
         the same message never blocks a later run. Any other database failure raises a
         StoreError whose text carries no SQL parameters and no mail text.
         """
         me_set = set(me)
-        records = tuple(sanitise_record(r) for r in batch.records)
+        records = batch.records if sanitised else tuple(sanitise_record(r) for r in batch.records)
         for r in records:  # a bug in a connector, not a bad message: fail loudly
             if r.date.tzinfo is None:
                 raise ValueError(f"naive date on message {r.uid}: connectors must give aware UTC")

@@ -132,7 +132,8 @@ def test_kill_and_resume_ends_like_an_uninterrupted_sync(
     command = [sys.executable, "-m", "followup", "--config", str(killed_config), "sync"]
 
     kill_points = []
-    for threshold in (1, total // 2):
+    # A quarter in: the IMAP reader runs ahead in its own process, so the sync is quick.
+    for threshold in (1, total // 4):
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60
