@@ -125,15 +125,25 @@ class _Child:
 class AnalysisProcess:
     """The pipeline of a run, loading in a child from the moment this is made.
 
-    ``pipeline()`` gives what extract.py analyses with: a proxy to the child, or the
-    pipeline loaded here when the child could not serve. ``close()`` ends the child."""
+    ``start()`` starts the child (once; ``start=True`` at once): as soon as the run
+    knows it will analyse. ``pipeline()`` gives what extract.py analyses with: a proxy
+    to the child, or the pipeline loaded here when no child was started (it would only
+    add its start to the wait) or it could not serve. ``close()`` ends the child."""
 
-    def __init__(self, prefer: str, command: list[str] | None = None) -> None:
+    def __init__(self, prefer: str, command: list[str] | None = None, *, start: bool = True):
         self.prefer = prefer
         self.command = command or worker_command(prefer)
         self.restarts = 0
+        self.started = False
         self._local: Any = None
         self._child: _Child | None = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
         try:
             self._child = _Child(self.command)
         except OSError as e:

@@ -100,19 +100,23 @@ def run_once(
     history_seconds: float | None = None,
     history_alone: bool = False,
     load_pipeline: Callable[[], Any] | None = None,
+    on_new_mail: Callable[[], None] | None = None,
 ) -> RunReport:
     """sync -> extract -> plan (-> deliver). Safe to rerun at any time.
 
     ``openers`` gives the source objects to sync (the registry's by default);
     ``history_seconds`` and ``history_alone`` bound the older mail analysed (see
     extract.extract_pending); ``load_pipeline`` gives the pipeline when the analysis
-    needs one (the run's analysis process, followup.analysis_process)."""
+    needs one (the run's analysis process, followup.analysis_process), ``on_new_mail``
+    is called when the sync stores new mail (that process starts then)."""
     own = store is None
     store = store or open_store(config)
     report = RunReport()
     try:
         if sync:
-            report.sources = sync_all(store, config, now, progress=progress, openers=openers)
+            report.sources = sync_all(
+                store, config, now, progress=progress, openers=openers, on_new=on_new_mail
+            )
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(

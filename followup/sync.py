@@ -176,11 +176,14 @@ def sync_mail(
     opener: Callable[[SourceSettings], MailSource] = open_mail_source,
     since: Any = None,
     progress: Progress | None = None,
+    on_new: Callable[[], None] | None = None,
 ) -> SourceReport:
     """Sync one mailbox. Errors are caught and reported in the SourceReport.
 
     ``source`` is used as given (and left open: it is the caller's); without it the
     source is opened with ``opener`` (``since`` overriding its option) and closed after.
+    ``on_new`` is called after each batch that stored new messages (the run starts its
+    analysis process then: analysis_process.py).
     """
     report = SourceReport(settings.name, settings.kind)
     with _source_errors(report, settings) as opened:
@@ -201,6 +204,8 @@ def sync_mail(
             result = store.write_batch(settings.name, batch, sorted(me), sanitised=prepared)
             fr.seen += batch.seen or (len(batch.records) + len(batch.skipped))
             fr.new += result.new
+            if result.new and on_new is not None:
+                on_new()
             fr.gone += result.gone
             skipped = (*batch.skipped, *result.skipped)
             fr.skipped += len(skipped)
@@ -290,14 +295,16 @@ def sync_all(
     since: Any = None,
     progress: Progress | None = None,
     openers: SourceOpeners = REGISTRY,
+    on_new: Callable[[], None] | None = None,
 ) -> list[SourceReport]:
     """Sync every source (or only the named one); one source's failure never stops
-    the others. ``openers`` gives the source objects (the registry's by default)."""
+    the others. ``openers`` gives the source objects (the registry's by default);
+    ``on_new`` as in ``sync_mail``."""
     names = [s.name for s in (*config.mail, *config.calendars)]
     if only and only not in names:
         raise UserError(f"No source named {only!r}; configured: {', '.join(names) or 'none'}")
     with fewer_collections():
-        return _sync_sources(store, config, now, only, since, progress, openers)
+        return _sync_sources(store, config, now, only, since, progress, openers, on_new)
 
 
 def _sync_sources(
@@ -308,6 +315,7 @@ def _sync_sources(
     since: Any,
     progress: Progress | None,
     openers: SourceOpeners,
+    on_new: Callable[[], None] | None = None,
 ) -> list[SourceReport]:
     from followup.identity import my_addresses
 
@@ -316,7 +324,15 @@ def _sync_sources(
     for s in config.mail:
         if only in (None, s.name):
             reports.append(
-                sync_mail(store, s, me, opener=openers.mail, since=since, progress=progress)
+                sync_mail(
+                    store,
+                    s,
+                    me,
+                    opener=openers.mail,
+                    since=since,
+                    progress=progress,
+                    on_new=on_new,
+                )
             )
             me = my_addresses(config, store)
     for s in config.calendars:

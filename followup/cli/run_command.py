@@ -129,9 +129,13 @@ def run(
     from contextlib import nullcontext
 
     from followup.analysis_process import AnalysisProcess, wanted
+    from followup.quiet_run import QUIET_KINDS
 
-    # A sync must look: the pipeline loads in a child meanwhile (analysis_process.py).
-    early = AnalysisProcess(cfg.nlp.pipeline) if wanted() else nullcontext()
+    # The pipeline loads in a child while the run syncs (analysis_process.py): at once
+    # when every mailbox is local (the quiet check saw a change: new mail, most likely),
+    # else when the sync stores new mail (a network mailbox is looked at every run).
+    local = all(m.kind in QUIET_KINDS for m in cfg.mail)
+    early = AnalysisProcess(cfg.nlp.pipeline, start=local) if wanted() else nullcontext()
     from followup.cli.output import progress_reporter
     from followup.lock import LockedError, cycle_lock
     from followup.runner import run_once
@@ -151,6 +155,7 @@ def run(
                     # Asked for history time: spend it even with nothing new to analyse.
                     history_alone=bool(history_seconds),
                     load_pipeline=early.pipeline if isinstance(early, AnalysisProcess) else None,
+                    on_new_mail=early.start if isinstance(early, AnalysisProcess) else None,
                 )
     except LockedError as e:
         click.echo(str(e), err=True)

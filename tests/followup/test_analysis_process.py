@@ -16,6 +16,7 @@ import pytest
 
 import nlp.pipeline
 from followup.analysis_process import AnalysisProcess
+from followup.config import load_config
 from followup.extract import extract_pending
 from tests.followup.test_extract_isolation import NOW, synced, the_failed_message, write_config
 
@@ -91,6 +92,7 @@ def test_a_child_that_cannot_start_leaves_the_analysis_here(
 PARENT = """
 import sys, time
 from followup.analysis_process import AnalysisProcess
+from followup.config import load_config
 early = AnalysisProcess("rules")
 early.pipeline()
 print(early._child.proc.pid, flush=True)
@@ -118,3 +120,25 @@ def test_the_child_ends_when_its_parent_is_killed() -> None:
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(pid)
+
+
+def test_the_sync_says_when_it_stored_new_mail_and_only_then(config: Path) -> None:
+    """What starts the child for a network mailbox (looked at every run): new mail."""
+    from followup.runner import open_store
+    from followup.sync import sync_all
+
+    cfg = load_config(config)
+    store = open_store(cfg)
+    calls: list[int] = []
+    sync_all(store, cfg, NOW, on_new=lambda: calls.append(1))
+    assert calls == [1]  # one batch of two new messages
+    sync_all(store, cfg, NOW, on_new=lambda: calls.append(2))
+    assert calls == [1]  # nothing new: no child for a run that will not analyse
+    store.close()
+
+
+def test_a_child_not_started_leaves_the_analysis_here() -> None:
+    early = AnalysisProcess("rules", start=False)
+    assert isinstance(early.pipeline(), nlp.pipeline.Pipeline)
+    assert not early.started and early._child is None
+    early.close()
