@@ -462,6 +462,17 @@ def dovecot_server_fixture() -> Iterator[Dovecot]:
         server.destroy()
 
 
+@pytest.fixture(name="private_dovecot")
+def private_dovecot_fixture() -> Iterator[Dovecot]:
+    """A Dovecot of the test's own, free to be stopped (and Dovecot slows every login
+    from an address after a failed one: a test of a refused password takes its own)."""
+    server = Dovecot.create()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
 @pytest.fixture(name="mail_user")
 def mail_user_fixture(dovecot_server: Dovecot) -> MailUser:
     """A fresh mailbox on the session's Dovecot."""

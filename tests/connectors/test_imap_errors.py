@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator
 from typing import ClassVar
 
 import imapclient
 import pytest
 from imap_helpers import make_source, records, run_sync
 from mailgen import make_message
-from servers import Dovecot, MailUser
+from servers import Dovecot, MailUser, private_dovecot_fixture  # noqa: F401  (a fixture)
 
 from connectors.errors import AuthError, ConnectorError
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture
-def private_dovecot() -> Iterator[Dovecot]:
-    """A Dovecot of this test's own, free to be stopped."""
-    server = Dovecot.create()
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 class TlsRecordingClient(imapclient.IMAPClient):

@@ -14,33 +14,23 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from imap_helpers import imap_table, invoke, write_config
 from mailgen import make_message
-from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
+from servers import (  # noqa: F401  (the fixtures dovecot_server, mail_user, private_dovecot)
     Dovecot,
     MailUser,
     dovecot_server_fixture,
     mail_user_fixture,
+    private_dovecot_fixture,
 )
 from tcp_proxy import DroppingProxy
 
 pytestmark = pytest.mark.server
 
 CHILD_MODULE = b"followup.source_child"
-
-
-@pytest.fixture
-def private_dovecot() -> Iterator[Dovecot]:
-    # Its own server: Dovecot slows every login from an IP after a failed one.
-    server = Dovecot.create()
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 def stored(db: Path) -> tuple[int, int]:
@@ -140,18 +130,26 @@ def test_a_connection_cut_mid_sync_then_the_next_sync_loses_and_doubles_nothing(
         assert stored(tmp_path / "state.db") == (total, total)
 
 
+def reading(
+    tmp_path: Path, server: Dovecot, user: MailUser, total: int
+) -> tuple[Path, Path, subprocess.Popen[str], int]:
+    """``total`` messages in INBOX and a `followup sync` of them under way, its first
+    batch stored: (config, store, the sync's process, its reader's pid)."""
+    server.deliver(user, "INBOX", (make_message(i) for i in range(total)))
+    config = write_config(tmp_path, imap_table("work", server, user, batch_size=10))
+    db = tmp_path / "state.db"
+    proc = sync_process(config)
+    wait_for(db, 1, proc)
+    (reader,) = readers_of(proc.pid)
+    return config, db, proc, reader
+
+
 def test_a_killed_reader_is_one_line_and_the_next_sync_continues(
     tmp_path: Path, dovecot_server: Dovecot, mail_user: MailUser
 ) -> None:
     total = 1000
-    dovecot_server.deliver(mail_user, "INBOX", (make_message(i) for i in range(total)))
-    config = write_config(tmp_path, imap_table("work", dovecot_server, mail_user, batch_size=10))
-    db = tmp_path / "state.db"
-
-    proc = sync_process(config)
+    config, db, proc, reader = reading(tmp_path, dovecot_server, mail_user, total)
     try:
-        wait_for(db, 1, proc)
-        (reader,) = readers_of(proc.pid)
         os.kill(reader, signal.SIGKILL)
         _out, err = proc.communicate(timeout=60)
     finally:
@@ -174,14 +172,8 @@ def test_a_killed_parent_leaves_no_reader_behind(
     tmp_path: Path, dovecot_server: Dovecot, mail_user: MailUser
 ) -> None:
     total = 1000
-    dovecot_server.deliver(mail_user, "INBOX", (make_message(i) for i in range(total)))
-    config = write_config(tmp_path, imap_table("work", dovecot_server, mail_user, batch_size=10))
-    db = tmp_path / "state.db"
-
-    proc = sync_process(config)
+    config, db, proc, reader = reading(tmp_path, dovecot_server, mail_user, total)
     try:
-        wait_for(db, 1, proc)
-        (reader,) = readers_of(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()

@@ -13,17 +13,17 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from imap_helpers import imap_table, invoke, write_config
 from mailgen import ME, PEOPLE, make_message
-from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
+from servers import (  # noqa: F401  (the fixtures dovecot_server, mail_user, private_dovecot)
     Dovecot,
     MailUser,
     dovecot_server_fixture,
     mail_user_fixture,
+    private_dovecot_fixture,
 )
 
 from followup.config import SourceSettings
@@ -31,15 +31,6 @@ from followup.store.store import Store
 from followup.sync import sync_mail
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture
-def private_dovecot() -> Iterator[Dovecot]:
-    server = Dovecot.create()
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 def stored(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

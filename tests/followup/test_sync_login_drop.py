@@ -8,31 +8,21 @@ was refused. A real refusal through the same proxy still says to check the passw
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from imap_helpers import invoke, write_config
 from mailgen import make_message
-from servers import (  # noqa: F401  (the fixtures dovecot_server and mail_user)
+from servers import (  # noqa: F401  (the fixtures dovecot_server, mail_user, private_dovecot)
     Dovecot,
     MailUser,
     dovecot_server_fixture,
     mail_user_fixture,
+    private_dovecot_fixture,
 )
 from tcp_proxy import DroppingProxy
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture
-def private_dovecot() -> Iterator[Dovecot]:
-    # Its own server: Dovecot slows every login from an IP after a failed one.
-    server = Dovecot.create()
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 def plain_table(port: int, user: MailUser, *, password: str | None = None, timeout: int = 2) -> str:
