@@ -329,6 +329,20 @@ def import_spacy() -> Any:
     return spacy
 
 
+def _load_with_matmul(spacy: Any, path: Path) -> Any:
+    """``spacy.load(path)``, its layers on nlp.matmul_ops (numpy's gemm, not blis's)."""
+    from thinc.api import get_current_ops, set_current_ops
+
+    from nlp.matmul_ops import MatmulOps
+
+    previous = get_current_ops()
+    set_current_ops(MatmulOps())
+    try:
+        return spacy.load(path)
+    finally:
+        set_current_ops(previous)
+
+
 def build_rule_nlp(textcat: bool = True) -> Any:
     """The rule pipeline: blank English, sentencizer, findings component (+ textcat)."""
     spacy = import_spacy()
@@ -342,7 +356,7 @@ def build_rule_nlp(textcat: bool = True) -> Any:
     component.set_gate(_load_gate())
     path = _textcat_path() if textcat else None
     if path is not None:
-        tc_nlp = spacy.load(path)
+        tc_nlp = _load_with_matmul(spacy, path)
         thresholds_file = path / "thresholds.json"
         data = json.loads(thresholds_file.read_text()) if thresholds_file.exists() else {}
         component.set_textcat(tc_nlp, Thresholds.from_dict(data))
