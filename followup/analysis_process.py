@@ -4,8 +4,8 @@ Loading the pipeline (importing spaCy, building the matcher, the scorer's weight
 about a second, and a run after a few new messages needs it after the sync. A child
 process started as soon as the run knows a sync must look loads it on the other core
 while this one imports the store and syncs; the run then hands it the texts. The child
-is this package's ``analysis_worker``: a length-prefixed pickle per request and per
-answer over its stdin and stdout (pipes of its own parent, nobody else's).
+is this package's ``analysis_worker``: a length-prefixed pickle (``child_pipes``) per
+request and per answer over its stdin and stdout (pipes of its own parent, nobody else's).
 
 Whatever the child does, the run goes on: a child that fails to start or to load is
 replaced by the pipeline loaded here, as without it; a child that dies on a batch (a
@@ -21,19 +21,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
-import struct
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
+
+from followup.child_pipes import end_child, read_frame, write_frame
 
 logger = logging.getLogger(__name__)
 
 ENV = "FOLLOWUP_ANALYSIS_PROCESS"
 # Children started again after one died, per run; then the pipeline is loaded here.
 RESTARTS = 3
-_HEADER = struct.Struct(">Q")
 
 
 class AnalysisProcessGone(RuntimeError):
@@ -52,23 +51,12 @@ def wanted() -> bool:
     return (os.cpu_count() or 1) >= 2
 
 
-def send(stream: IO[bytes], obj: object) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)))
-    stream.write(data)
-    stream.flush()
-
-
 def receive(stream: IO[bytes]) -> Any:
     """The next message, or raise EOFError when the other side has gone."""
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
+    message = read_frame(stream)
+    if message is None:
         raise EOFError
-    size = _HEADER.unpack(head)[0]
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)  # our own child's answers
+    return message
 
 
 def worker_command(prefer: str) -> list[str]:
@@ -102,7 +90,7 @@ class _Child:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             self.ready()  # a child started again answers with its hello first
-            send(self.proc.stdin, request)
+            write_frame(self.proc.stdin, request)
             answer = receive(self.proc.stdout)
         except (EOFError, OSError) as e:
             raise AnalysisProcessGone("the analysis process stopped") from e
@@ -115,11 +103,7 @@ class _Child:
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end_child(self.proc, timeout=2)
 
 
 class AnalysisProcess:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import signal
 import sys
 
-from followup.analysis_process import receive, send
+from followup.analysis_process import receive
+from followup.child_pipes import write_frame
 
 
 def main(prefer: str) -> int:
@@ -24,9 +25,9 @@ def main(prefer: str) -> int:
 
         pipe = nlp.load_pipeline(prefer)
     except Exception as e:
-        send(stdout, ("failed", e.__class__.__name__))
+        write_frame(stdout, ("failed", e.__class__.__name__))
         return 1
-    send(stdout, ("ready", pipe.installed, pipe.name))
+    write_frame(stdout, ("ready", pipe.installed, pipe.name))
     while True:
         try:
             request = receive(stdin)
@@ -41,7 +42,7 @@ def main(prefer: str) -> int:
         except Exception as e:
             answer = ("error", e.__class__.__name__)
         try:
-            send(stdout, answer)
+            write_frame(stdout, answer)
         except (BrokenPipeError, OSError):
             return 0
 

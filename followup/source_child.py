@@ -3,7 +3,7 @@
 Started by ``followup.source_process`` as ``python -P -O -m followup.source_child``.
 Everything it is told comes on stdin (the source's options, secrets' commands included,
 never on the command line or in the environment); everything it says goes to stdout as
-length-prefixed pickles (``frame``): log lines, batches, then ``done`` or one error.
+length-prefixed pickles (``child_pipes``): log lines, batches, then ``done`` or one error.
 
 It reads the source's options first and connects while the parent still imports its
 store; then it waits for the checkpoints the parent read from the store. It cuts each
@@ -23,29 +23,16 @@ import dataclasses
 import logging
 import operator
 import os
-import pickle
 import queue
 import signal
-import struct
 import sys
 import threading
 from typing import IO, Any
 
-HEADER = struct.Struct(">I")
+from followup.child_pipes import frame, read_frame
+
 READ_AHEAD = 8
 """Frames queued in the child while the parent stores: the read-ahead."""
-
-
-def read_frame(stream: IO[bytes]) -> Any:
-    """The next pickled frame of ``stream``; None at its end (or a cut-off frame)."""
-    head = stream.read(HEADER.size)
-    if len(head) < HEADER.size:
-        return None
-    (size,) = HEADER.unpack(head)
-    body = stream.read(size)
-    if len(body) < size:
-        return None
-    return pickle.loads(body)
 
 
 def _pickle_as_fields() -> None:
@@ -60,17 +47,6 @@ def _pickle_as_fields() -> None:
             return cls, fields(obj)
 
         copyreg.pickle(cls, reduce)
-
-
-def frame(value: Any) -> bytes:
-    """``value`` as one frame: its pickle's length, then the pickle."""
-    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(body)) + body
-
-
-def write_frame(stream: IO[bytes], value: Any) -> None:
-    stream.write(frame(value))
-    stream.flush()
 
 
 class _Sender:

@@ -27,8 +27,8 @@ from typing import IO, Any
 
 from connectors.errors import AuthError, ConnectorError, SourceConfigError
 from connectors.records import MailBatch
+from followup.child_pipes import end_child, read_frame, write_frame
 from followup.config import SourceSettings
-from followup.source_child import read_frame, write_frame
 
 logger = logging.getLogger(__name__)
 
@@ -149,11 +149,7 @@ class ChildMailSource:
             with contextlib.suppress(OSError):
                 stdin.close()
         # Not waited for long: it exits on the closed pipe; a stuck one is killed.
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        end_child(self._process, timeout=5)
         if self._process.stdout is not None:
             self._process.stdout.close()
 

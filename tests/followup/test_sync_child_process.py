@@ -241,7 +241,8 @@ def test_a_batch_crosses_the_pipe_unchanged() -> None:
     from datetime import UTC, datetime
 
     from connectors.records import Address, MailBatch, MailRecord, Skipped
-    from followup.source_child import _pickle_as_fields, frame, read_frame
+    from followup.child_pipes import frame, read_frame
+    from followup.source_child import _pickle_as_fields
 
     record = MailRecord(
         source="work",
