@@ -1,7 +1,8 @@
 """The spaCy component that finds request and commitment sentences.
 
-Registered as the factory ``followup_findings``. It runs the Matcher once per doc,
-judges each sentence with ``rules.judge``, scores the sentences with the shipped text
+Registered as the factory ``followup_findings``. It runs the PhraseMatcher once per doc
+and the token patterns (``nlp.token_matcher``) per sentence, judges each sentence with
+``rules.judge``, scores the sentences with the shipped text
 classifier (when available) in one batch per ``pipe`` call, and leaves the raw
 decisions in ``doc.user_data[USER_DATA_KEY]`` for ``pipeline.py`` to turn into
 ``Finding`` objects. Importing this module imports spaCy: only ``pipeline.py`` does.
@@ -15,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.cascade import Gate
 from nlp.patterns import build_patterns
 from nlp.rules import action_phrase, feature_tokens, judge
 from nlp.thresholds import Thresholds, judgement_cues
+from nlp.token_matcher import TokenMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -73,21 +75,20 @@ class FindingsComponent:
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
-        self.matcher = Matcher(nlp.vocab)
-        # Fixed word sequences go to the PhraseMatcher: the token Matcher evaluates every
-        # distinct predicate on every token, and was most of the pipeline's time.
+        self.vocab = nlp.vocab
+        # Fixed word sequences go to the PhraseMatcher, the rest to a TokenMatcher: spaCy's
+        # token Matcher evaluates every pattern on every token, and was half of the time.
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        token_patterns: dict[str, list[Any]] = {}
         for label, patterns in build_patterns().items():
-            token_patterns = []
             for pattern in patterns:
                 phrases = _as_phrases(pattern)
                 if phrases is None:
-                    token_patterns.append(pattern)
+                    token_patterns.setdefault(label, []).append(pattern)
                 else:
                     docs = [Doc(nlp.vocab, words=words) for words in phrases]
                     self.phrases.add(label, docs)
-            if token_patterns:
-                self.matcher.add(label, token_patterns)
+        self.tokens = TokenMatcher(token_patterns)
         self.textcat: Any = None  # the loaded classifier's textcat pipe
         self.textcat_nlp: Language | None = None  # the classifier (tok2vec? + textcat)
         self.thresholds = Thresholds()
@@ -136,18 +137,17 @@ class FindingsComponent:
 
     def judge_doc(self, doc: Doc) -> list[tuple[int, int, Any, list[str], Any]]:
         """Each sentence's (start, end, judgement, lower-cased words, cue matches)."""
-        strings = self.matcher.vocab.strings  # type: ignore[attr-defined]  # untyped in spaCy
-        spans: list[tuple[str, int, int]] = [
-            (strings[mid], s, e) for mid, s, e in self.matcher(doc)
-        ] + [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]
+        strings = self.vocab.strings
+        phrases = [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]
         out = []
         for sent in doc.sents:
             n = sent.end - sent.start
             if n < MIN_TOKENS or n > MAX_TOKENS:
                 continue
-            inside = [(lab, s - sent.start, e - sent.start) for lab, s, e in spans
-                      if sent.start <= s and e <= sent.end]  # fmt: skip
             words = [t.lower_ for t in sent]
+            inside = self.tokens.matches(words, sent)
+            inside += [(lab, s - sent.start, e - sent.start) for lab, s, e in phrases
+                       if sent.start <= s and e <= sent.end]  # fmt: skip
             out.append((sent.start, sent.end, judge(words, inside), words, inside))
         return out
 
