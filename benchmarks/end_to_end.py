@@ -8,11 +8,9 @@ installed; ``textcat``: ``pipeline = "rules"``), on a fresh store:
 
 - first digest: a process that runs what ``followup run --no-send`` runs (sync, analysis,
   plan), timed per stage, the pipeline loading in a child meanwhile as the CLI's does
-  ("load" is the time waited for it) and the recent mail analysed during the sync as the
-  CLI's is (followup.early_analysis: "analysed during it"); "start-up" is the process's
-  time outside the stages; its RSS counts the child's;
-- backfill: messages analysed per second after the sync in that run (the analysis stage
-  alone: the mail analysed during the sync is not counted), and its ratio to the bare
+  ("load" is the time waited for it); "start-up" is the process's time outside the
+  stages; its RSS counts the child's;
+- backfill: messages analysed per second in that run, and its ratio to the bare
   ``nlp.pipe`` of the same spaCy pipeline over the same stored texts (a sample);
 - after 50 new: 50 messages added to the Maildir, then ``followup run --no-send`` (the
   CLI as users run it: its pipeline loads in a child process while it syncs);
@@ -50,10 +48,9 @@ from followup.config import load_config
 from pathlib import Path
 config = load_config(Path(sys.argv[1]))
 # As ``followup run`` does: the pipeline loads in a child while the store is opened and
-# synced ("load" is the time waited for it after the sync), and the recent mail stored
-# is analysed during the sync (followup.early_analysis, as runner.run_once does).
+# synced ("load" is the time waited for it after the sync).
 early = AnalysisProcess(config.nlp.pipeline) if wanted() else None
-from followup.runner import open_store, plan_now, _apply_replies, _early_analysis, _on_new
+from followup.runner import open_store, plan_now, _apply_replies
 from followup.sync import sync_all
 from followup.extract import extract_pending
 import nlp
@@ -65,19 +62,10 @@ def timed(load):
         return p
     return run
 load = timed(early.pipeline if early else lambda: nlp.load_pipeline(config.nlp.pipeline))
-during = _early_analysis(config, now, early.pipeline if early else None)
 store = open_store(config)
-t = time.perf_counter()
-sync_all(store, config, now, on_new=_on_new(None, during))
-out["sync"] = time.perf_counter() - t
-t = time.perf_counter()
-done = during.finish() if during else None  # its batch in flight when the sync ended
-waited = time.perf_counter() - t
-out["during_sync"] = done.analysed if done else 0
-t = time.perf_counter()
-r = extract_pending(store, config, now=now, load=load, busy_spent=done.seconds if done else 0.0)
-out["rest_s"] = time.perf_counter() - t - out["load"]; out["rest_n"] = r.analysed
-out["analysis"] = waited + out["rest_s"]; out["analysed"] = r.analysed + out["during_sync"]
+t = time.perf_counter(); sync_all(store, config, now); out["sync"] = time.perf_counter() - t
+t = time.perf_counter(); r = extract_pending(store, config, now=now, load=load)
+out["analysis"] = time.perf_counter() - t - out["load"]; out["analysed"] = r.analysed
 t = time.perf_counter(); _apply_replies(store, config, now)
 nudges, _ = plan_now(store, config, now)
 out["plan"] = time.perf_counter() - t; out["nudges"] = len(nudges)
@@ -153,8 +141,7 @@ def bench(work: Path, size: int, pipeline: str, maildir: Path) -> dict[str, floa
     first["startup"] = wall - first["sync"] - first["load"] - first["analysis"] - first["plan"]
     _, out, _ = child(BARE, str(work / f"{name}.db"), PIPELINES[pipeline], "300")
     bare = json.loads(out)
-    # The analysis after the sync alone: the thread's share ran beside the sync.
-    backfill = first["rest_n"] / first["rest_s"] if first["rest_s"] else float("nan")
+    backfill = first["analysed"] / first["analysis"] if first["analysis"] else float("nan")
     # 50 new messages arrive (the generator's next ones, dated just before now).
     extra = list(messages(size + 50, seed=1))[size:]
     write_maildir(maildir, iter(extra))
@@ -207,7 +194,6 @@ def main() -> int:
             print(
                 f"{size:>7} {pipeline:<8} first digest {r['wall']:6.1f} s "
                 f"(start-up {r['startup']:.1f}, sync {r['sync']:.1f}, load {r['load']:.1f}, "
-                f"{r['during_sync']} msgs analysed during it, "
                 f"analysis {r['analysis']:.1f} of {r['analysed']} msgs, plan {r['plan']:.1f}; "
                 f"{r['nudges']} nudges) | backfill {r['backfill_per_s']:.0f} msgs/s = "
                 f"{r['backfill_ratio']:.2f} of bare nlp.pipe ({r['bare_per_s']:.0f}/s) | "

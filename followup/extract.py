@@ -85,7 +85,6 @@ def extract_pending(
     history_seconds: float | None = None,
     history_alone: bool = False,
     load: Callable[[], Any] | None = None,
-    busy_spent: float = 0.0,
 ) -> ExtractReport:
     """Analyse the pending messages; with ``now``, the recent ones first and a bounded
     slice of the older ones (all with ``analyse_all``), analyse again the recent mail
@@ -94,9 +93,7 @@ def extract_pending(
     budget of the older mail (``HISTORY_SECONDS`` by default); with ``history_alone`` the
     history is analysed even when nothing recent is (the pipeline is loaded for it).
     ``load`` gives the pipeline when one is needed and none is given (the run's
-    analysis process, followup.analysis_process; by default nlp.load_pipeline).
-    ``busy_spent``: seconds this run already spent on its recent mail (during the sync,
-    followup.early_analysis), counted towards ``BUSY_SECONDS``."""
+    analysis process, followup.analysis_process; by default nlp.load_pipeline)."""
     from nlp.pipeline import installed
 
     report = ExtractReport()
@@ -110,8 +107,7 @@ def extract_pending(
     stale = store.count_stale_analysis(what.identity, since) if since else 0
     if analyse_all or since is None:
         budget = older
-    elif recent or stale or history_alone or busy_spent:
-        # (busy_spent: the recent mail was analysed during the sync, the pipeline loaded.)
+    elif recent or stale or history_alone:
         budget = min(older, BACKFILL_PER_RUN)
     else:
         budget = 0  # nothing else to load the pipeline for: history waits (docstring)
@@ -134,9 +130,7 @@ def extract_pending(
         seconds = HISTORY_SECONDS if history_seconds is None else history_seconds
         busy = BUSY_SECONDS if history_seconds is None else None
         deadline = None if analyse_all else (recent, seconds, busy)
-        _analyse_all(
-            store, config, pipe, what, report, total, progress, since, deadline, busy_spent
-        )
+        _analyse_all(store, config, pipe, what, report, total, progress, since, deadline)
         if stale and since is not None:
             _reanalyse(store, config, pipe, what, since, report, stale, progress)
     report.backlog = max(0, older - max(0, report.analysed - recent))
@@ -154,7 +148,6 @@ def _analyse_all(
     progress: Callable[[str, int, int], None] | None,
     since: datetime | None = None,
     deadline: tuple[int, float, float | None] | None = None,
-    busy_spent: float = 0.0,
 ) -> None:
     """``total`` pending messages: without ``since`` oldest first; with it the mail
     since then newest first, then the older mail newest first. ``deadline`` (messages,
@@ -168,10 +161,8 @@ def _analyse_all(
         limit = min(BATCH, total - report.analysed)
         if deadline is not None and since is not None and report.analysed >= deadline[0]:
             busy = deadline[2]
-            # On the recent mail, before any history (some of it maybe during the sync).
-            spent = time.monotonic() - began + busy_spent
-            worked = report.analysed > 0 or busy_spent > 0
-            if started is None and busy is not None and worked and spent > busy:
+            spent = time.monotonic() - began  # on the recent mail, before any history
+            if started is None and busy is not None and report.analysed > 0 and spent > busy:
                 logger.info("The new mail took this run's time: history left for later")
                 break
             started = started if started is not None else time.monotonic()
@@ -188,8 +179,10 @@ def _analyse_all(
             pending = pending or store.pending_analysis(limit, newest_first=True)
         if not pending:
             break
-        findings, failed = analyse_and_save(store, config, pipe, what, pending)
-        report.findings += findings
+        results, names, failed = _analyse(pipe, pending, config, store)
+        report.findings += store.save_findings(
+            results, names, analysed_by=what.identity, judged_by=what.thresholds_id
+        )
         rate = len(pending) / max(time.monotonic() - batch_started, 1e-3)
         report.analysed += len(pending)
         report.failed += failed
@@ -203,18 +196,6 @@ def _analyse_all(
             report.failed,
             "" if report.failed == 1 else "s",
         )
-
-
-def analyse_and_save(
-    store: Store, config: Config, pipe: Any, what: Any, pending: Sequence[PendingText]
-) -> tuple[int, int]:
-    """One batch analysed and saved, marked with ``what`` in the same transaction:
-    (findings saved, messages that failed)."""
-    results, names, failed = _analyse(pipe, pending, config, store)
-    findings = store.save_findings(
-        results, names, analysed_by=what.identity, judged_by=what.thresholds_id
-    )
-    return findings, failed
 
 
 def _reanalyse(

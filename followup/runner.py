@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from followup.config import Config
-from followup.early_analysis import EarlyAnalysis
 from followup.extract import extract_pending
 from followup.identity import my_addresses
 from followup.nudges import Nudge
@@ -113,18 +112,11 @@ def run_once(
     own = store is None
     store = store or open_store(config)
     report = RunReport()
-    early = _early_analysis(config, now, load_pipeline) if sync and pipeline is None else None
     try:
         if sync:
             report.sources = sync_all(
-                store,
-                config,
-                now,
-                progress=progress,
-                openers=openers,
-                on_new=_on_new(on_new_mail, early),
+                store, config, now, progress=progress, openers=openers, on_new=on_new_mail
             )
-        during = early.finish() if early is not None else None
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(
@@ -137,12 +129,7 @@ def run_once(
             history_seconds=history_seconds,
             history_alone=history_alone,
             load=load_pipeline,
-            busy_spent=during.seconds if during else 0.0,
         )
-        if during is not None:
-            extracted.analysed += during.analysed
-            extracted.findings += during.findings
-            extracted.failed += during.failed
         report.backlog = extracted.backlog
         report.analysed, report.findings = extracted.analysed, extracted.findings
         report.analysis_failed = extracted.failed
@@ -168,39 +155,9 @@ def run_once(
         if deliver:
             report.delivery = _deliver(store, config, now)
     finally:
-        if early is not None:
-            early.finish()  # a sync that raised: the thread stops after its batch
         if own:
             store.close()
     return report
-
-
-def _early_analysis(
-    config: Config, now: datetime, load: Callable[[], Any] | None
-) -> EarlyAnalysis | None:
-    """The analysis during the sync (followup.early_analysis), where the pipeline is
-    the analysis process's (``load``: in-process analysis would only take the sync's
-    core) and the store is one a second connection sees (not SQLite in memory)."""
-    from followup.private_files import sqlite_path
-
-    url = config.database_url()
-    if load is None or (url.startswith("sqlite") and sqlite_path(url) is None):
-        return None
-    return EarlyAnalysis(config, now, load, lambda: open_store(config))
-
-
-def _on_new(
-    on_new_mail: Callable[[], None] | None, early: EarlyAnalysis | None
-) -> Callable[[], None] | None:
-    if early is None:
-        return on_new_mail
-
-    def new_mail() -> None:
-        if on_new_mail is not None:
-            on_new_mail()
-        early.start()
-
-    return new_mail
 
 
 def _last_plan(store: Store, config: Config, now: datetime) -> datetime | None:
