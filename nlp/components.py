@@ -102,6 +102,7 @@ class FindingsComponent:
         self.cascade = True
         self.gate: Gate | None = None
         self.scored = self.skipped = 0  # sentences the scorer scored, and passed over
+        self._doc_tokens: dict[int, list[Any]] = {}  # during _process: id(doc) -> list(doc)
         # Training/tuning only: keep every sentence's verdict, not just the findings.
         self.record_all = False
 
@@ -135,28 +136,39 @@ class FindingsComponent:
         if batch:
             yield from self._process(batch)
 
-    def judge_doc(self, doc: Doc) -> list[tuple[int, int, Any, list[str], Any]]:
-        """Each sentence's (start, end, judgement, lower-cased words, cue matches)."""
+    def judge_doc(
+        self, doc: Doc, tokens: list[Any] | None = None
+    ) -> list[tuple[int, int, Any, list[str], Any]]:
+        """Each sentence's (start, end, judgement, lower-cased words, cue matches).
+        ``tokens``: ``list(doc)``, where the caller has it."""
         strings = self.vocab.strings
         phrases = [(strings[mid], s, e) for mid, s, e in self.phrases(doc)]
+        tokens = list(doc) if tokens is None else tokens
+        lowers = [t.lower_ for t in tokens]
         out = []
         for sent in doc.sents:
-            n = sent.end - sent.start
-            if n < MIN_TOKENS or n > MAX_TOKENS:
+            s0, s1 = sent.start, sent.end
+            if s1 - s0 < MIN_TOKENS or s1 - s0 > MAX_TOKENS:
                 continue
-            words = [t.lower_ for t in sent]
-            inside = self.tokens.matches(words, sent)
-            inside += [(lab, s - sent.start, e - sent.start) for lab, s, e in phrases
-                       if sent.start <= s and e <= sent.end]  # fmt: skip
-            out.append((sent.start, sent.end, judge(words, inside), words, inside))
+            words = lowers[s0:s1]
+            inside = self.tokens.matches(words, tokens[s0:s1])
+            inside += [(lab, s - s0, e - s0) for lab, s, e in phrases
+                       if s0 <= s and e <= s1]  # fmt: skip
+            out.append((s0, s1, judge(words, inside), words, inside))
         return out
 
     def _process(self, docs: list[Doc]) -> list[Doc]:
         pending: list[tuple[Doc, int, int, Any, list[str], Any]] = []
-        for doc in docs:
-            pending.extend((doc, *sent) for sent in self.judge_doc(doc))
-            doc.user_data[USER_DATA_KEY] = []
-        scores = self._scores(pending)
+        # One Token object per token of each doc, read by the judge and the textcat's
+        # input: spaCy makes a new one on each access, and that was a tenth of the time.
+        self._doc_tokens = {id(doc): list(doc) for doc in docs}
+        try:
+            for doc in docs:
+                pending.extend((doc, *s) for s in self.judge_doc(doc, self._doc_tokens[id(doc)]))
+                doc.user_data[USER_DATA_KEY] = []
+            scores = self._scores(pending)
+        finally:
+            self._doc_tokens = {}
         for (doc, start, end, j, words, _), (p_req, p_cmt, p_task) in zip(
             pending, scores, strict=True
         ):
@@ -218,8 +230,9 @@ class FindingsComponent:
         sent_docs: list[Doc] = []
         for i in chosen:
             doc, start, end, j, words, inside = pending[i]
+            tokens = self._doc_tokens.get(id(doc))
             sent_docs.append(
-                textcat_doc(vocab, doc, start, end, j, words, inside, self.use_features)
+                textcat_doc(vocab, doc, start, end, j, words, inside, self.use_features, tokens)
             )
         scored: Iterable[Doc] = sent_docs
         for _, proc in self.textcat_nlp.pipeline:
@@ -275,10 +288,13 @@ def textcat_doc(
     words: list[str],
     inside: Any,
     features: bool,
+    tokens: list[Any] | None = None,
 ) -> Doc:
-    """The classifier's input for one sentence: its words, then the rules' cue tokens."""
-    toks = [t.text for t in doc[start:end]]
-    spaces = [bool(t.whitespace_) for t in doc[start:end]]
+    """The classifier's input for one sentence: its words, then the rules' cue tokens.
+    ``tokens``: ``list(doc)``, where the caller has it."""
+    sentence = tokens[start:end] if tokens is not None else list(doc[start:end])
+    toks = [t.text for t in sentence]
+    spaces = [bool(t.whitespace_) for t in sentence]
     if features:
         extra = feature_tokens(words, inside, j)
         toks += extra
@@ -322,12 +338,13 @@ def linebreaks(doc: Doc) -> Doc:
     sentence; a single line break does when the line was short or ended a clause and
     the next line starts like a sentence (capital, digit, bullet)."""
     text = doc.text
-    for i, token in enumerate(doc[:-1]):
-        if not token.is_space or "\n" not in token.text:
+    spaces = doc.to_array("IS_SPACE")
+    # Only whitespace tokens can break a line: the others are never looked at.
+    for i in spaces[:-1].nonzero()[0].tolist():
+        token = doc[i]
+        if "\n" not in token.text or spaces[i + 1]:
             continue
         nxt = doc[i + 1]
-        if nxt.is_space:
-            continue
         if "\n\n" in token.text or "\n\n" in token.text.replace(" ", ""):
             nxt.is_sent_start = True
             continue
