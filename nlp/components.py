@@ -102,7 +102,6 @@ class FindingsComponent:
         self.cascade = True
         self.gate: Gate | None = None
         self.scored = self.skipped = 0  # sentences the scorer scored, and passed over
-        self._doc_tokens: dict[int, list[Any]] = {}  # during _process: id(doc) -> list(doc)
         # Training/tuning only: keep every sentence's verdict, not just the findings.
         self.record_all = False
 
@@ -161,14 +160,11 @@ class FindingsComponent:
         pending: list[tuple[Doc, int, int, Any, list[str], Any]] = []
         # One Token object per token of each doc, read by the judge and the textcat's
         # input: spaCy makes a new one on each access, and that was a tenth of the time.
-        self._doc_tokens = {id(doc): list(doc) for doc in docs}
-        try:
-            for doc in docs:
-                pending.extend((doc, *s) for s in self.judge_doc(doc, self._doc_tokens[id(doc)]))
-                doc.user_data[USER_DATA_KEY] = []
-            scores = self._scores(pending)
-        finally:
-            self._doc_tokens = {}
+        tokens = {id(doc): list(doc) for doc in docs}
+        for doc in docs:
+            pending.extend((doc, *s) for s in self.judge_doc(doc, tokens[id(doc)]))
+            doc.user_data[USER_DATA_KEY] = []
+        scores = self._scores(pending, tokens)
         for (doc, start, end, j, words, _), (p_req, p_cmt, p_task) in zip(
             pending, scores, strict=True
         ):
@@ -213,7 +209,9 @@ class FindingsComponent:
         self.skipped += len(pending) - len(chosen)
         return chosen
 
-    def _scores(self, pending: list[Any]) -> list[tuple[float, float, float]]:
+    def _scores(
+        self, pending: list[Any], tokens: dict[int, list[Any]] | None = None
+    ) -> list[tuple[float, float, float]]:
         """Each sentence's scores; (0, 0, 0) for those the cascade passed over: with no
         rule cue, such a sentence makes no finding, as it would not have with the scores
         the scorers give such sentences."""
@@ -230,9 +228,9 @@ class FindingsComponent:
         sent_docs: list[Doc] = []
         for i in chosen:
             doc, start, end, j, words, inside = pending[i]
-            tokens = self._doc_tokens.get(id(doc))
+            known = tokens.get(id(doc)) if tokens else None
             sent_docs.append(
-                textcat_doc(vocab, doc, start, end, j, words, inside, self.use_features, tokens)
+                textcat_doc(vocab, doc, start, end, j, words, inside, self.use_features, known)
             )
         scored: Iterable[Doc] = sent_docs
         for _, proc in self.textcat_nlp.pipeline:

@@ -76,12 +76,6 @@ class TokenMatcher:
                         self._anywhere.append(compiled)
                 index += 1
 
-    def __len__(self) -> int:
-        return len({c.index for group in self._groups() for c in group})
-
-    def _groups(self) -> list[list[_Compiled]]:
-        return [*self._by_word.values(), self._at_start, self._anywhere]
-
     def matches(self, words: Sequence[str], tokens: Any) -> list[tuple[str, int, int]]:
         """The matches in one sentence: ``words`` its lower-cased tokens, ``tokens`` the
         sentence (indexable like ``words``, read only where a spec needs the token)."""
