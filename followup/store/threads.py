@@ -109,68 +109,90 @@ class ThreadStore(StoreBase):
 
     def _rethread(self, conn: Connection, scope: list[int] | None) -> int:
         """Run the threading over ``scope`` (None: every message) and store the result."""
-        cols = (
-            M.c.id,
-            M.c.message_id,
-            M.c.in_reply_to,
-            M.c.refs,
-            M.c.norm_subject,
-            M.c.subject,
-            M.c.date,
-            M.c.gmail_thread_id,
-            M.c.thread_id,
-            M.c.from_email,
-            M.c.from_name,
-        )
+        current: dict[int, int | None] = {}
+        inputs: list[ThreadInput] = []
+        # One str per address, name and subject, not one per row: they repeat.
+        words: dict[str, str] = {}
         if scope is None:
-            msgs = conn.execute(select(*cols)).all()
+            ids = list(conn.execute(select(M.c.id).order_by(M.c.id)).scalars())
+            # Id ranges: no parameter list, and a slice's bodies are dropped once read,
+            # so a first sync of 100k messages never holds every excerpt at once.
+            for part in chunks(ids, _FULL_SLICE):
+                where = M.c.id.between(part[0], part[-1])
+                pwhere = P.c.message_pk.between(part[0], part[-1])
+                inputs += self._inputs(conn, where, pwhere, current, words)
         else:
-            msgs = []
-            for chunk in chunks(scope):
-                msgs += conn.execute(select(*cols).where(M.c.id.in_(chunk))).all()
-        pks = [row.id for row in msgs]
+            for part in chunks(scope):
+                where, pwhere = M.c.id.in_(part), P.c.message_pk.in_(part)
+                inputs += self._inputs(conn, where, pwhere, current, words)
+        threads = assign_threads(inputs)
+        del inputs
+        changed = [pk for pk, tid in threads.items() if current.get(pk) != tid]
+        stmt = update(M).where(M.c.id == bindparam("pk")).values(thread_id=bindparam("tid"))
+        for part in chunks(changed, _FULL_SLICE):  # a row's dict per change, a slice at once
+            conn.execute(stmt, [{"pk": pk, "tid": threads[pk]} for pk in part])
+        return len(changed)
+
+    def _inputs(
+        self,
+        conn: Connection,
+        where: Any,
+        pwhere: Any,
+        current: dict[int, int | None],
+        words: dict[str, str],
+    ) -> list[ThreadInput]:
+        """The threading's inputs for the messages ``where`` picks (``pwhere``: the same
+        ones' participants); their present thread ids go into ``current``; ``words``
+        keeps one copy of each repeated string."""
+        one = words.setdefault
+        msgs = conn.execute(select(*_THREAD_COLUMNS).where(where)).all()
         unreferenced = (M.c.refs == "") & M.c.in_reply_to.is_(None)
-        heads: dict[int, str] = {}
+        # The body is read only where headers can't thread the message (Outlook).
+        heads: dict[int, str] = dict(
+            conn.execute(
+                select(M.c.id, func.substr(M.c.excerpt, 1, 3000)).where(where & unreferenced)
+            ).all()
+        )
         people: dict[int, set[str]] = {}
-        parts: list[list[int] | None] = [None] if scope is None else list(chunks(pks))
-        for part in parts:
-            where = unreferenced if part is None else unreferenced & M.c.id.in_(part)
-            # The body is read only where headers can't thread the message (Outlook).
-            heads.update(
-                conn.execute(select(M.c.id, func.substr(M.c.excerpt, 1, 3000)).where(where)).all()
-            )
-            pq = select(P.c.message_pk, P.c.email)
-            if part is not None:
-                pq = pq.where(P.c.message_pk.in_(part))
-            for pk, email in conn.execute(pq):
-                people.setdefault(pk, set()).add(email)
+        for pk, email in conn.execute(select(P.c.message_pk, P.c.email).where(pwhere)):
+            people.setdefault(pk, set()).add(one(email, email))
         inputs = []
-        current = {}
         for row in msgs:
             refs = tuple(x for x in (row.refs or "").split() if x)
             if row.in_reply_to and row.in_reply_to not in refs:
                 refs = (*refs, row.in_reply_to)
+            head = heads.get(row.id, "")
             inputs.append(
                 ThreadInput(
                     pk=row.id,
                     message_id=row.message_id,
                     refs=refs,
-                    norm_subject=row.norm_subject,
-                    is_reply=not refs and looks_like_reply(row.subject, heads.get(row.id, "")),
+                    norm_subject=one(row.norm_subject, row.norm_subject),
+                    is_reply=not refs and looks_like_reply(row.subject, head),
                     date=row.date,
                     people=frozenset(people.get(row.id, ())),
                     gmail_thread_id=row.gmail_thread_id,
-                    sender=row.from_email,
-                    sender_name=row.from_name,
-                    quoted=quoted_header(heads.get(row.id, "")) if not refs else None,
+                    sender=one(row.from_email, row.from_email),
+                    sender_name=one(row.from_name, row.from_name),
+                    quoted=quoted_header(head) if not refs else None,
                 )
             )
             current[row.id] = row.thread_id
-        threads = assign_threads(inputs)
-        changed = [{"pk": pk, "tid": tid} for pk, tid in threads.items() if current.get(pk) != tid]
-        if changed:
-            conn.execute(
-                update(M).where(M.c.id == bindparam("pk")).values(thread_id=bindparam("tid")),
-                changed,
-            )
-        return len(changed)
+        return inputs
+
+
+# Messages read at once when every message is threaded again.
+_FULL_SLICE = 2000
+_THREAD_COLUMNS = (
+    M.c.id,
+    M.c.message_id,
+    M.c.in_reply_to,
+    M.c.refs,
+    M.c.norm_subject,
+    M.c.subject,
+    M.c.date,
+    M.c.gmail_thread_id,
+    M.c.thread_id,
+    M.c.from_email,
+    M.c.from_name,
+)

@@ -118,3 +118,23 @@ def test_a_reply_synced_before_its_parent_joins_it(tmp_path):
     store.assign_threads()
     assert frozenset({"parent@x.example", "child@x.example"}) in partition(store)
     store.close()
+
+
+@pytest.mark.parametrize("size", [1, 7, 64])
+def test_full_threading_read_in_slices_is_the_same(tmp_path, monkeypatch, size):
+    """A first sync threads every message, its rows read a slice of ids at a time (so a
+    big mailbox's bodies are never all in memory): any slice size, the same threads."""
+    from followup.store import threads as store_threads
+
+    records = mailbox(4)
+    whole = Store.open(f"sqlite:///{tmp_path / 'whole.db'}")
+    whole.write_batch("s", MailBatch("INBOX", "inbox", tuple(records)), [ME])
+    whole.assign_threads(full=True)
+    monkeypatch.setattr(store_threads, "_FULL_SLICE", size)
+    sliced = Store.open(f"sqlite:///{tmp_path / 'sliced.db'}")
+    sliced.write_batch("s", MailBatch("INBOX", "inbox", tuple(records)), [ME])
+    sliced.assign_threads(full=True)
+    assert partition(sliced) == partition(whole)
+    assert max(len(g) for g in partition(whole)) > 3
+    whole.close()
+    sliced.close()
