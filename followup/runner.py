@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from followup.config import Config
 from followup.extract import extract_pending
@@ -14,10 +14,13 @@ from followup.identity import my_addresses
 from followup.nudges import Nudge
 from followup.rules import PlanFailures, plan
 from followup.state import planning_window
-from followup.store.load import load_state
+from followup.store.load import History, load_history, load_state
 from followup.store.nudges import PlanResult, apply_plan
 from followup.store.store import Store
 from followup.sync import REGISTRY, Progress, SourceOpeners, SourceReport, sync_all
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +51,15 @@ def open_store(config: Config) -> Store:
 
 
 def plan_now(
-    store: Store, config: Config, now: datetime, failures: PlanFailures | None = None
+    store: Store,
+    config: Config,
+    now: datetime,
+    failures: PlanFailures | None = None,
+    history: HistoryRead | None = None,
 ) -> tuple[list[Nudge], PlanResult]:
     """Compute the nudges at ``now`` from the store and record them; a candidate a rule
-    fails on is dropped and counted in ``failures`` (see rules.guard)."""
+    fails on is dropped and counted in ``failures`` (see rules.guard). ``history``: the
+    contacts' history read while the run analysed (``HistoryRead``)."""
     from dataclasses import replace
 
     from followup.plan_reuse import fingerprint
@@ -70,6 +78,7 @@ def plan_now(
         mute=frozenset(config.rules.mute),
         important=frozenset(config.rules.important),
         my_name=config.me.name,
+        history=history.result(me, now) if history else None,
     )
     stopped = frozenset(stopped_pairs(store))
     state = replace(state, stopped=stopped)
@@ -112,11 +121,15 @@ def run_once(
     own = store is None
     store = store or open_store(config)
     report = RunReport()
+    history: HistoryRead | None = None
     try:
         if sync:
             report.sources = sync_all(
                 store, config, now, progress=progress, openers=openers, on_new=on_new_mail
             )
+        if any(s.new for s in report.sources):
+            # New mail: this run plans. The contacts' history is read meanwhile.
+            history = HistoryRead(store, my_addresses(config, store), now)
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(
@@ -150,14 +163,42 @@ def run_once(
                 "Nothing changed since the last plan: its %d nudges stand", len(report.nudges)
             )
         else:
-            report.nudges, report.plan = plan_now(store, config, now, failures)
+            report.nudges, report.plan = plan_now(store, config, now, failures, history)
         report.plan_failed = failures.count
         if deliver:
             report.delivery = _deliver(store, config, now)
     finally:
+        if history is not None:
+            history.close()
         if own:
             store.close()
     return report
+
+
+class HistoryRead:
+    """The contacts' history (store.load.load_history) read in a thread while the run
+    analyses its new mail: that history depends on the mail and its participants only,
+    which neither the analysis nor the digest replies change, and the analysis' parent
+    mostly waits on its child (analysis_process), so the read costs the run no time.
+    Its SQLite reads see the store as the sync left it (WAL: readers never wait)."""
+
+    def __init__(self, store: Store, me: frozenset[str], now: datetime) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.me, self.now = me, now
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="followup-history")
+        self._future: Future[History] = self._pool.submit(load_history, store, me=me, now=now)
+
+    def result(self, me: frozenset[str], now: datetime) -> History | None:
+        """The history read, if it was read for this ``me`` and ``now`` (else None: the
+        plan reads it itself); its error, if reading it failed, is raised here."""
+        if (me, now) != (self.me, self.now):
+            return None
+        return self._future.result()
+
+    def close(self) -> None:
+        """Wait for the read (a run never leaves a thread on the store it closes)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _last_plan(store: Store, config: Config, now: datetime) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,10 +62,12 @@ def load_state(
     mute: frozenset[str] = frozenset(),
     important: frozenset[str] = frozenset(),
     my_name: str = "",
+    history: History | None = None,
 ) -> PlanningState:
     """Threads active in the last ``window`` (whole threads), every contact's history,
     and meetings around ``now``. Nothing after ``now`` is loaded, so planning at a past
-    ``now`` sees the store as it was then."""
+    ``now`` sees the store as it was then. ``history``: ``load_history``'s, read
+    earlier in this run with the same ``me`` and ``now`` (else it is read here)."""
     since = now - window
     flags = store.person_flags()
     names_raw = store.address_names()
@@ -181,69 +183,9 @@ def load_state(
             for tid, ms in sorted(by_thread.items())
         )
 
-        # Contact history: the non-automated mail where I was a direct party (I wrote
-        # it, or I am in its To), by distinct Message-ID. Broadcasts (many recipients,
-        # lists, role addresses) build no relationship: someone else answers them.
-        received: dict[str, set[datetime]] = defaultdict(set)
-        sent: dict[str, set[datetime]] = defaultdict(set)
-        last_subject: dict[str, tuple[datetime, str]] = {}
-        seen_ids: set[tuple[str, str, str]] = set()
-        in_range = (M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
-        raw_date, as_date = _stored_dates(conn)
-        # The work is done by the database where it can be (this reads every message of
-        # two years): recipient counts, "I am in To", and lists among the addresses.
-        # Broadcasts as a short list of message pks (NOT IN), not a count per message
-        # joined to every row: the same rows, a fifth less time at 100k messages.
-        broadcasts = (
-            select(P.c.message_pk)
-            .where(P.c.role.in_(["to", "cc"]))
-            .group_by(P.c.message_pk)
-            .having(func.count() > BROADCAST_RECIPIENTS)
-        )
-        lists = sorted(e for (e,) in conn.execute(select(P.c.email).distinct()) if list_address(e))
-        to_list: set[int] = set()
-        for i in range(0, len(lists), 900):
-            to_list.update(
-                pk
-                for (pk,) in conn.execute(
-                    select(P.c.message_pk).where(
-                        P.c.role == "to", P.c.email.in_(lists[i : i + 900])
-                    )
-                )
-            )
-        # Two queries, not one with an OR: my mail to them, and theirs to me read from
-        # the To rows that name me (an index lookup), not from every message's row.
-        cols = (M.c.id, M.c.message_id, raw_date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
-        mine = (
-            select(*cols)
-            .select_from(M.join(P, P.c.message_pk == M.c.id))
-            .where(*in_range, M.c.id.not_in(broadcasts), M.c.from_me.is_(True))
-            .where(P.c.role.in_(["to", "cc"]))
-        )
-        addressed = P.alias("addressed")
-        theirs = (
-            select(*cols)
-            .select_from(
-                addressed.join(M, M.c.id == addressed.c.message_pk).join(
-                    P, P.c.message_pk == M.c.id
-                )
-            )
-            .where(addressed.c.role == "to", addressed.c.email.in_(sorted(me)))
-            .where(*in_range, M.c.id.not_in(broadcasts), M.c.from_me.is_(False))
-            .where(P.c.role == "from")
-        )
-        hist = [*conn.execute(mine), *conn.execute(theirs)]
-        listed = frozenset(lists)
-        for pk, mid, stored, from_me, subject, email, role in hist:
-            if email in me or pk in to_list or email in listed:
-                continue
-            if (mid, email, role) in seen_ids:
-                continue
-            seen_ids.add((mid, email, role))
-            date = as_date(stored)
-            (sent if from_me else received)[email].add(date)
-            if email not in last_subject or last_subject[email][0] < date:
-                last_subject[email] = (date, subject)
+        if history is None:
+            history = _history(conn, me, now)
+        received, sent, last_subject = history.received, history.sent, history.last_subject
 
         meetings: list[Meeting] = []
         met: dict[str, set[datetime]] = defaultdict(set)
@@ -311,3 +253,83 @@ def load_state(
         meetings=tuple(meetings),
         names=names,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Every contact's mail history (``load_history``): the dates of the mail they
+    received from me and sent me, and the subject of the latest."""
+
+    received: dict[str, set[datetime]]
+    sent: dict[str, set[datetime]]
+    last_subject: dict[str, tuple[datetime, str]]
+
+
+def load_history(store: Store, *, me: frozenset[str], now: datetime) -> History:
+    """The contacts' history ``load_state`` reads, on its own: it depends on the mail and
+    its participants only, not on findings, so a run can read it while it analyses."""
+    with store.begin() as conn:
+        return _history(conn, me, now)
+
+
+def _history(conn: Connection, me: frozenset[str], now: datetime) -> History:
+    # Contact history: the non-automated mail where I was a direct party (I wrote
+    # it, or I am in its To), by distinct Message-ID. Broadcasts (many recipients,
+    # lists, role addresses) build no relationship: someone else answers them.
+    received: dict[str, set[datetime]] = defaultdict(set)
+    sent: dict[str, set[datetime]] = defaultdict(set)
+    last_subject: dict[str, tuple[datetime, str]] = {}
+    seen_ids: set[tuple[str, str, str]] = set()
+    in_range = (M.c.automated.is_(None), M.c.date <= now, M.c.date >= now - HISTORY)
+    raw_date, as_date = _stored_dates(conn)
+    # The work is done by the database where it can be (this reads every message of
+    # two years): recipient counts, "I am in To", and lists among the addresses.
+    # Broadcasts as a short list of message pks (NOT IN), not a count per message
+    # joined to every row: the same rows, a fifth less time at 100k messages.
+    broadcasts = (
+        select(P.c.message_pk)
+        .where(P.c.role.in_(["to", "cc"]))
+        .group_by(P.c.message_pk)
+        .having(func.count() > BROADCAST_RECIPIENTS)
+    )
+    lists = sorted(e for (e,) in conn.execute(select(P.c.email).distinct()) if list_address(e))
+    to_list: set[int] = set()
+    for i in range(0, len(lists), 900):
+        to_list.update(
+            pk
+            for (pk,) in conn.execute(
+                select(P.c.message_pk).where(P.c.role == "to", P.c.email.in_(lists[i : i + 900]))
+            )
+        )
+    # Two queries, not one with an OR: my mail to them, and theirs to me read from
+    # the To rows that name me (an index lookup), not from every message's row.
+    cols = (M.c.id, M.c.message_id, raw_date, M.c.from_me, M.c.subject, P.c.email, P.c.role)
+    mine = (
+        select(*cols)
+        .select_from(M.join(P, P.c.message_pk == M.c.id))
+        .where(*in_range, M.c.id.not_in(broadcasts), M.c.from_me.is_(True))
+        .where(P.c.role.in_(["to", "cc"]))
+    )
+    addressed = P.alias("addressed")
+    theirs = (
+        select(*cols)
+        .select_from(
+            addressed.join(M, M.c.id == addressed.c.message_pk).join(P, P.c.message_pk == M.c.id)
+        )
+        .where(addressed.c.role == "to", addressed.c.email.in_(sorted(me)))
+        .where(*in_range, M.c.id.not_in(broadcasts), M.c.from_me.is_(False))
+        .where(P.c.role == "from")
+    )
+    hist = [*conn.execute(mine), *conn.execute(theirs)]
+    listed = frozenset(lists)
+    for pk, mid, stored, from_me, subject, email, role in hist:
+        if email in me or pk in to_list or email in listed:
+            continue
+        if (mid, email, role) in seen_ids:
+            continue
+        seen_ids.add((mid, email, role))
+        date = as_date(stored)
+        (sent if from_me else received)[email].add(date)
+        if email not in last_subject or last_subject[email][0] < date:
+            last_subject[email] = (date, subject)
+    return History(received, sent, last_subject)

@@ -110,3 +110,52 @@ def test_contact_history_matches_every_row_read_in_python(tmp_path: object) -> N
         sent
     )
     store.close()
+
+
+def test_the_history_read_during_the_analysis_gives_the_same_state(tmp_path: object) -> None:
+    """``followup run`` reads the contacts' history in a thread while it analyses new
+    mail (runner.HistoryRead): the state planned from it is the one read in one go,
+    though findings are written meanwhile; read for another ``me`` or ``now``, it is
+    not used."""
+    from followup.runner import HistoryRead
+    from followup.store.handles import F
+
+    store = Store.open(f"sqlite:///{tmp_path}/h.db")
+    rows = _build(store)
+    me = frozenset({ME})
+    read = HistoryRead(store, me, NOW)
+    with store.begin() as conn:  # the analysis writes findings meanwhile
+        conn.execute(
+            F.insert(),
+            [{"message_pk": m["id"], "kind": "request", "text": "Could you send it?",
+              "action": "send it", "owner": "them", "score": 0.9, "firm": True}
+             for m in rows[:200]],
+        )  # fmt: skip
+    args = {"me": me, "domains": frozenset(), "now": NOW, "window": timedelta(days=28)}
+    history = read.result(me, NOW)
+    assert history is not None and sum(map(len, history.received.values())) > 100
+    assert load_state(store, **args, history=history) == load_state(store, **args)  # type: ignore[arg-type]
+    assert read.result(frozenset({"other@acme.example"}), NOW) is None
+    assert read.result(me, NOW + timedelta(minutes=1)) is None
+    read.close()
+    store.close()
+
+
+def test_a_failed_history_read_fails_the_plan_as_reading_it_there_would(tmp_path: object) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from followup.runner import HistoryRead
+
+    store = Store.open(f"sqlite:///{tmp_path}/h.db")
+    _build(store, n=50)
+    with store.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE participant")
+    read = HistoryRead(store, frozenset({ME}), NOW)
+    try:
+        read.result(frozenset({ME}), NOW)
+    except OperationalError:
+        pass
+    else:
+        raise AssertionError("the read's error was not raised where the plan reads it")
+    read.close()
+    store.close()
