@@ -296,3 +296,42 @@ def test_the_cascade_scores_only_the_sentences_that_may_ask_or_promise() -> None
         # A sentence the cascade passes over makes no finding, whatever the model says.
         found = {f.text for f in ex.findings}
         assert ("The weather in Boston was lovely all summer." in found) is not cascade
+
+
+def test_long_sentences_go_to_the_graph_in_smaller_runs_with_the_same_scores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ONNX Runtime keeps the memory of its largest run: a run holds BATCH_TOKENS tokens
+    at most (256 sentences of 96 tokens took a process to 1 GB), short sentences still
+    go BATCH_SIZE at a time, and no score changes."""
+    import nlp.encoder as encoder_module
+
+    encoder = load_encoder()
+    assert encoder is not None
+    real = encoder.session
+    shapes: list[tuple[int, int]] = []
+
+    class Recording:
+        def get_inputs(self):  # type: ignore[no-untyped-def]
+            return real.get_inputs()
+
+        def run(self, names, feed):  # type: ignore[no-untyped-def]
+            shapes.append(feed["input_ids"].shape)
+            return real.run(names, feed)
+
+    long = [f"Could you send me the {i} figures " + "and the notes " * 40 for i in range(40)]
+    short = ["ok, thanks"] * 300
+    alone = [encoder.score_uncached([t])[0] for t in long[:3]]
+    monkeypatch.setattr(encoder_module, "BATCH_TOKENS", 1000)
+    monkeypatch.setattr(encoder, "session", Recording())
+    got = encoder.score_uncached([*long, *short])
+    assert all(rows * length <= 1000 for rows, length in shapes if rows > 1)
+    assert max(rows for rows, length in shapes if length > 50) == 1000 // 96
+    short_runs = [(rows, length) for rows, length in shapes if length < 10]
+    assert short_runs and all(rows == 1000 // length for rows, length in short_runs[:-1])
+    monkeypatch.setattr(encoder_module, "BATCH_TOKENS", 6144)  # short ones: BATCH_SIZE
+    shapes.clear()
+    encoder.score_uncached(short)
+    assert [rows for rows, _ in shapes] == [256, 300 - 256]
+    for scores, expected in zip(got[:3], alone, strict=True):
+        assert list(scores) == pytest.approx(list(expected), abs=SAME)
