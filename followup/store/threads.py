@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from connectors.gmail_ids import stored_forms, thread_key
 from followup.store.base import StoreBase
@@ -13,6 +13,7 @@ from followup.store.chunks import chunks
 from followup.store.handles import M, P
 from followup.threads import (
     BLANK_WINDOW,
+    SUBJECT_WINDOW,
     ThreadInput,
     assign_threads,
     looks_like_reply,
@@ -81,8 +82,12 @@ class ThreadStore(StoreBase):
 
         for chunk in chunks(sorted(linked)):
             collect(M.c.message_id.in_(chunk))
+        # A message joins the newest earlier one of its subject within SUBJECT_WINDOW,
+        # so only threads with mail of the subject from that long before the new mail
+        # can change (a subject a list reuses every week, for years, stays cheap).
+        since = min(r.date for r in rows)
         for chunk in chunks(sorted(subjects)):
-            collect(M.c.norm_subject.in_(chunk))
+            collect(M.c.norm_subject.in_(chunk) & (M.c.date >= since - SUBJECT_WINDOW))
         for ids_chunk in chunks(sorted(gmail)):
             collect(M.c.gmail_thread_id.in_(ids_chunk))
         blank = [r.date for r in rows if not r.norm_subject]
@@ -93,13 +98,11 @@ class ThreadStore(StoreBase):
                 & (M.c.date >= min(blank) - BLANK_WINDOW)
                 & (M.c.date <= max(blank) + BLANK_WINDOW)
             )
-        # Mail synced before its parent: children are never older than the parent.
-        since = min(r.date for r in rows)
-        for mid in sorted(ids):
-            collect(
-                (M.c.date >= since)
-                & ((M.c.in_reply_to == mid) | M.c.refs.contains(mid, autoescape=True))
-            )
+        # Mail synced before its parent: children are never older than the parent. A few
+        # ids per query: each query reads the mail since then once, whatever it looks for.
+        for part in chunks(sorted(ids), _CHILD_IDS):
+            refs = [M.c.refs.contains(mid, autoescape=True) for mid in part]
+            collect((M.c.date >= since) & or_(M.c.in_reply_to.in_(part), *refs))
         scope = set(new)
         for chunk in chunks(sorted(threads)):
             scope.update(
@@ -183,6 +186,8 @@ class ThreadStore(StoreBase):
 
 # Messages read at once when every message is threaded again.
 _FULL_SLICE = 2000
+# Message-IDs looked for in the References of later mail per query (one LIKE each).
+_CHILD_IDS = 64
 _THREAD_COLUMNS = (
     M.c.id,
     M.c.message_id,

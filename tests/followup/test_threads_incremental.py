@@ -16,15 +16,16 @@ T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 ME = "penny@example.com"
 
 
-def mailbox(seed: int, n: int = 240) -> list[MailRecord]:
+def mailbox(seed: int, n: int = 240, hours: int = 3) -> list[MailRecord]:
     """Conversations with References, Outlook replies without them (same subject, a
-    shared participant), unrelated mail reusing a subject, copies in two folders."""
+    shared participant), unrelated mail reusing a subject, copies in two folders; a
+    message every ``hours``."""
     rng = random.Random(seed)
     people = [f"p{i}@x.example" for i in range(12)]
     out: list[MailRecord] = []
     convs: list[tuple[str, list[str], str]] = []  # subject, message ids, counterpart
     for i in range(n):
-        when = T0 + timedelta(hours=3 * i)
+        when = T0 + timedelta(hours=hours * i)
         roll = rng.random()
         if convs and roll < 0.45:
             subject, ids, other = rng.choice(convs)
@@ -38,11 +39,14 @@ def mailbox(seed: int, n: int = 240) -> list[MailRecord]:
         mid = f"m{i}@x.example"
         ids.append(mid)
         folder = "Sent" if mine else "INBOX"
+        # Clients write References and In-Reply-To, or only one of them.
+        header = rng.choice(("both", "references", "in-reply-to"))
         rec = MailRecord(
             source="s", folder=folder, role="sent" if mine else "inbox", uid=str(i),
             message_id=mid, subject=subject, sender=Address("", ME if mine else other),
-            to=(Address("", other if mine else ME),), date=when, references=refs,
-            in_reply_to=refs[-1] if refs else None,
+            to=(Address("", other if mine else ME),), date=when,
+            references=refs if header != "in-reply-to" else (),
+            in_reply_to=refs[-1] if refs and header != "references" else None,
         )  # fmt: skip
         out.append(rec)
         if rng.random() < 0.05:  # the same message filed in the archive too
@@ -64,9 +68,13 @@ def partition(store: Store) -> set[frozenset[str]]:
     return {frozenset(g) for g in groups.values()}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_equals_full(tmp_path, seed):
-    records = mailbox(seed)
+@pytest.mark.parametrize(
+    ("seed", "hours"),
+    # A month of mail; half a year, where subjects come back after SUBJECT_WINDOW.
+    [(1, 3), (2, 3), (3, 3), (4, 18), (5, 18), (6, 24)],
+)
+def test_incremental_equals_full(tmp_path, seed, hours):
+    records = mailbox(seed, hours=hours)
     rng = random.Random(seed)
     # Mail arrives in small syncs and partly out of order (a reply before its parent).
     order = list(range(len(records)))
@@ -96,27 +104,34 @@ def test_incremental_equals_full(tmp_path, seed):
     full.close()
 
 
-def test_a_reply_synced_before_its_parent_joins_it(tmp_path):
+def test_replies_synced_before_their_parents_join_them(tmp_path):
+    """Replies that name only their parent (by References, or by In-Reply-To alone)
+    arrive a sync before it; the parents come in one sync and each gets its reply."""
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     filler = mailbox(7, n=30)  # an existing mailbox, so the next syncs are incremental
     store.write_batch("s", MailBatch("INBOX", "inbox", tuple(filler)), [ME])
     store.assign_threads()
-    parent = MailRecord(
-        source="s", folder="INBOX", role="inbox", uid="p", message_id="parent@x.example",
-        subject="Budget 2027", sender=Address("", "ana@y.example"), to=(Address("", ME),),
-        date=T0 + timedelta(days=60),
-    )  # fmt: skip
-    child = MailRecord(
-        source="s", folder="Sent", role="sent", uid="c", message_id="child@x.example",
-        subject="Different words entirely", sender=Address("", ME),
-        to=(Address("", "ana@y.example"),), date=T0 + timedelta(days=61),
-        references=("parent@x.example",), in_reply_to="parent@x.example",
-    )  # fmt: skip
-    store.write_batch("s", MailBatch("Sent", "sent", (child,)), [ME])
+    parents, children = [], []
+    for i in range(6):
+        pid = f"parent{i}@x.example"
+        parents.append(MailRecord(
+            source="s", folder="INBOX", role="inbox", uid=f"p{i}", message_id=pid,
+            subject=f"Budget {2027 + i}", sender=Address("", f"ana{i}@y.example"),
+            to=(Address("", ME),), date=T0 + timedelta(days=60 + i),
+        ))  # fmt: skip
+        children.append(MailRecord(
+            source="s", folder="Sent", role="sent", uid=f"c{i}", message_id=f"child{i}@x.example",
+            subject=f"Different words {i}", sender=Address("", ME),
+            to=(Address("", f"ana{i}@y.example"),), date=T0 + timedelta(days=61 + i),
+            references=(pid,) if i % 2 else (), in_reply_to=None if i % 2 else pid,
+        ))  # fmt: skip
+    store.write_batch("s", MailBatch("Sent", "sent", tuple(children)), [ME])
     store.assign_threads()
-    store.write_batch("s", MailBatch("INBOX", "inbox", (parent,)), [ME])
+    store.write_batch("s", MailBatch("INBOX", "inbox", tuple(parents)), [ME])
     store.assign_threads()
-    assert frozenset({"parent@x.example", "child@x.example"}) in partition(store)
+    groups = partition(store)
+    for i in range(6):
+        assert frozenset({f"parent{i}@x.example", f"child{i}@x.example"}) in groups
     store.close()
 
 
@@ -138,3 +153,40 @@ def test_full_threading_read_in_slices_is_the_same(tmp_path, monkeypatch, size):
     assert max(len(g) for g in partition(whole)) > 3
     whole.close()
     sliced.close()
+
+
+def test_a_subject_reused_for_years_keeps_the_scope_small(tmp_path, monkeypatch):
+    """Mail with one subject every week for years: a new one rethreads the threads of the
+    last SUBJECT_WINDOW, not every week's."""
+    weekly = [
+        MailRecord(
+            source="s", folder="INBOX", role="inbox", uid=f"w{i}",
+            message_id=f"w{i}@list.example", subject="Weekly status",
+            sender=Address("", "list@list.example"), to=(Address("", ME),),
+            date=T0 + timedelta(days=7 * i),
+        )
+        for i in range(150)
+    ]  # fmt: skip
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.write_batch("s", MailBatch("INBOX", "inbox", tuple(weekly[:-1])), [ME])
+    store.assign_threads()
+    scopes: list[int] = []
+    rethread = Store._rethread
+
+    def spy(self, conn, scope):
+        scopes.append(len(scope) if scope is not None else -1)
+        return rethread(self, conn, scope)
+
+    monkeypatch.setattr(Store, "_rethread", spy)
+    reply = MailRecord(
+        source="s", folder="Sent", role="sent", uid="r", message_id="r@x.example",
+        subject="RE: Weekly status", sender=Address("", ME),
+        to=(Address("", "list@list.example"),), date=weekly[-1].date + timedelta(hours=2),
+    )  # fmt: skip
+    store.write_batch("s", MailBatch("INBOX", "inbox", (weekly[-1],)), [ME])
+    store.write_batch("s", MailBatch("Sent", "sent", (reply,)), [ME])
+    store.assign_threads()
+    # The new two, and the weeks of the window before them (60 days: 9 weeks).
+    assert 2 < scopes[0] <= 2 + 9
+    assert {"w149@list.example", "r@x.example"} in [set(g) for g in partition(store)]
+    store.close()
