@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from followup.errors import StoreError, UserError
@@ -103,27 +103,30 @@ def _apply_plan_once(
     with nudge_transaction(store) as conn:
         rows = {r.key: r for r in conn.execute(select(N.c.key, N.c.state, N.c.snoozed_until))}
         next_no = int(conn.execute(select(func.coalesce(func.max(N.c.number), 0))).scalar_one()) + 1
+        inserts: list[dict[str, object]] = []
+        plain: list[dict[str, object]] = []  # the words and last_seen only: most rows
         for key, n in planned.items():
             payload = json.dumps(nudge_to_dict(n), sort_keys=True)
             facts = json.dumps(facts_to_dict(n.facts), sort_keys=True)
             row = rows.get(key)
             if row is None:
-                conn.execute(
-                    N.insert().values(
-                        key=key,
-                        number=next_no,
-                        kind=n.kind,
-                        person_email=n.person.email if n.person else None,
-                        payload=payload,
-                        facts=facts,
-                        state="open",
-                        first_seen=now,
-                        last_seen=now,
-                    )
+                inserts.append(
+                    {
+                        "key": key,
+                        "number": next_no,
+                        "kind": n.kind,
+                        "person_email": n.person.email if n.person else None,
+                        "payload": payload,
+                        "facts": facts,
+                        "state": "open",
+                        "first_seen": now,
+                        "last_seen": now,
+                    }
                 )
                 next_no += 1
                 new += 1
                 continue
+            updated += 1
             values: dict[str, object] = {"payload": payload, "facts": facts, "last_seen": now}
             if row.state == "closed":
                 # Closed while snoozed (the row keeps the date): the snooze still holds.
@@ -136,8 +139,21 @@ def _apply_plan_once(
                 reopened += 1
             elif row.state == "snoozed" and row.snoozed_until and row.snoozed_until <= now:
                 values.update(state="open", snoozed_until=None)
+            else:
+                plain.append({"b_key": key, "b_payload": payload, "b_facts": facts})
+                continue
             conn.execute(update(N).where(N.c.key == key).values(**values))
-            updated += 1
+        # One statement each for the new rows and the plain updates (executemany): a
+        # statement per nudge was a quarter of a plan at 2,500 nudges.
+        if inserts:
+            conn.execute(N.insert(), inserts)
+        if plain:
+            stmt = (
+                update(N)
+                .where(N.c.key == bindparam("b_key"))
+                .values(payload=bindparam("b_payload"), facts=bindparam("b_facts"), last_seen=now)
+            )
+            conn.execute(stmt, plain)
         stale = [k for k, r in rows.items() if k not in planned and r.state in ("open", "snoozed")]
         for chunk in chunks(stale):
             conn.execute(update(N).where(N.c.key.in_(chunk)).values(state="closed", closed_at=now))

@@ -76,9 +76,12 @@ def test_a_run_with_nothing_new_keeps_the_plan_within_the_hour(setup):
     assert not replanned(again)
     assert again["nudges"]["open"] == first["nudges"]["open"]  # type: ignore[index]
     assert not replanned(run(setup, NOW + timedelta(minutes=59)))
-    # An hour after the plan it was made from: planned again, then kept again.
+    # An hour after the plan it was made from: planned again, then kept again, with the
+    # nudges that plan recorded again (not new ones: their rows were updated).
     assert replanned(run(setup, NOW + timedelta(minutes=60)))
-    assert not replanned(run(setup, NOW + timedelta(minutes=61)))
+    kept = run(setup, NOW + timedelta(minutes=61))
+    assert not replanned(kept)
+    assert kept["nudges"]["open"] == first["nudges"]["open"]  # type: ignore[index]
 
 
 def stored(setup: dict[str, object]) -> dict[str, str]:

@@ -153,6 +153,27 @@ def test_nudge_lifecycle_decisions_survive_reruns(store):
     }
 
 
+def test_a_plan_again_records_its_words_and_time_on_every_nudge(store):
+    from followup.store.nudges import planned_at
+
+    apply_plan(store, [nudge("k1"), nudge("k2")], T0)
+    later = T0 + timedelta(hours=1)
+    reworded = [
+        Nudge(key=k, kind="reply", person=PersonRef("Dana", "dana@a.example"),
+              facts=Words(f"Now {k}", "r"), evidence=Evidence(message_id="m1"))
+        for k in ("k1", "k2")
+    ]  # fmt: skip
+    result = apply_plan(store, [*reworded, nudge("k3")], later)
+    assert (result.new, result.updated) == (1, 2)
+    # What a later run keeping this plan reads: every nudge it made, with its words.
+    assert sorted((n.key, n.facts) for n in planned_at(store, later)) == [
+        ("k1", Words("Now k1", "r")),
+        ("k2", Words("Now k2", "r")),
+        ("k3", Words("T k3", "r")),
+    ]
+    assert planned_at(store, T0) == []
+
+
 def test_unplanned_nudge_closes_and_reopens(store):
     apply_plan(store, [nudge("k1"), nudge("k2")], T0)
     r = apply_plan(store, [nudge("k2")], T0 + timedelta(hours=1))
