@@ -13,7 +13,10 @@ installed; ``textcat``: ``pipeline = "rules"``), on a fresh store:
 - backfill: messages analysed per second in that run, and its ratio to the bare
   ``nlp.pipe`` of the same spaCy pipeline over the same stored texts (a sample);
 - after 50 new: 50 messages added to the Maildir, then ``followup run --no-send`` (the
-  CLI as users run it: its pipeline loads in a child process while it syncs);
+  CLI as users run it: its pipeline loads in a child process while it syncs); with a
+  history left to analyse, such a run may spend its slice of it (``--history-seconds``,
+  2 s by default, when the new mail took under extract.BUSY_SECONDS); so 50 more, then
+  the same run with ``--history-seconds 0``: the run's own work;
 - no-op: ``followup run --no-send`` again (that run records the folders settled), then
   the median of five more;
 - 50 more, then the first run's stages again: where the time of a run after new mail goes
@@ -137,9 +140,10 @@ def child(code: str, *args: str) -> tuple[float, str, str]:
     return time.perf_counter() - t, proc.stdout, proc.stderr
 
 
-def cli_run(config: Path) -> tuple[float, tuple[float, float]]:
+def cli_run(config: Path, *extra: str) -> tuple[float, tuple[float, float]]:
     """The run's wall time and peak RSS in MB: (the CLI's, its largest child's)."""
-    wall, _, err = child(CLI, "--config", str(config), "run", "--no-send", "--now", NOW, "-q")
+    args = ("--config", str(config), "run", "--no-send", "--now", NOW, "-q", *extra)
+    wall, _, err = child(CLI, *args)
     rss = [line.split()[1:] for line in err.splitlines() if line.startswith("MAXRSS")]
     if not rss:
         return wall, (float("nan"), float("nan"))
@@ -186,6 +190,8 @@ def bench(work: Path, size: int, pipeline: str, maildir: Path) -> dict[str, Any]
     # (Streamed: a list of them all would make this driver as big as the runs measured.)
     write_maildir(maildir, itertools.islice(messages(size + 50, seed=1), size, None))
     after50, rss50 = cli_run(config)
+    write_maildir(maildir, itertools.islice(messages(size + 100, seed=1), size + 50, None))
+    own50, _ = cli_run(config, "--history-seconds", "0")
     # The next run finds the folders as the last one left them; it records them settled
     # (directories older than connectors.maildir.QUIET_NS), as a cron run minutes later
     # would, and the runs after it are the quiet ones: the median of five.
@@ -194,7 +200,7 @@ def bench(work: Path, size: int, pipeline: str, maildir: Path) -> dict[str, Any]
     noops = sorted(cli_run(config)[0] for _ in range(5))
     noop = noops[2]
     # 50 more, through the stages of the first run: where a run after new mail goes.
-    write_maildir(maildir, itertools.islice(messages(size + 100, seed=1), size + 50, None))
+    write_maildir(maildir, itertools.islice(messages(size + 150, seed=1), size + 100, None))
     wall, out, _ = child(FIRST_RUN, str(config), NOW)
     split = json.loads(out.strip().splitlines()[-1])
     split["wall"] = wall
@@ -206,6 +212,7 @@ def bench(work: Path, size: int, pipeline: str, maildir: Path) -> dict[str, Any]
         "backfill_ratio": backfill / bare["bare_per_s"],
         "after_50_new": after50,
         "after_50_rss_mb": rss50,
+        "after_50_own": own50,
         "settling": settling,
         "noop": noop,
         "noop_rss_mb": rss0,
@@ -236,7 +243,8 @@ def main() -> int:
                 f"analysis {r['analysis']:.1f} of {r['analysed']} msgs, plan {r['plan']:.1f}; "
                 f"{r['nudges']} nudges) | backfill {r['backfill_per_s']:.0f} msgs/s = "
                 f"{r['backfill_ratio']:.2f} of bare nlp.pipe ({r['bare_per_s']:.0f}/s) | "
-                f"after 50 new {r['after_50_new']:.2f} s (50 more, by stage: "
+                f"after 50 new {r['after_50_new']:.2f} s "
+                f"(50 more, no history slice: {r['after_50_own']:.2f} s; 50 more, by stage: "
                 f"{s['wall']:.2f} s = start-up {s['startup']:.2f}, sync {s['sync']:.2f}, "
                 f"load {s['load']:.2f}, analysis {s['analysis']:.2f} of {s['analysed']} msgs, "
                 f"plan {s['plan']:.2f}) | next run {r['settling']:.2f} s, "
