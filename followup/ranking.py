@@ -23,6 +23,7 @@ a memo to eight people into a digest of ten. The digest then shows the top items
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -188,7 +189,39 @@ def time_bound(sentence: str | None) -> bool:
     return bool(sentence and _TIME_BOUND.search(sentence))
 
 
-def _freshness(state: PlanningState, n: Nudge, now: datetime) -> float:
+class _ContactCache:
+    """Per address, what ranking reads of a contact for each of its nudges, worked out
+    once per ranking: its strength and its mail's dates in order (a plan at 100k
+    messages ranks 2,500 nudges over a few hundred contacts)."""
+
+    def __init__(self, state: PlanningState, now: datetime) -> None:
+        self.state, self.now = state, now
+        self._strength: dict[str, float] = {}
+        self._dates: dict[str, list[datetime]] = {}
+
+    def strength(self, email: str) -> float | None:
+        c = self.state.contacts.get(email)
+        if c is None:
+            return None
+        if email not in self._strength:
+            self._strength[email] = strength(c, self.now).score
+        return self._strength[email]
+
+    def mails_between(self, email: str, after: datetime, until: datetime) -> int | None:
+        """Mail either way with the contact dated in (after, until]; None: no contact."""
+        c = self.state.contacts.get(email)
+        if c is None:
+            return None
+        dates = self._dates.get(email)
+        if dates is None:
+            dates = self._dates[email] = sorted((*c.received, *c.sent))
+        return max(0, bisect.bisect_right(dates, until) - bisect.bisect_right(dates, after))
+
+
+def _freshness(
+    state: PlanningState, n: Nudge, now: datetime, cache: _ContactCache | None = None
+) -> float:
+    cache = cache or _ContactCache(state, now)
     factor = 1.0
     when = n.evidence.date
     bound = time_bound(n.evidence.sentence)
@@ -200,9 +233,8 @@ def _freshness(state: PlanningState, n: Nudge, now: datetime) -> float:
             factor *= STALE_FACTOR
     when = _last_word(n)
     if when is not None and n.person is not None and n.kind != "reconnect":
-        c = state.contacts.get(n.person.email)
-        if c is not None:
-            since = sum(1 for d in (*c.received, *c.sent) if when < d <= now)
+        since = cache.mails_between(n.person.email, when, now)
+        if since is not None:
             # A time-bound ask is overtaken by a few mails; any item by many.
             halving = EXCHANGES_HALVING if bound else EXCHANGES_HALVING_ANY
             factor *= max(EXCHANGES_FLOOR, 0.5 ** (since / halving))
@@ -216,12 +248,17 @@ def _freshness(state: PlanningState, n: Nudge, now: datetime) -> float:
 
 
 def score_parts(
-    state: PlanningState, n: Nudge, now: datetime, index: Mapping[str, Msg]
+    state: PlanningState,
+    n: Nudge,
+    now: datetime,
+    index: Mapping[str, Msg],
+    cache: _ContactCache | None = None,
 ) -> ScoreParts:
+    cache = cache or _ContactCache(state, now)
     m = index.get(n.evidence.message_id or "")
-    contact = state.contacts.get(n.person.email) if n.person else None
-    if contact is not None:
-        relationship = min(1.0, strength(contact, now).score / 80)
+    known = cache.strength(n.person.email) if n.person else None
+    if known is not None:
+        relationship = min(1.0, known / 80)
     elif n.people:
         relationship = 0.5
     else:
@@ -231,7 +268,7 @@ def score_parts(
         directness=_directness(state, n, m),
         confidence=_confidence(n, m),
         urgency=_urgency(n, now),
-        freshness=_freshness(state, n, now),
+        freshness=_freshness(state, n, now, cache),
         kind_weight=KIND_WEIGHT.get(n.kind, 0.8),
         audience=_audience(m),
     )
@@ -240,9 +277,10 @@ def score_parts(
 def rank(state: PlanningState, nudges: Sequence[Nudge], now: datetime) -> list[Nudge]:
     """The nudges with their one score (and its parts in ``extra["score_parts"]``)."""
     index = _index(state)
+    cache = _ContactCache(state, now)
     out = []
     for n in nudges:
-        parts = score_parts(state, n, now, index)
+        parts = score_parts(state, n, now, index, cache)
         extra = {**n.extra, "score_parts": parts.to_dict()}
         out.append(replace(n, score=parts.total, extra=extra))
     return out
