@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -152,15 +153,35 @@ class Pipeline:
     """Text to findings and people. Build with ``load_pipeline``.
 
     ``nlp`` is the spaCy pipeline the findings run through (``nlp.pipe`` is batched);
-    ``ner`` the statistical model's NER-only pipeline or None.
+    ``ner`` the statistical model's NER-only pipeline or None, loaded by ``ner_loader``
+    when first asked for where one is given: a run analyses with ``people=False`` and
+    never needs it (0.3 s and 30 MB less in its analysis process).
     """
 
-    def __init__(self, nlp: Any, ner: Any, name: str, installed: Installed | None = None) -> None:
+    def __init__(
+        self,
+        nlp: Any,
+        ner: Any,
+        name: str,
+        installed: Installed | None = None,
+        *,
+        ner_loader: Callable[[], Any] | None = None,
+    ) -> None:
         self.nlp = nlp
-        self.ner = ner
+        self._ner = ner
+        self._ner_loader = ner_loader
+        self._ner_lock = threading.Lock()
         self.name = name
         # What this pipeline is (rules + the model that scores, and its thresholds).
         self.installed = installed or _installed("none")
+
+    @property
+    def ner(self) -> Any:
+        if self._ner_loader is not None:
+            with self._ner_lock:
+                if self._ner_loader is not None:
+                    self._ner, self._ner_loader = self._ner_loader(), None
+        return self._ner
 
     def extract_many(
         self, items: Iterable[TextItem], batch_size: int = 64, *, people: bool = True
@@ -257,7 +278,7 @@ class Pipeline:
 
         found = merge_spans(rule_spans(text))
         spread = found
-        if self.ner is not None and ner:
+        if ner and self.ner is not None:  # (asking for it loads it)
             from_ner = ner_spans(text, self._ner_person_spans)
             found = merge_spans(found, from_ner)
             # NER's one-word names ("Peerless", a pipeline's or a ship's name) are taken
@@ -383,17 +404,20 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
         base = tc_nlp.meta.get("tok2vec_from")
         textcat = f" + textcat: bag of words + CNN fine-tuned from {base}" if base else " + textcat"
     rules_name = f"rules (spacy.blank en + sentencizer + matcher{textcat})"
-    ner = None
+    loader = None
     name = rules_name
     if prefer != "rules":
-        ner, model_name = _load_ner()
-        if ner is not None:
+        package, model_name = _ner_package()
+        if package is not None:
             name = f"{model_name} (NER for people) + {rules_name}"
+            loader = functools.partial(_load_ner, package)
         elif prefer == "model":
             logger.warning("no statistical English model installed; using the rules")
     scorer = "encoder" if encoder is not None else "textcat" if tc_nlp is not None else "none"
     what = _installed(scorer)
-    return Pipeline(nlp, ner, name, Installed(what.identity, component.thresholds))
+    return Pipeline(
+        nlp, None, name, Installed(what.identity, component.thresholds), ner_loader=loader
+    )
 
 
 def _load_gate() -> Any:
@@ -418,17 +442,30 @@ def _load_encoder() -> Any:
         return None
 
 
-def _load_ner() -> tuple[Any, str]:
-    spacy = import_spacy()
-
+def _ner_package() -> tuple[str | None, str]:
+    """The installed model package the NER comes from and its name, read from its
+    meta.json: nothing is loaded."""
     for package in MODEL_PACKAGES:
-        try:
-            ner = spacy.load(package, exclude=_NER_EXCLUDE)
-        except (OSError, ImportError):
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
             continue
-        meta = ner.meta
-        return ner, f"en_core_web_sm {meta.get('version', '?')} ({package})"
+        try:
+            meta = json.loads((Path(spec.submodule_search_locations[0]) / "meta.json").read_text())
+        except (OSError, ValueError):
+            continue
+        version = meta.get("version", "?") if isinstance(meta, dict) else "?"
+        return package, f"en_core_web_sm {version} ({package})"
     return None, ""
+
+
+def _load_ner(package: str) -> Any:
+    """The model's NER alone, or None (with a warning) when it cannot be loaded."""
+    try:
+        return import_spacy().load(package, exclude=_NER_EXCLUDE)
+    except (OSError, ImportError, ValueError) as e:
+        logger.warning("the NER of %s could not be loaded (%s): names from rules only",
+                       package, type(e).__name__)  # fmt: skip
+        return None
 
 
 def extract(

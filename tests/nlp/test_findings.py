@@ -302,6 +302,21 @@ def test_extract_many_people_false_skips_ner(model_pipeline, monkeypatch) -> Non
     assert {p.name for p in fast.people} == {"Dana", "Sam Example"}
 
 
+def test_the_ner_loads_only_when_people_are_asked_for(model_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """A run analyses with people=False: its pipeline never loads the model's NER."""
+    import nlp
+
+    fresh = nlp.load_pipeline("model")
+    assert fresh.name == model_pipeline.name  # named from the package's meta, unloaded
+    assert fresh.name.startswith("en_core_web_sm 3.8.0 (")
+    item = nlp.TextItem(text="Hi Dana,\n\nCan you ask Robin Sample about it?\n\nSam Example\n")
+    list(fresh.extract_many([item], people=False))
+    assert fresh._ner is None
+    (full,) = fresh.extract_many([item])
+    assert fresh._ner is not None
+    assert "Robin Sample" in {p.name for p in full.people}
+
+
 def test_rule_pipeline_name(rules_pipeline) -> None:  # type: ignore[no-untyped-def]
     assert rules_pipeline.name.startswith("rules (spacy.blank en + sentencizer + matcher")
     assert rules_pipeline.ner is None
