@@ -8,6 +8,7 @@ whole process group): the child ends when its parent closes the pipe.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -47,5 +48,13 @@ def main(prefer: str) -> int:
             return 0
 
 
+def _exit(code: int) -> None:
+    """End at once: the interpreter's teardown of the pipeline (spaCy's objects, ONNX
+    Runtime's session) took 50-200 ms, which the parent waited for. Nothing is left to
+    write: every answer went out whole (write_frame flushes)."""
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "auto"))
+    _exit(main(sys.argv[1] if len(sys.argv) > 1 else "auto"))

@@ -140,6 +140,11 @@ def _look(config: Config, path: Path, now: datetime) -> QuietReport | None:
             version, last = stamp
             if not reusable(last, version, fingerprint(config, g.stopped_pairs()), now, config):
                 return None
+            # The sources first: new mail, the usual reason a run is not quiet, shows in
+            # a few stat calls, where the store's checks below take 0.15 s at 100k.
+            for m in config.mail:
+                if not _unchanged(m.kind, m.name, m.options, g.checkpoints(m.name)):
+                    return None
             if g.has_unthreaded() or g.pending_analysis(since):
                 return None
             what = _installed(config)
@@ -149,9 +154,6 @@ def _look(config: Config, path: Path, now: datetime) -> QuietReport | None:
                 return None
             if config.digest.to and g.may_hold_replies(COUNTS_AS_SENT, now - REPLY_WINDOW):
                 return None
-            for m in config.mail:
-                if not _unchanged(m.kind, m.name, m.options, g.checkpoints(m.name)):
-                    return None
             backlog = g.pending_analysis()
         sources = tuple((m.name, m.kind) for m in config.mail)
         g.touch_sources(sources, datetime.now(UTC))

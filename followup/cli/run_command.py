@@ -160,10 +160,10 @@ def run(
     except LockedError as e:
         click.echo(str(e), err=True)
         return
-    from followup.store.nudges import list_nudges
+    from followup.store.nudges import count_open
 
     emit(
-        from_report(report, len(list_nudges(app.store, now))),
+        from_report(report, count_open(app.store, now)),
         cfg,
         json_=json_,
         quiet=quiet,

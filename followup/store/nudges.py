@@ -208,6 +208,15 @@ def list_nudges(
     return out
 
 
+def count_open(store: Store, now: datetime) -> int:
+    """``len(list_nudges(store, now))`` without reading the nudges: open, and snoozed
+    until ``now`` or before (a run's summary line; 2,500 nudges read took 80 ms)."""
+    due = (N.c.state == "snoozed") & N.c.snoozed_until.is_not(None) & (N.c.snoozed_until <= now)
+    with store.begin() as conn:
+        q = select(func.count()).select_from(N).where((N.c.state == "open") | due)
+        return int(conn.execute(q).scalar_one())
+
+
 def planned_at(store: Store, when: datetime) -> list[Nudge]:
     """The nudges the plan at ``when`` recorded (their last_seen), closed ones aside."""
     with store.begin() as conn:

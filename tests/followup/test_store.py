@@ -232,6 +232,21 @@ def test_snoozed_nudge_that_returns_after_its_date_is_open(store):
     assert [o.number for o in list_nudges(store, later)] == [1]
 
 
+def test_the_open_count_is_what_the_list_holds(store):
+    from followup.store.nudges import count_open
+
+    keys = ["open", "due", "later", "done", "dismissed", "gone"]
+    apply_plan(store, [nudge(k) for k in keys], T0)
+    set_state(store, "due", "snoozed", until=T0 + timedelta(hours=2))
+    set_state(store, "later", "snoozed", until=T0 + timedelta(days=2))
+    set_state(store, "done", "done")
+    set_state(store, "dismissed", "dismissed")
+    apply_plan(store, [nudge(k) for k in keys[:-1]], T0 + timedelta(hours=1))  # "gone" closes
+    for when in (T0 + timedelta(hours=1), T0 + timedelta(hours=3), T0 + timedelta(days=3)):
+        assert count_open(store, when) == len(list_nudges(store, when))
+    assert [count_open(store, T0 + timedelta(hours=h)) for h in (1, 3, 72)] == [1, 2, 3]
+
+
 def test_unknown_nudge_reference_is_a_clear_error(store):
     from followup.errors import UserError
 
