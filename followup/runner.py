@@ -56,10 +56,12 @@ def plan_now(
     now: datetime,
     failures: PlanFailures | None = None,
     history: HistoryRead | None = None,
+    me: frozenset[str] | None = None,
 ) -> tuple[list[Nudge], PlanResult]:
     """Compute the nudges at ``now`` from the store and record them; a candidate a rule
     fails on is dropped and counted in ``failures`` (see rules.guard). ``history``: the
-    contacts' history read while the run analysed (``HistoryRead``)."""
+    contacts' history read while the run analysed (``HistoryRead``); ``me``: my
+    addresses (identity.my_addresses), where the caller read them after the sync."""
     from dataclasses import replace
 
     from followup.plan_reuse import fingerprint
@@ -68,7 +70,7 @@ def plan_now(
 
     # Read before the state: a change made while planning makes the stamp stale.
     version = inputs_version(store)
-    me = my_addresses(config, store)
+    me = me if me is not None else my_addresses(config, store)
     state = load_state(
         store,
         me=me,
@@ -122,6 +124,7 @@ def run_once(
     store = store or open_store(config)
     report = RunReport()
     history: HistoryRead | None = None
+    me: frozenset[str] | None = None
     try:
         if sync:
             report.sources = sync_all(
@@ -129,7 +132,8 @@ def run_once(
             )
         if any(s.new for s in report.sources):
             # New mail: this run plans. The contacts' history is read meanwhile.
-            history = HistoryRead(store, my_addresses(config, store), now)
+            me = my_addresses(config, store)  # as the sync left them, for the plan too
+            history = HistoryRead(store, me, now)
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(
@@ -163,7 +167,7 @@ def run_once(
                 "Nothing changed since the last plan: its %d nudges stand", len(report.nudges)
             )
         else:
-            report.nudges, report.plan = plan_now(store, config, now, failures, history)
+            report.nudges, report.plan = plan_now(store, config, now, failures, history, me)
         report.plan_failed = failures.count
         if deliver:
             report.delivery = _deliver(store, config, now)

@@ -319,27 +319,32 @@ def _sync_sources(
 ) -> list[SourceReport]:
     from followup.identity import my_addresses
 
-    me = frozenset(config.me.addresses)
+    # My addresses as the store knows them when each source syncs: new sent mail can add
+    # one (identity.py), so they are read again after a source that stored mail only
+    # (a query over the sent mail: 60 ms at 100k messages).
+    me: frozenset[str] | None = None
     reports = []
     for s in config.mail:
         if only in (None, s.name):
-            reports.append(
-                sync_mail(
-                    store,
-                    s,
-                    me,
-                    opener=openers.mail,
-                    since=since,
-                    progress=progress,
-                    on_new=on_new,
-                )
+            if me is None:
+                me = my_addresses(config, store)
+            report = sync_mail(
+                store,
+                s,
+                me,
+                opener=openers.mail,
+                since=since,
+                progress=progress,
+                on_new=on_new,
             )
-            me = my_addresses(config, store)
+            reports.append(report)
+            if report.new:
+                me = None
     for s in config.calendars:
         if only in (None, s.name):
             reports.append(sync_calendar(store, s, now, opener=openers.calendar, progress=progress))
     if store.has_unthreaded():
         # Only new mail changes identities and threads: a no-op sync stays a no-op.
-        store.refresh_identity(sorted(my_addresses(config, store)))
+        store.refresh_identity(sorted(me if me is not None else my_addresses(config, store)))
         store.assign_threads()
     return reports
