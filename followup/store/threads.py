@@ -17,6 +17,7 @@ from followup.threads import (
     ThreadInput,
     assign_threads,
     looks_like_reply,
+    normalise_subject,
     quoted_header,
 )
 
@@ -68,6 +69,16 @@ class ThreadStore(StoreBase):
             if r.in_reply_to:
                 linked.add(r.in_reply_to)
         subjects = {r.norm_subject for r in rows if r.norm_subject}
+        # A reply with no References joins by the subject its quoted original names too.
+        unreferenced = (M.c.refs == "") & M.c.in_reply_to.is_(None)
+        for chunk in chunks(new):
+            heads = conn.execute(
+                select(func.substr(M.c.excerpt, 1, 3000)).where(M.c.id.in_(chunk) & unreferenced)
+            ).scalars()
+            for head in heads:
+                quoted = quoted_header(head or "")
+                if quoted is not None and normalise_subject(quoted.subject):
+                    subjects.add(normalise_subject(quoted.subject))
         gmail = {
             form
             for r in rows

@@ -190,3 +190,35 @@ def test_a_subject_reused_for_years_keeps_the_scope_small(tmp_path, monkeypatch)
     assert 2 < scopes[0] <= 2 + 9
     assert {"w149@list.example", "r@x.example"} in [set(g) for g in partition(store)]
     store.close()
+
+
+def test_a_reply_known_by_its_quoted_subject_joins_as_in_a_full_threading(tmp_path):
+    """An Outlook reply with a subject of its own, whose quoted original names the
+    thread's subject: synced after the mailbox, it joins that thread as a full
+    threading joins it."""
+    original = MailRecord(
+        source="s", folder="INBOX", role="inbox", uid="o", message_id="o@x.example",
+        subject="Budget 2027", sender=Address("Ana Lima", "ana@y.example"),
+        to=(Address("", ME),), date=T0 + timedelta(days=40),
+    )  # fmt: skip
+    reply = MailRecord(
+        source="s", folder="Sent", role="sent", uid="r", message_id="r@x.example",
+        subject="RE: numbers for you", sender=Address("", ME),
+        to=(Address("", "ana@y.example"),), date=T0 + timedelta(days=41),
+        excerpt="Here they are.\n\n-----Original Message-----\nFrom: Ana Lima\n"
+        "Sent: Monday\nTo: Penny\nSubject: Budget 2027\n\nCould you send the numbers?",
+    )  # fmt: skip
+    filler = mailbox(7, n=30)
+    stores = []
+    for name, full in (("inc", False), ("full", True)):
+        store = Store.open(f"sqlite:///{tmp_path / name}.db")
+        store.write_batch("s", MailBatch("INBOX", "inbox", (*filler, original)), [ME])
+        store.assign_threads()
+        store.write_batch("s", MailBatch("Sent", "sent", (reply,)), [ME])
+        store.assign_threads(full=full)
+        stores.append(store)
+    inc, full = (partition(s) for s in stores)
+    assert frozenset({"o@x.example", "r@x.example"}) in full
+    assert inc == full
+    for s in stores:
+        s.close()
