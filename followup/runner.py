@@ -152,7 +152,7 @@ def run_once(
         report.analysis_failed = extracted.failed
         report.reanalysed, report.rejudged = extracted.reanalysed, extracted.rejudged
         # Before planning, so "done 3" in a reply is in effect for today's digest.
-        report.replies = _apply_replies(store, config, now)
+        report.replies = _apply_replies(store, config, now, me)
         failures = PlanFailures()
         reused = (
             None if deliver and _may_send(store, config, now) else _last_plan(store, config, now)
@@ -228,13 +228,15 @@ def _may_send(store: Store, config: Config, now: datetime) -> bool:
     return row is None or row.status != "sent"
 
 
-def _apply_replies(store: Store, config: Config, now: datetime) -> Any:
+def _apply_replies(
+    store: Store, config: Config, now: datetime, me: frozenset[str] | None = None
+) -> Any:
     """Apply the commands in replies to earlier digests (see digest.replies)."""
     if not config.digest.to:
         return None
     from followup.digest.replies import apply_reply_commands
 
-    return apply_reply_commands(store, config, now)
+    return apply_reply_commands(store, config, now, me)
 
 
 def _deliver(store: Store, config: Config, now: datetime) -> Any:

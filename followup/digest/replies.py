@@ -110,12 +110,15 @@ def _shown(line: str) -> str:
     return repr(line) if len(line) <= 80 else repr(line[:77] + "...")
 
 
-def apply_reply_commands(store: Store, config: Config, now: datetime) -> ReplyReport:
-    """Find replies to recent digests and apply their commands, each reply once."""
+def apply_reply_commands(
+    store: Store, config: Config, now: datetime, me: frozenset[str] | None = None
+) -> ReplyReport:
+    """Find replies to recent digests and apply their commands, each reply once. ``me``:
+    my addresses (identity.my_addresses), where the caller has read them."""
     from followup.identity import my_addresses
 
     report = ReplyReport()
-    me = frozenset(a.lower() for a in my_addresses(config, store))
+    me = frozenset(a.lower() for a in (me if me is not None else my_addresses(config, store)))
     for reply in find_replies(store, me, now):
         report.replies += 1
         results: list[dict[str, Any]] = []
