@@ -147,7 +147,9 @@ def reading(
 def test_a_killed_reader_is_one_line_and_the_next_sync_continues(
     tmp_path: Path, dovecot_server: Dovecot, mail_user: MailUser
 ) -> None:
-    total = 1000
+    # Enough mail that the kill lands mid-sync even when this process is starved of CPU
+    # for a while (with 1,000, a CI run once stored them all before the kill).
+    total = 4000
     config, db, proc, reader = reading(tmp_path, dovecot_server, mail_user, total)
     try:
         os.kill(reader, signal.SIGKILL)
