@@ -70,15 +70,12 @@ class ThreadStore(StoreBase):
                 linked.add(r.in_reply_to)
         subjects = {r.norm_subject for r in rows if r.norm_subject}
         # A reply with no References joins by the subject its quoted original names too.
-        unreferenced = (M.c.refs == "") & M.c.in_reply_to.is_(None)
         for chunk in chunks(new):
-            heads = conn.execute(
-                select(func.substr(M.c.excerpt, 1, 3000)).where(M.c.id.in_(chunk) & unreferenced)
-            ).scalars()
-            for head in heads:
+            heads = conn.execute(select(_HEAD).where(M.c.id.in_(chunk) & _UNREFERENCED))
+            for head in heads.scalars():
                 quoted = quoted_header(head or "")
-                if quoted is not None and normalise_subject(quoted.subject):
-                    subjects.add(normalise_subject(quoted.subject))
+                subjects.add(normalise_subject(quoted.subject) if quoted else "")
+        subjects.discard("")
         gmail = {
             form
             for r in rows
@@ -160,12 +157,9 @@ class ThreadStore(StoreBase):
         keeps one copy of each repeated string."""
         one = words.setdefault
         msgs = conn.execute(select(*_THREAD_COLUMNS).where(where)).all()
-        unreferenced = (M.c.refs == "") & M.c.in_reply_to.is_(None)
         # The body is read only where headers can't thread the message (Outlook).
         heads: dict[int, str] = dict(
-            conn.execute(
-                select(M.c.id, func.substr(M.c.excerpt, 1, 3000)).where(where & unreferenced)
-            ).all()
+            conn.execute(select(M.c.id, _HEAD).where(where & _UNREFERENCED)).all()
         )
         people: dict[int, set[str]] = {}
         for pk, email in conn.execute(select(P.c.message_pk, P.c.email).where(pwhere)):
@@ -199,6 +193,10 @@ class ThreadStore(StoreBase):
 _FULL_SLICE = 2000
 # Message-IDs looked for in the References of later mail per query (one LIKE each).
 _CHILD_IDS = 64
+# Mail no header threads (Outlook), and the start of its text: where a quoted original
+# ("-----Original Message-----", its From and Subject) shows.
+_UNREFERENCED = (M.c.refs == "") & M.c.in_reply_to.is_(None)
+_HEAD = func.substr(M.c.excerpt, 1, 3000)
 _THREAD_COLUMNS = (
     M.c.id,
     M.c.message_id,
