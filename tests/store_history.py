@@ -28,20 +28,22 @@ ME = "penny@example.com"
 
 # (what the database holds, the steps recorded in it, the DDL file that made it; None:
 # no release shipped its DDL, the frozen steps make it from the 0002 rows)
+_STEPS = (
+    "0001_initial",
+    "0002_digest_replies",
+    "0003_drop_unused_message_indexes",
+    "0004_reanalysis",
+    "0005_nudge_facts",
+    "0006_calendar_checkpoints_and_web_links",
+    "0007_plan_inputs",
+)
 EARLIER: dict[str, tuple[tuple[str, ...], str | None]] = {
     "0001": (("0001_initial",), "schema-0001"),
     "0002": (("0001_initial", "0002_digest_replies"), "schema-0002"),
     "0002-late": (("0001_initial", "0002_digest_replies"), "schema-0002-late"),
     "0003": (("0001_initial", "0002_digest_replies", "0003_drop_unused_message_indexes"), None),
-    "0004": (
-        (
-            "0001_initial",
-            "0002_digest_replies",
-            "0003_drop_unused_message_indexes",
-            "0004_reanalysis",
-        ),
-        None,
-    ),
+    # Past 0003, each schema is the steps up to it, applied over the rows 0002 held.
+    **{f"{n:04d}": (_STEPS[:n], None) for n in range(4, len(_STEPS) + 1)},
 }
 # The versions a release's DDL is kept for.
 SHIPPED_DDL = sorted(v for v, (_, ddl) in EARLIER.items() if ddl)
@@ -100,6 +102,8 @@ def build_earlier(url: str, version: str, *, from_ddl: bool) -> None:
             for step, name in zip(migrations.STEPS[2:], steps[2:], strict=False):
                 assert step.name == name
                 step.apply(conn)
+                if name == "0006_calendar_checkpoints_and_web_links":
+                    fill_0006(conn)
             for i, step in enumerate(steps):
                 conn.execute(
                     history.MIGRATION.insert().values(name=step, applied_at=T0 + timedelta(i))
@@ -304,6 +308,21 @@ def fill_0002(conn: Any) -> None:
                 "digest_message_id": "<digest-2026-03-16@followup>",
                 "applied_at": T0 + timedelta(days=14, hours=2),
                 "results": json.dumps([{"command": "done 2", "ok": True}]),
+            }
+        ],
+    )
+
+
+def fill_0006(conn: Any) -> None:
+    """A calendar's checkpoint, as 0006 wrote them (its own table from then on)."""
+    conn.execute(
+        history.V0006.tables["calendar_checkpoint"].insert(),
+        [
+            {
+                "source": "work-calendar",
+                "calendar": "Work",
+                "state": json.dumps({"sync_token": "t-1"}),
+                "updated_at": T0 + timedelta(days=14),
             }
         ],
     )

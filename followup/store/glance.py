@@ -26,6 +26,7 @@ STEP_NAMES = (
     "0005_nudge_facts",
     "0006_calendar_checkpoints_and_web_links",
     "0007_plan_inputs",
+    "0008_message_lookup_indexes",
 )
 # The tables whose changes the plan_inputs counter sees (history.V0007_PLANNED_TABLES).
 PLANNED_TABLES = ("message", "participant", "finding", "event", "attendee", "person", "address")

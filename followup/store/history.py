@@ -292,3 +292,16 @@ V0007_PLANNED_TABLES = (
     "person",
     "address",
 )
+
+
+# -- 0008_message_lookup_indexes ---------------------------------------------------------
+
+# Indexes for the questions every run asks of the whole mailbox (my sent mail's senders,
+# mail to mark as mine, mail still to analyse, findings to judge again), which scanned
+# every message row, excerpt and all: (name, columns).
+V0008_MESSAGE_INDEXES = (
+    ("ix_message_role_sender", ("role", "from_email", "from_me")),
+    ("ix_message_sender_mine", ("from_email", "from_me")),
+    ("ix_message_pending", ("analysed", "automated", "date")),
+    ("ix_message_judging", ("analysed_by", "judged_by")),
+)

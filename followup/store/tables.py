@@ -76,6 +76,12 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "folder", "uidvalidity", "uid", name="uq_message_location"),
         Index("ix_message_thread_date", "thread_id", "date"),
+        # What every run asks of the whole mailbox (migration 0008): my sent mail's
+        # senders, mail to mark as mine, mail still to analyse, findings to judge again.
+        Index("ix_message_role_sender", "role", "from_email", "from_me"),
+        Index("ix_message_sender_mine", "from_email", "from_me"),
+        Index("ix_message_pending", "analysed", "automated", "date"),
+        Index("ix_message_judging", "analysed_by", "judged_by"),
     )
     id: int | None = Field(default=None, primary_key=True)
     source: str
@@ -85,8 +91,8 @@ class Message(SQLModel, table=True):
     uid: str
     message_id: str = Field(index=True)
     subject: str = ""
-    # Few indexes on purpose: each one costs every insert (sync speed), and the
-    # threading and planning reads scan by date and thread, not by these.
+    # Few indexes on purpose: each one costs every insert (sync speed); those above
+    # answer questions asked at every run.
     norm_subject: str = ""
     from_email: str = ""
     from_name: str = ""
