@@ -1,3 +1,3 @@
-from followup.cli import cli
+from followup.cli import main
 
-cli()
+main()
