@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from followup.config import Config
 from followup.extract import extract_pending
+from followup.gc_budget import fewer_collections
 from followup.identity import my_addresses
 from followup.nudges import Nudge
 from followup.rules import PlanFailures, plan
 from followup.state import planning_window
-from followup.store.load import History, load_history, load_state
+from followup.store.load import History, ThreadMail, load_history, load_state, read_thread_mail
 from followup.store.nudges import PlanResult, apply_plan
 from followup.store.store import Store
 from followup.sync import REGISTRY, Progress, SourceOpeners, SourceReport, sync_all
@@ -55,12 +56,12 @@ def plan_now(
     config: Config,
     now: datetime,
     failures: PlanFailures | None = None,
-    history: HistoryRead | None = None,
+    read_ahead: PlanReadAhead | None = None,
     me: frozenset[str] | None = None,
 ) -> tuple[list[Nudge], PlanResult]:
     """Compute the nudges at ``now`` from the store and record them; a candidate a rule
-    fails on is dropped and counted in ``failures`` (see rules.guard). ``history``: the
-    contacts' history read while the run analysed (``HistoryRead``); ``me``: my
+    fails on is dropped and counted in ``failures`` (see rules.guard). ``read_ahead``:
+    what the plan reads of the mail, read while the run analysed; ``me``: my
     addresses (identity.my_addresses), where the caller read them after the sync."""
     from dataclasses import replace
 
@@ -71,6 +72,7 @@ def plan_now(
     # Read before the state: a change made while planning makes the stamp stale.
     version = inputs_version(store)
     me = me if me is not None else my_addresses(config, store)
+    ahead = read_ahead.result(me, now, config) if read_ahead else None
     state = load_state(
         store,
         me=me,
@@ -80,7 +82,8 @@ def plan_now(
         mute=frozenset(config.rules.mute),
         important=frozenset(config.rules.important),
         my_name=config.me.name,
-        history=history.result(me, now) if history else None,
+        history=ahead[0] if ahead else None,
+        threads_read=ahead[1] if ahead else None,
     )
     stopped = frozenset(stopped_pairs(store))
     state = replace(state, stopped=stopped)
@@ -97,6 +100,7 @@ def plan_now(
     return nudges, result
 
 
+@fewer_collections()
 def run_once(
     config: Config,
     *,
@@ -123,7 +127,7 @@ def run_once(
     own = store is None
     store = store or open_store(config)
     report = RunReport()
-    history: HistoryRead | None = None
+    read_ahead: PlanReadAhead | None = None
     me: frozenset[str] | None = None
     try:
         if sync:
@@ -131,9 +135,9 @@ def run_once(
                 store, config, now, progress=progress, openers=openers, on_new=on_new_mail
             )
         if any(s.new for s in report.sources):
-            # New mail: this run plans. The contacts' history is read meanwhile.
+            # New mail: this run plans. What it reads of the mail is read meanwhile.
             me = my_addresses(config, store)  # as the sync left them, for the plan too
-            history = HistoryRead(store, me, now)
+            read_ahead = PlanReadAhead(store, config, me, now)
         # With ``now``: the recent mail a pipeline other than the installed one analysed
         # is analysed again, and findings other thresholds judged are judged again.
         extracted = extract_pending(
@@ -167,41 +171,49 @@ def run_once(
                 "Nothing changed since the last plan: its %d nudges stand", len(report.nudges)
             )
         else:
-            report.nudges, report.plan = plan_now(store, config, now, failures, history, me)
+            report.nudges, report.plan = plan_now(store, config, now, failures, read_ahead, me)
         report.plan_failed = failures.count
         if deliver:
             report.delivery = _deliver(store, config, now)
     finally:
-        if history is not None:
-            history.close()
+        if read_ahead is not None:
+            read_ahead.close()
         if own:
             store.close()
     return report
 
 
-class HistoryRead:
-    """The contacts' history (store.load.load_history) read in a thread while the run
-    analyses its new mail: that history depends on the mail and its participants only,
-    which neither the analysis nor the digest replies change, and the analysis' parent
-    mostly waits on its child (analysis_process), so the read costs the run no time.
-    Its SQLite reads see the store as the sync left it (WAL: readers never wait)."""
+class PlanReadAhead:
+    """What the plan reads of the mail, read in a thread while the run analyses its new
+    mail: the contacts' history (store.load.load_history) and the active threads' mail
+    (store.load.read_thread_mail). Both depend on the mail and its participants only,
+    which neither the analysis nor the digest replies change (their findings, names and
+    flags the plan reads itself), and the analysis' parent mostly waits on its child
+    (analysis_process), so the reads cost the run no time. Their SQLite reads see the
+    store as the sync left it (WAL: readers never wait)."""
 
-    def __init__(self, store: Store, me: frozenset[str], now: datetime) -> None:
+    def __init__(self, store: Store, config: Config, me: frozenset[str], now: datetime) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.me, self.now = me, now
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="followup-history")
-        self._future: Future[History] = self._pool.submit(load_history, store, me=me, now=now)
+        self.key = (me, now, planning_window(config.rules), config.me.name)
+        window, name = self.key[2], self.key[3]
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="followup-read-ahead")
+        self._history: Future[History] = self._pool.submit(load_history, store, me=me, now=now)
+        self._threads: Future[ThreadMail] = self._pool.submit(
+            read_thread_mail, store, now=now, window=window, my_name=name
+        )
 
-    def result(self, me: frozenset[str], now: datetime) -> History | None:
-        """The history read, if it was read for this ``me`` and ``now`` (else None: the
-        plan reads it itself); its error, if reading it failed, is raised here."""
-        if (me, now) != (self.me, self.now):
+    def result(
+        self, me: frozenset[str], now: datetime, config: Config
+    ) -> tuple[History, ThreadMail] | None:
+        """The reads, if they were made for this ``me``, ``now`` and config's window and
+        name (else None: the plan reads them itself); a read's error is raised here."""
+        if (me, now, planning_window(config.rules), config.me.name) != self.key:
             return None
-        return self._future.result()
+        return self._history.result(), self._threads.result()
 
     def close(self) -> None:
-        """Wait for the read (a run never leaves a thread on the store it closes)."""
+        """Wait for the reads (a run never leaves a thread on the store it closes)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

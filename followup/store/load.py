@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,55 +63,21 @@ def load_state(
     important: frozenset[str] = frozenset(),
     my_name: str = "",
     history: History | None = None,
+    threads_read: ThreadMail | None = None,
 ) -> PlanningState:
     """Threads active in the last ``window`` (whole threads), every contact's history,
     and meetings around ``now``. Nothing after ``now`` is loaded, so planning at a past
-    ``now`` sees the store as it was then. ``history``: ``load_history``'s, read
-    earlier in this run with the same ``me`` and ``now`` (else it is read here)."""
-    since = now - window
+    ``now`` sees the store as it was then. ``history`` and ``threads_read``:
+    ``load_history``'s and ``read_thread_mail``'s, read earlier in this run with the same
+    ``me``, ``now``, ``window`` and ``my_name`` (else they are read here)."""
     flags = store.person_flags()
     names_raw = store.address_names()
     names = {e: clean_name(n, e) for e, n in names_raw.items()}
     with store.begin() as conn:
-        active = (
-            select(M.c.thread_id)
-            .where(M.c.date >= since, M.c.date <= now, M.c.thread_id.is_not(None))
-            .distinct()
-        )
-        rows = conn.execute(
-            select(
-                M.c.id,
-                M.c.message_id,
-                M.c.thread_id,
-                M.c.date,
-                M.c.from_email,
-                M.c.from_name,
-                M.c.from_me,
-                M.c.subject,
-                M.c.norm_subject,
-                M.c.folder,
-                M.c.automated,
-                M.c.gmail_thread_id,
-                M.c.web_link,
-                # My own mail: enough of its text to tell an ask from a thank-you.
-                func.substr(
-                    M.c.excerpt, 1, case((M.c.from_me.is_(True), OWN_CHARS), else_=OPENING_CHARS)
-                ).label("opening"),
-            )
-            .where(M.c.thread_id.in_(active), M.c.date <= now)
-            .order_by(M.c.date, M.c.id)
-        ).all()
-        pks = [r.id for r in rows]
-        recips: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"to": [], "cc": []})
+        mail = threads_read or _thread_mail(conn, now, window, my_name)
         findings: dict[int, list[Finding]] = defaultdict(list)
         tentative: set[int] = set()
-        for chunk in chunks(pks):
-            for pk, email, role in conn.execute(
-                select(P.c.message_pk, P.c.email, P.c.role)
-                .where(P.c.message_pk.in_(chunk), P.c.role.in_(["to", "cc"]))
-                .order_by(P.c.message_pk, P.c.role, P.c.email)
-            ):
-                recips[pk][role].append(email)
+        for chunk in chunks([r.id for r in mail.rows]):
             # A tentative ask in my own mail still says I wait for an answer.
             tentative.update(
                 pk
@@ -139,11 +105,10 @@ def load_state(
                     )
                 )
 
-        first = my_name.split()[0] if my_name.split() else ""
-        greeting = re.compile(rf"\b{re.escape(first)}\b", re.IGNORECASE) if first else None
         by_thread: dict[int, dict[str, Msg]] = defaultdict(dict)
         by_content: dict[tuple[str, datetime, str, str], tuple[int, str]] = {}
-        for r in rows:
+        for r in mail.rows:
+            names_me, asks_answer, removal = mail.reading[r.id]
             msg = Msg(
                 pk=r.id,
                 message_id=r.message_id,
@@ -153,17 +118,16 @@ def load_state(
                 sender_name=clean_name(r.from_name, r.from_email),
                 from_me=bool(r.from_me),
                 subject=r.subject,
-                to=tuple(recips[r.id]["to"]),
-                cc=tuple(recips[r.id]["cc"]),
+                to=tuple(mail.recipients[r.id]["to"]),
+                cc=tuple(mail.recipients[r.id]["cc"]),
                 folder=r.folder,
                 automated=r.automated,
                 findings=tuple(findings.get(r.id, ())),
                 gmail_thread_id=r.gmail_thread_id,
                 web_link=r.web_link,
-                names_me=bool(greeting and greeting.search((r.opening or "")[:OPENING_CHARS])),
-                expects_answer=bool(r.from_me)
-                and (r.id in tentative or expects_answer(r.opening or "")),
-                asks_removal=bool(r.from_me) and asks_removal(r.opening or ""),
+                names_me=names_me,
+                expects_answer=bool(r.from_me) and (r.id in tentative or asks_answer),
+                asks_removal=removal,
             )
             # The same message in two folders counts once, under different Message-IDs
             # too (sender, date, subject, opening); it counts as put away only when
@@ -253,6 +217,77 @@ def load_state(
         meetings=tuple(meetings),
         names=names,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMail:
+    """The mail of the threads active in a planning window (``read_thread_mail``): its
+    rows, their To and Cc, and what their openings say (named me, waits for an answer,
+    asks to be removed). Not their findings: the analysis may still be writing them."""
+
+    rows: Sequence[Any]
+    recipients: dict[int, dict[str, list[str]]]
+    reading: dict[int, tuple[bool, bool, bool]]
+
+
+def read_thread_mail(store: Store, *, now: datetime, window: timedelta, my_name: str) -> ThreadMail:
+    """What ``load_state`` reads of the active threads' mail, on its own: it depends on
+    the mail, its participants and my name, not on findings, so a run can read it while
+    it analyses."""
+    with store.begin() as conn:
+        return _thread_mail(conn, now, window, my_name)
+
+
+def _thread_mail(conn: Connection, now: datetime, window: timedelta, my_name: str) -> ThreadMail:
+    since = now - window
+    active = (
+        select(M.c.thread_id)
+        .where(M.c.date >= since, M.c.date <= now, M.c.thread_id.is_not(None))
+        .distinct()
+    )
+    rows = conn.execute(
+        select(
+            M.c.id,
+            M.c.message_id,
+            M.c.thread_id,
+            M.c.date,
+            M.c.from_email,
+            M.c.from_name,
+            M.c.from_me,
+            M.c.subject,
+            M.c.norm_subject,
+            M.c.folder,
+            M.c.automated,
+            M.c.gmail_thread_id,
+            M.c.web_link,
+            # My own mail: enough of its text to tell an ask from a thank-you.
+            func.substr(
+                M.c.excerpt, 1, case((M.c.from_me.is_(True), OWN_CHARS), else_=OPENING_CHARS)
+            ).label("opening"),
+        )
+        .where(M.c.thread_id.in_(active), M.c.date <= now)
+        .order_by(M.c.date, M.c.id)
+    ).all()
+    recips: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"to": [], "cc": []})
+    for chunk in chunks([r.id for r in rows]):
+        for pk, email, role in conn.execute(
+            select(P.c.message_pk, P.c.email, P.c.role)
+            .where(P.c.message_pk.in_(chunk), P.c.role.in_(["to", "cc"]))
+            .order_by(P.c.message_pk, P.c.role, P.c.email)
+        ):
+            recips[pk][role].append(email)
+    first = my_name.split()[0] if my_name.split() else ""
+    greeting = re.compile(rf"\b{re.escape(first)}\b", re.IGNORECASE) if first else None
+    reading: dict[int, tuple[bool, bool, bool]] = {}
+    for r in rows:
+        opening = r.opening or ""
+        mine = bool(r.from_me)
+        reading[r.id] = (
+            bool(greeting and greeting.search(opening[:OPENING_CHARS])),
+            mine and expects_answer(opening),
+            mine and asks_removal(opening),
+        )
+    return ThreadMail(rows, recips, reading)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,16 @@ import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from followup.config import Config, parse_config
 from followup.rules.restraint import BROADCAST_RECIPIENTS, list_address
 from followup.store.handles import M, P
 from followup.store.load import HISTORY, load_state
 from followup.store.store import Store
 
 ME = "penny@example.com"
+# What mail opens with: names me, asks for an answer, asks to be removed, or none.
+OPENINGS = ("", "Hi Penny, thanks for the notes.", "Could you send me the numbers?",
+            "Please remove me from this list.", "Thanks, that is all.")  # fmt: skip
 NOW = datetime(2026, 3, 17, 13, 30, tzinfo=UTC)
 
 
@@ -39,7 +43,7 @@ def _build(store: Store, n: int = 1500) -> list[dict[str, object]]:
                 "role": "sent" if mine else "inbox", "uidvalidity": "1", "uid": str(pk),
                 "message_id": copy["message_id"] if copy else f"m{pk}@t",
                 "subject": f"s{pk}", "norm_subject": f"s{pk}", "from_email": sender,
-                "from_name": "", "date": when, "refs": "", "excerpt": "",
+                "from_name": "", "date": when, "refs": "", "excerpt": rnd.choice(OPENINGS),
                 "attachments": "", "automated": "list-id" if rnd.random() < 0.05 else None,
                 "size": 1, "from_me": mine, "thread_id": pk, "analysed": True,
             }
@@ -112,31 +116,51 @@ def test_contact_history_matches_every_row_read_in_python(tmp_path: object) -> N
     store.close()
 
 
-def test_the_history_read_during_the_analysis_gives_the_same_state(tmp_path: object) -> None:
-    """``followup run`` reads the contacts' history in a thread while it analyses new
-    mail (runner.HistoryRead): the state planned from it is the one read in one go,
-    though findings are written meanwhile; read for another ``me`` or ``now``, it is
-    not used."""
-    from followup.runner import HistoryRead
+def _config(name: str = "Penny Example") -> Config:
+    return parse_config(
+        {"me": {"name": name, "addresses": [ME]}, "storage": {"url": "sqlite:///unused.db"}}
+    )
+
+
+def test_the_mail_read_during_the_analysis_gives_the_same_state(tmp_path: object) -> None:
+    """``followup run`` reads the contacts' history and the active threads' mail in a
+    thread while it analyses new mail (runner.PlanReadAhead): the state planned from
+    them is the one read in one go, though findings are written meanwhile (those the
+    state reads itself); read for another ``me``, ``now``, window or name, they are not
+    used."""
+    from followup.runner import PlanReadAhead
+    from followup.state import planning_window
     from followup.store.handles import F
 
     store = Store.open(f"sqlite:///{tmp_path}/h.db")
     rows = _build(store)
     me = frozenset({ME})
-    read = HistoryRead(store, me, NOW)
+    config = _config()
+    read = PlanReadAhead(store, config, me, NOW)
     with store.begin() as conn:  # the analysis writes findings meanwhile
         conn.execute(
             F.insert(),
             [{"message_pk": m["id"], "kind": "request", "text": "Could you send it?",
-              "action": "send it", "owner": "them", "score": 0.9, "firm": True}
-             for m in rows[:200]],
+              "action": "send it", "owner": "them", "score": 0.9, "firm": n % 2 == 0}
+             for n, m in enumerate(rows[:1500:5])],
         )  # fmt: skip
-    args = {"me": me, "domains": frozenset(), "now": NOW, "window": timedelta(days=28)}
-    history = read.result(me, NOW)
-    assert history is not None and sum(map(len, history.received.values())) > 100
-    assert load_state(store, **args, history=history) == load_state(store, **args)  # type: ignore[arg-type]
-    assert read.result(frozenset({"other@acme.example"}), NOW) is None
-    assert read.result(me, NOW + timedelta(minutes=1)) is None
+    args = {"me": me, "domains": frozenset(), "now": NOW,
+            "window": planning_window(config.rules), "my_name": config.me.name}  # fmt: skip
+    ahead = read.result(me, NOW, config)
+    assert ahead is not None
+    history, threads = ahead
+    assert sum(map(len, history.received.values())) > 100
+    assert len(threads.rows) > 100
+    fresh = load_state(store, **args)  # type: ignore[arg-type]
+    assert sum(len(m.findings) for t in fresh.threads for m in t.messages) > 5
+    msgs = [m for t in fresh.threads for m in t.messages]
+    assert {"names_me", "expects_answer", "asks_removal"} <= {
+        k for m in msgs for k in ("names_me", "expects_answer", "asks_removal") if getattr(m, k)
+    }
+    assert load_state(store, **args, history=history, threads_read=threads) == fresh  # type: ignore[arg-type]
+    assert read.result(frozenset({"other@acme.example"}), NOW, config) is None
+    assert read.result(me, NOW + timedelta(minutes=1), config) is None
+    assert read.result(me, NOW, _config("Another Name")) is None
     read.close()
     store.close()
 
@@ -144,15 +168,15 @@ def test_the_history_read_during_the_analysis_gives_the_same_state(tmp_path: obj
 def test_a_failed_history_read_fails_the_plan_as_reading_it_there_would(tmp_path: object) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from followup.runner import HistoryRead
+    from followup.runner import PlanReadAhead
 
     store = Store.open(f"sqlite:///{tmp_path}/h.db")
     _build(store, n=50)
     with store.begin() as conn:
         conn.exec_driver_sql("DROP TABLE participant")
-    read = HistoryRead(store, frozenset({ME}), NOW)
+    read = PlanReadAhead(store, _config(), frozenset({ME}), NOW)
     try:
-        read.result(frozenset({ME}), NOW)
+        read.result(frozenset({ME}), NOW, _config())
     except OperationalError:
         pass
     else:

@@ -31,3 +31,32 @@ def test_a_higher_threshold_already_set_is_kept() -> None:
             assert gc.get_threshold()[0] == 90_000
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_run_plans_under_the_raised_threshold_and_restores_it(tmp_path, monkeypatch) -> None:
+    """run_once keeps its collections few while it builds the plan's state (at 100k
+    messages, 0.3 s of a run's 3 s went to collections without it)."""
+    from datetime import UTC, datetime
+
+    from followup import runner
+    from followup.config import parse_config
+    from followup.gc_budget import SYNC_THRESHOLD
+
+    seen: list[int] = []
+    real_plan = runner.plan
+
+    def plan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold()[0])
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "plan", plan)
+    cfg = parse_config(
+        {
+            "me": {"addresses": ["penny@example.com"]},
+            "storage": {"url": f"sqlite:///{tmp_path}/s.db"},
+        }
+    )
+    before = gc.get_threshold()
+    runner.run_once(cfg, now=datetime(2026, 3, 17, 9, 0, tzinfo=UTC), deliver=False)
+    assert seen == [max(SYNC_THRESHOLD, before[0])]
+    assert gc.get_threshold() == before
