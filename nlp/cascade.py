@@ -21,15 +21,14 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-CASCADE_DIR = "cascade_findings"
-WEIGHTS_FILE = "weights.npy"
-META_FILE = "cascade.json"
+from nlp import cascade_files
+from nlp.cascade_files import META_FILE, WEIGHTS_FILE
+
 BUCKETS = 1 << 17
 
 
@@ -64,11 +63,6 @@ class Gate:
         (path / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
-def cascade_path() -> Path | None:
-    path = Path(str(resources.files("nlp") / "models" / CASCADE_DIR))
-    return path if (path / WEIGHTS_FILE).exists() and (path / META_FILE).exists() else None
-
-
 def load_gate(path: Path | None = None) -> Gate | None:
     """The gate at ``path``, else the shipped one; None when there is none (every
     sentence that passes ``plausible`` is then scored)."""
@@ -79,7 +73,7 @@ def load_gate(path: Path | None = None) -> Gate | None:
 
 @functools.cache
 def _shipped() -> Gate | None:
-    path = cascade_path()
+    path = cascade_files.cascade_path()
     return _load(path) if path is not None else None
 
 

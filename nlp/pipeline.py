@@ -87,10 +87,10 @@ def _installed(scorer: str, cache: Path | None = None) -> Installed:
     else:
         path, model = None, "none"
     if path is not None:
-        from nlp.cascade import cascade_path
+        from nlp import cascade_files
 
         # The gate decides which sentences the model sees: a new one, new findings.
-        gate = cascade_path()
+        gate = cascade_files.cascade_path()
         model += f"+cascade-{_cached_hash(gate, cache)}" if gate else ""
     file = path / "thresholds.json" if path else None
     data = json.loads(file.read_text()) if file and file.exists() else {}

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nlp.cascade import CASCADE_DIR, Gate, fit, recall_threshold
+from nlp.cascade import Gate, fit, recall_threshold
+from nlp.cascade_files import CASCADE_DIR
 from nlp.corpora import CORPORA, find_data_dir, load
 
 logger = logging.getLogger(__name__)

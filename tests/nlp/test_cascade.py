@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp import cascade
+from nlp import cascade_files
 from nlp.cascade import BUCKETS, Gate, fit, load_gate, recall_threshold
 
 SENT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -108,7 +108,7 @@ def test_the_pipeline_identity_changes_with_the_gate_weights(tmp_path, monkeypat
     Gate(weights, bias, 0.0).save(tmp_path / "a_again")
     ids = {}
     for name in ("a", "b", "a_again"):
-        monkeypatch.setattr(cascade, "cascade_path", lambda name=name: tmp_path / name)
+        monkeypatch.setattr(cascade_files, "cascade_path", lambda name=name: tmp_path / name)
         ids[name] = installed("rules").identity
     assert ids["a"] != ids["b"]
     assert ids["a"] == ids["a_again"]  # the files' contents, not where they are
@@ -140,3 +140,20 @@ def test_a_finding_still_comes_out_through_the_gated_pipeline(rules_pipeline) ->
         assert [f.kind for f in again.findings] == ["request"]
     finally:
         component.set_gate(saved)
+
+
+def test_the_pipelines_identity_is_read_without_numpy() -> None:
+    """A run's parent names the installed pipeline before it asks its analysis child;
+    the gate's files are named without loading the gate (numpy: 0.1 s of that wait)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from nlp.pipeline import installed\n"
+        "assert '+cascade-' in installed('rules').identity\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
