@@ -60,3 +60,35 @@ def test_a_run_plans_under_the_raised_threshold_and_restores_it(tmp_path, monkey
     runner.run_once(cfg, now=datetime(2026, 3, 17, 9, 0, tzinfo=UTC), deliver=False)
     assert seen == [max(SYNC_THRESHOLD, before[0])]
     assert gc.get_threshold() == before
+
+
+def test_the_analysis_child_analyses_under_the_raised_threshold(monkeypatch) -> None:
+    """The analysis process (analysis_worker) collects less often while it analyses:
+    the default threshold's collections were 6% of the analysis."""
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    import nlp
+    from followup import analysis_worker
+    from followup.child_pipes import write_frame
+    from followup.gc_budget import SYNC_THRESHOLD
+
+    seen: list[int] = []
+
+    def extract_many(items, batch_size, people):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold()[0])
+        return [len(items)]
+
+    fake = SimpleNamespace(installed="fake", name="fake", extract_many=extract_many)
+    monkeypatch.setattr(nlp, "load_pipeline", lambda prefer: fake)
+    requests = io.BytesIO()
+    write_frame(requests, ("extract", ["a", "b"], 8, False))
+    requests.seek(0)
+    answers = io.BytesIO()
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=requests))
+    monkeypatch.setattr(sys, "stdout", SimpleNamespace(buffer=answers))
+    before = gc.get_threshold()
+    assert analysis_worker.main("rules") == 0
+    assert seen == [max(SYNC_THRESHOLD, before[0])]
+    assert gc.get_threshold() == before
