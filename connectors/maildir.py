@@ -20,7 +20,9 @@ changed, only files whose ctime is not older than that are read: delivery, a mov
 another folder and a flag change all set the ctime (POSIX rename semantics). Elsewhere
 (Windows, where ctime is the creation time) a changed folder is read again in full.
 A changed folder's first batch also lists every uid it holds, so the store drops the
-messages whose files are gone.
+messages whose files are gone; unless the files not changed after that ctime hash as
+the checkpoint's listing did: every file it held is still there untouched, so nothing
+went (new mail alone costs no listing, nor the store a read of the folder's uids).
 """
 
 from __future__ import annotations
@@ -287,10 +289,20 @@ class MaildirSource:
                 yield MailBatch(folder, role, checkpoint=final)
             return
         # Changed since a checkpoint: files may be gone too (deleted, moved elsewhere).
-        listing = _folder_listing(path, entries) if old is not None else None
+        listing = None
         if old is not None and _INCREMENTAL:
             # Not older than the newest change already read: ctimes can tie.
-            entries = [e for e in entries if e.ctime_ns >= old[2]]
+            fresh = [e for e in entries if e.ctime_ns >= old[2]]
+            # The files unchanged since the checkpoint's newest change (a tie may be
+            # either): when their uids hash as its listing's did, every file it held is
+            # still here, so nothing went and new mail alone costs no listing.
+            untouched = [e for e in entries if e.ctime_ns <= old[2]]
+            kept, kept_digest, _ = _state(untouched)
+            if (str(kept), kept_digest) != old[:2]:
+                listing = _folder_listing(path, entries)
+            entries = fresh
+        elif old is not None:
+            listing = _folder_listing(path, entries)
         entries.sort(key=lambda e: (e.ctime_ns, e.uid))
         logger.debug("%s/%s: reading %d messages", self.name, folder, len(entries))
         progress = {"ctime": old[2] if old is not None else 0}

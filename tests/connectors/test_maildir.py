@@ -238,3 +238,37 @@ def test_a_settled_unchanged_folder_is_not_listed_again(
     renamed = run(src, flagged.checkpoints)
     assert [b.records for b in flagged.batches] == [()]  # settled: mtimes recorded
     assert key in {r.uid for r in renamed.records}  # listed again: its ctime changed
+
+
+def test_new_mail_alone_costs_no_listing_and_a_file_gone_still_does(tmp_path: Path) -> None:
+    """A folder that only gained mail since its checkpoint sends no listing of its uids
+    (nothing can be gone); one that lost a file, or whose files changed, sends one."""
+    import time
+
+    folder = tmp_path / "md"
+    box = mailbox.Maildir(folder)
+    keys = [box.add(make_message(i)) for i in range(10)]
+    src = source(folder)
+    first = run(src)
+    time.sleep(0.05)  # past the clock tick of the newest file read
+
+    new = [box.add(make_message(i)) for i in range(10, 12)]
+    second = run(src, first.checkpoints)
+    assert set(new) <= {r.uid for r in second.records}
+    assert [b.listing for b in second.batches] == [None] * len(second.batches)
+
+    time.sleep(0.05)
+    box.remove(keys[3])
+    third_new = box.add(make_message(12))
+    third = run(src, second.checkpoints)
+    listing = third.batches[0].listing
+    assert listing is not None
+    assert listing.uids == frozenset(keys + new + [third_new]) - {keys[3]}
+
+    time.sleep(0.05)  # a flag change only: a rename, nothing gone, but listed to be sure
+    (name,) = [n for n in os.listdir(folder / "new") if n.startswith(keys[5])]
+    os.rename(folder / "new" / name, folder / "cur" / f"{name}:2,S")
+    fourth = run(src, third.checkpoints)
+    assert fourth.batches[0].listing is not None
+    assert keys[5] in fourth.batches[0].listing.uids
+    assert run(src, fourth.checkpoints).records == []
