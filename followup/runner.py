@@ -184,8 +184,8 @@ def run_once(
 
 
 class PlanReadAhead:
-    """What the plan reads of the mail, read in a thread while the run analyses its new
-    mail: the contacts' history (store.load.load_history) and the active threads' mail
+    """What the plan reads of the mail, read in two threads while the run analyses its
+    new mail: the contacts' history (store.load.load_history) and the active threads' mail
     (store.load.read_thread_mail). Both depend on the mail and its participants only,
     which neither the analysis nor the digest replies change (their findings, names and
     flags the plan reads itself), and the analysis' parent mostly waits on its child
@@ -195,8 +195,8 @@ class PlanReadAhead:
     def __init__(self, store: Store, config: Config, me: frozenset[str], now: datetime) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.key = (me, now, planning_window(config.rules), config.me.name)
-        window, name = self.key[2], self.key[3]
+        window, name = planning_window(config.rules), config.me.name
+        self.key = (me, now, window, name)
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="followup-read-ahead")
         self._history: Future[History] = self._pool.submit(load_history, store, me=me, now=now)
         self._threads: Future[ThreadMail] = self._pool.submit(
