@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from followup.child_pipes import end_child, read_frame, write_frame
@@ -59,9 +60,12 @@ def receive(stream: IO[bytes]) -> Any:
     return message
 
 
-def worker_command(prefer: str) -> list[str]:
+def worker_command(prefer: str, identity_cache: Path | None = None) -> list[str]:
+    """The child's command; ``identity_cache``: where the model files' hash is cached
+    (Config.model_identity_cache), so the child names its pipeline without hashing."""
     # -P: the working directory is not put on sys.path (a stray nlp.py there).
-    return [sys.executable, "-P", "-m", "followup.analysis_worker", prefer]
+    cache = [str(identity_cache)] if identity_cache is not None else []
+    return [sys.executable, "-P", "-m", "followup.analysis_worker", prefer, *cache]
 
 
 class _Child:
@@ -114,9 +118,17 @@ class AnalysisProcess:
     to the child, or the pipeline loaded here when no child was started (it would only
     add its start to the wait) or it could not serve. ``close()`` ends the child."""
 
-    def __init__(self, prefer: str, command: list[str] | None = None, *, start: bool = True):
+    def __init__(
+        self,
+        prefer: str,
+        command: list[str] | None = None,
+        *,
+        start: bool = True,
+        identity_cache: Path | None = None,
+    ):
         self.prefer = prefer
-        self.command = command or worker_command(prefer)
+        self.identity_cache = identity_cache
+        self.command = command or worker_command(prefer, identity_cache)
         self.restarts = 0
         self.started = False
         self._local: Any = None
@@ -151,7 +163,7 @@ class AnalysisProcess:
         if self._local is None:
             import nlp
 
-            self._local = nlp.load_pipeline(self.prefer)
+            self._local = nlp.load_pipeline(self.prefer, identity_cache=self.identity_cache)
         return self._local
 
     def extract(self, items: list[Any], batch_size: int, people: bool) -> list[Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 from followup.analysis_process import receive
 from followup.child_pipes import write_frame
@@ -20,7 +21,7 @@ from followup.gc_budget import fewer_collections
 # The pipeline makes many small objects per text, all kept until its answer is out:
 # collections at the default threshold were 6% of the analysis.
 @fewer_collections()
-def main(prefer: str) -> int:
+def main(prefer: str, identity_cache: Path | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     # Nothing else may write to the answers' stream.
@@ -28,7 +29,7 @@ def main(prefer: str) -> int:
     try:
         import nlp
 
-        pipe = nlp.load_pipeline(prefer)
+        pipe = nlp.load_pipeline(prefer, identity_cache=identity_cache)
     except Exception as e:
         write_frame(stdout, ("failed", e.__class__.__name__))
         return 1
@@ -61,4 +62,9 @@ def _exit(code: int) -> None:
 
 
 if __name__ == "__main__":
-    _exit(main(sys.argv[1] if len(sys.argv) > 1 else "auto"))
+    _exit(
+        main(
+            sys.argv[1] if len(sys.argv) > 1 else "auto",
+            Path(sys.argv[2]) if len(sys.argv) > 2 else None,
+        )
+    )

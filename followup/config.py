@@ -144,6 +144,11 @@ class Config:
             return self.storage_url
         return f"sqlite:///{self.home / 'followup.db'}"
 
+    def model_identity_cache(self) -> Path | None:
+        """Where the model files' hash is cached (nlp.pipeline.installed), in the home:
+        a quiet run and the analysis process read no model file to name the pipeline."""
+        return self.home / "model-identity.json" if self.home.is_dir() else None
+
 
 _TOP_KEYS = {"me", "storage", "mail", "calendar", "rules", "digest", "nlp"}
 _ME_KEYS = {"name", "addresses", "domains", "timezone"}

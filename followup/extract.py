@@ -97,9 +97,9 @@ def extract_pending(
     from nlp.pipeline import installed
 
     report = ExtractReport()
-    # The model files' hash is cached in the home: a quiet run reads no model file.
-    cache = config.home / "model-identity.json" if config.home.is_dir() else None
-    what = getattr(pipeline, "installed", None) or installed(config.nlp.pipeline, cache)
+    what = getattr(pipeline, "installed", None) or installed(
+        config.nlp.pipeline, config.model_identity_cache()
+    )
     since = now - planning_window(config.rules) if now is not None else None
     pending = store.count_pending_analysis()
     recent = store.count_pending_analysis(since) if since is not None else pending

@@ -167,8 +167,7 @@ def _installed(config: Config) -> Any:
     """What analyses mail here, as extract.extract_pending reads it (the cached hash)."""
     from nlp.pipeline import installed
 
-    cache = config.home / "model-identity.json" if config.home.is_dir() else None
-    return installed(config.nlp.pipeline, cache)
+    return installed(config.nlp.pipeline, config.model_identity_cache())
 
 
 def _unchanged(kind: str, name: str, options: Any, checkpoints: dict[str, str]) -> bool:

@@ -29,10 +29,10 @@ from nlp.findings import Extraction, Finding, PersonMention, TextItem
 __all__ = ["Extraction", "Finding", "PersonMention", "TextItem", "extract", "load_pipeline"]
 
 
-def load_pipeline(prefer: str = "auto"):  # type: ignore[no-untyped-def]
+def load_pipeline(prefer: str = "auto", **options):  # type: ignore[no-untyped-def]
     from nlp.pipeline import load_pipeline as _load
 
-    return _load(prefer)
+    return _load(prefer, **options)
 
 
 def extract(  # type: ignore[no-untyped-def]

@@ -384,8 +384,9 @@ def build_rule_nlp(textcat: bool = True) -> Any:
     return nlp
 
 
-def load_pipeline(prefer: str = "auto") -> Pipeline:
+def load_pipeline(prefer: str = "auto", *, identity_cache: Path | None = None) -> Pipeline:
     """The best pipeline available; ``prefer`` is "auto", "rules" or "model".
+    ``identity_cache``: where the model files' hash may be cached (see ``installed``).
 
     "model" falls back to the rules (with a warning) when no model package is installed.
     """
@@ -414,7 +415,7 @@ def load_pipeline(prefer: str = "auto") -> Pipeline:
         elif prefer == "model":
             logger.warning("no statistical English model installed; using the rules")
     scorer = "encoder" if encoder is not None else "textcat" if tc_nlp is not None else "none"
-    what = _installed(scorer)
+    what = _installed(scorer, identity_cache)
     return Pipeline(
         nlp, None, name, Installed(what.identity, component.thresholds), ner_loader=loader
     )

@@ -135,7 +135,11 @@ def run(
     # when every mailbox is local (the quiet check saw a change: new mail, most likely),
     # else when the sync stores new mail (a network mailbox is looked at every run).
     local = all(m.kind in QUIET_KINDS for m in cfg.mail)
-    early = AnalysisProcess(cfg.nlp.pipeline, start=local) if wanted() else nullcontext()
+    early = (
+        AnalysisProcess(cfg.nlp.pipeline, start=local, identity_cache=cfg.model_identity_cache())
+        if wanted()
+        else nullcontext()
+    )
     from followup.cli.output import progress_reporter
     from followup.lock import LockedError, cycle_lock
     from followup.runner import run_once

@@ -81,7 +81,7 @@ def test_the_analysis_child_analyses_under_the_raised_threshold(monkeypatch) -> 
         return [len(items)]
 
     fake = SimpleNamespace(installed="fake", name="fake", extract_many=extract_many)
-    monkeypatch.setattr(nlp, "load_pipeline", lambda prefer: fake)
+    monkeypatch.setattr(nlp, "load_pipeline", lambda prefer, **options: fake)
     requests = io.BytesIO()
     write_frame(requests, ("extract", ["a", "b"], 8, False))
     requests.seek(0)
