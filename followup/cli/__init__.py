@@ -184,7 +184,7 @@ def main() -> None:
     messages; freeing them one by one at exit took 0.15 s of every such run. Nothing is
     skipped but that: the atexit handlers run (logging's flush among them) and stdout
     and stderr are flushed. With another thread still alive, Python's own exit (which
-    waits for it) is kept.
+    waits for it) is kept, as it is under a profiler or a debugger.
     """
     status: str | int | None = 0
     try:
@@ -193,7 +193,8 @@ def main() -> None:
         status = e.code
     import threading
 
-    if threading.active_count() > 1:
+    # Another thread still running, or a profiler or debugger that reports at exit.
+    if threading.active_count() > 1 or sys.getprofile() or sys.gettrace():
         sys.exit(status)
     if status is None:
         status = 0

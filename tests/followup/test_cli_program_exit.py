@@ -63,3 +63,13 @@ def test_the_atexit_handlers_run_and_what_they_write_arrives(tmp_path: Path) -> 
     first, last = done.stdout.splitlines()
     assert first.startswith("followup, version ")
     assert last == "bye"
+
+
+def test_a_profiled_program_still_writes_its_profile(tmp_path: Path) -> None:
+    """``python -m cProfile -o FILE -m followup ...`` writes FILE after the program
+    returns: under a profiler the program exits as Python does."""
+    out = tmp_path / "followup.prof"
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "followup", "--version"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size > 0
