@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 
 from followup.store import history
+from followup.store.glance import STEP_NAMES
 
 DATA = Path(__file__).parent / "data" / "store"
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -28,15 +29,8 @@ ME = "penny@example.com"
 
 # (what the database holds, the steps recorded in it, the DDL file that made it; None:
 # no release shipped its DDL, the frozen steps make it from the 0002 rows)
-_STEPS = (
-    "0001_initial",
-    "0002_digest_replies",
-    "0003_drop_unused_message_indexes",
-    "0004_reanalysis",
-    "0005_nudge_facts",
-    "0006_calendar_checkpoints_and_web_links",
-    "0007_plan_inputs",
-)
+# Every step but the newest: each schema before it is an earlier one to upgrade from.
+_STEPS = STEP_NAMES[:-1]
 EARLIER: dict[str, tuple[tuple[str, ...], str | None]] = {
     "0001": (("0001_initial",), "schema-0001"),
     "0002": (("0001_initial", "0002_digest_replies"), "schema-0002"),
