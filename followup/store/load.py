@@ -74,7 +74,7 @@ def load_state(
     names_raw = store.address_names()
     names = {e: clean_name(n, e) for e, n in names_raw.items()}
     with store.begin() as conn:
-        mail = threads_read or _thread_mail(conn, now, window, my_name)
+        mail = _thread_mail(conn, now, window, my_name) if threads_read is None else threads_read
         findings: dict[int, list[Finding]] = defaultdict(list)
         tentative: set[int] = set()
         for chunk in chunks([r.id for r in mail.rows]):
